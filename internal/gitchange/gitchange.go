@@ -1,0 +1,99 @@
+// Package gitchange lists the files changed against a base ref: what "--layer
+// changed" selects from. The git commands are data, so an executor without a host
+// git (a container) can run the same ones and parse them here.
+package gitchange
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+)
+
+// DiffArgs lists files that differ between the working tree and the merge base of
+// base and HEAD: the branch's commits plus uncommitted work, not what base gained
+// since. Both sides of a rename are listed, so a moved file affects both layers.
+func DiffArgs(base string) []string {
+	return []string{"diff", "--name-only", "-z", "--no-renames", "--relative", "--merge-base", base, "--"}
+}
+
+// UntrackedArgs lists new files git does not ignore.
+func UntrackedArgs() []string {
+	return []string{"ls-files", "--others", "--exclude-standard", "-z"}
+}
+
+// ParseNames splits NUL-separated git output into sorted, unique paths.
+func ParseNames(outputs ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range outputs {
+		for _, name := range strings.Split(o, "\x00") {
+			if name = strings.TrimSpace(name); name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// BadRefError says base does not name a commit; callers treat it as bad input.
+type BadRefError struct{ Ref, Detail string }
+
+func (e *BadRefError) Error() string {
+	return fmt.Sprintf("cannot compare with %q: %s (pass --base with a branch, tag or commit that exists, e.g. --base origin/main after fetching it)", e.Ref, e.Detail)
+}
+
+// DefaultBase is the ref "changed" compares with when --base is not given: the pull
+// request's base branch in GitHub Actions, else origin/main, else main.
+func DefaultBase(ctx context.Context, dir string) string {
+	candidates := []string{"origin/main", "main"}
+	if ref := os.Getenv("GITHUB_BASE_REF"); ref != "" {
+		candidates = append([]string{"origin/" + ref}, candidates...)
+	}
+	for _, c := range candidates {
+		if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", c+"^{commit}"); err == nil {
+			return c
+		}
+	}
+	return candidates[len(candidates)-1]
+}
+
+// ChangedFiles runs the git commands in dir (which may be a subdirectory of the
+// work tree; paths come back relative to it).
+func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
+	if strings.HasPrefix(base, "-") {
+		return nil, &BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
+	}
+	if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", base+"^{commit}"); err != nil {
+		return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir}
+	}
+	diff, err := git(ctx, dir, DiffArgs(base)...)
+	if err != nil {
+		return nil, &BadRefError{Ref: base, Detail: err.Error()}
+	}
+	untracked, err := git(ctx, dir, UntrackedArgs()...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNames(diff, untracked), nil
+}
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+		}
+		return "", fmt.Errorf("running git: %w", err)
+	}
+	return stdout.String(), nil
+}

@@ -1,0 +1,69 @@
+// Package layers builds the layer model of a Terraform monorepo from its files:
+// which N.name directories are layers, what each depends on (read from the HCL),
+// the order they apply in, and which layers a selection such as "changed" means.
+package layers
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Layer is one root Terraform configuration, such as terraform/2.platform.
+type Layer struct {
+	Dir   string `json:"dir"`   // directory name: "2.platform"
+	Path  string `json:"path"`  // repository-relative slash path: "terraform/2.platform"
+	Index int    `json:"index"` // the N of N.name
+	Name  string `json:"name"`  // short name: "platform"
+	Title string `json:"title"` // display name: "Platform"
+
+	DependsOn []string `json:"depends_on"` // directory names of the layers this one reads
+	Modules   []string `json:"modules"`    // repository-relative local module directories it calls, transitively
+
+	HasLockFile bool   `json:"has_lock_file"`
+	LintConfig  string `json:"lint_config,omitempty"` // the .tflint.hcl that applies: the layer's own, else the root's
+	// InitKey changes exactly when "init" must run again: required providers, module
+	// calls, provider-implying resource types and the lock file.
+	InitKey string `json:"-"`
+}
+
+// ID is the short label used in tables: "L2".
+func (l *Layer) ID() string { return "L" + strconv.Itoa(l.Index) }
+
+// Label is the table row label: "L2 Platform".
+func (l *Layer) Label() string { return l.ID() + " " + l.Title }
+
+var dirPattern = regexp.MustCompile(`^([0-9]+)\.([A-Za-z0-9][A-Za-z0-9_-]*)$`)
+
+// parseDir splits "2.platform" into 2 and "platform"; ok is false for other names.
+func parseDir(dir string) (index int, name string, ok bool) {
+	m := dirPattern.FindStringSubmatch(dir)
+	if m == nil {
+		return 0, "", false
+	}
+	index, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0, "", false
+	}
+	return index, m[2], true
+}
+
+// title turns "data-lake" into "Data Lake".
+func title(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '-' || r == '_' })
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ")
+}
+
+// InputError is a problem with the repository or the request, not with the tools:
+// callers map it to the "bad input" exit code.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+func inputErrorf(format string, args ...any) error {
+	return &InputError{Msg: fmt.Sprintf(format, args...)}
+}

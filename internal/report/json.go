@@ -1,0 +1,59 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/infra-flash/infra/internal/stage"
+)
+
+type jsonStage struct {
+	Status     stage.Status    `json:"status"`
+	DurationMS int64           `json:"duration_ms"`
+	Findings   []stage.Finding `json:"findings"`
+}
+
+type jsonLayer struct {
+	Name      string    `json:"name"`
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	Path      string    `json:"path"`
+	DependsOn []string  `json:"depends_on"`
+	Format    jsonStage `json:"format"`
+	Lint      jsonStage `json:"lint"`
+	Validate  jsonStage `json:"validate"`
+}
+
+type jsonReport struct {
+	Status     stage.Status `json:"status"`
+	ExitCode   int          `json:"exit_code"`
+	Engine     string       `json:"engine"`
+	DurationMS int64        `json:"duration_ms"`
+	Layers     []jsonLayer  `json:"layers"`
+}
+
+// JSON writes the machine-readable report.
+func JSON(w io.Writer, r *Report) error {
+	out := jsonReport{Status: r.Status(), ExitCode: r.ExitCode(), Engine: r.Engine, DurationMS: r.Duration.Milliseconds(), Layers: []jsonLayer{}}
+	for _, l := range r.Layers {
+		st := func(k stage.Kind) jsonStage {
+			res := l.Result(k)
+			findings := res.Findings
+			if findings == nil {
+				findings = []stage.Finding{}
+			}
+			return jsonStage{Status: res.Status, DurationMS: res.Duration.Milliseconds(), Findings: findings}
+		}
+		deps := l.Layer.DependsOn
+		if deps == nil {
+			deps = []string{}
+		}
+		out.Layers = append(out.Layers, jsonLayer{
+			Name: l.Layer.Dir, ID: l.Layer.ID(), Title: l.Layer.Title, Path: l.Layer.Path, DependsOn: deps,
+			Format: st(stage.Format), Lint: st(stage.Lint), Validate: st(stage.Validate),
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,68 @@
+// Package report holds the outcome of a pipeline run and renders it as terminal
+// text, markdown (the PR comment's status matrix) or JSON.
+package report
+
+import (
+	"time"
+
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/stage"
+)
+
+// Exit codes shared by every command.
+const (
+	ExitOK        = 0 // every check passed
+	ExitFailed    = 1 // a check found problems in the code
+	ExitBadInput  = 2 // unknown layer, no layers directory, unparsable HCL, bad flags
+	ExitToolError = 3 // a tool could not run or gave output we cannot read
+)
+
+// Report is the result of running stages on a set of layers.
+type Report struct {
+	Engine   string        // "terraform" or "tofu"
+	Stages   []stage.Kind  // the stages that were run; the others are reported as skipped
+	Layers   []LayerResult // apply order
+	Duration time.Duration
+}
+
+// LayerResult holds one layer's results, one per stage kind.
+type LayerResult struct {
+	Layer   *layers.Layer
+	Results map[stage.Kind]stage.Result
+}
+
+// Result returns the result of a stage, or a skip when it was not run.
+func (l LayerResult) Result(k stage.Kind) stage.Result {
+	if r, ok := l.Results[k]; ok {
+		return r
+	}
+	return stage.Result{Status: stage.Skip, Findings: []stage.Finding{}}
+}
+
+// Status folds all results: error beats fail beats pass.
+func (r *Report) Status() stage.Status {
+	status := stage.Pass
+	for _, l := range r.Layers {
+		for _, k := range stage.Kinds {
+			switch l.Result(k).Status {
+			case stage.Error:
+				return stage.Error
+			case stage.Fail:
+				status = stage.Fail
+			}
+		}
+	}
+	return status
+}
+
+// ExitCode maps the report to the process exit code. A tool error wins over a
+// failed check because the results are then incomplete.
+func (r *Report) ExitCode() int {
+	switch r.Status() {
+	case stage.Error:
+		return ExitToolError
+	case stage.Fail:
+		return ExitFailed
+	}
+	return ExitOK
+}

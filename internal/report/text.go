@@ -1,0 +1,86 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/stage"
+)
+
+var words = map[stage.Status]string{stage.Pass: "pass", stage.Fail: "FAIL", stage.Skip: "-", stage.Error: "ERROR"}
+
+// Text writes the terminal report: the matrix, then every finding with its location.
+func Text(w io.Writer, r *Report) error {
+	var b strings.Builder
+	width := len("Layer")
+	for _, l := range r.Layers {
+		width = max(width, len(l.Layer.Label()))
+	}
+	fmt.Fprintf(&b, "%-*s", width+2, "Layer")
+	for _, k := range stage.Kinds {
+		fmt.Fprintf(&b, "%-10s", k.Title())
+	}
+	b.WriteString("\n")
+	for _, l := range r.Layers {
+		fmt.Fprintf(&b, "%-*s", width+2, l.Layer.Label())
+		for _, k := range stage.Kinds {
+			fmt.Fprintf(&b, "%-10s", words[l.Result(k).Status])
+		}
+		b.WriteString("\n")
+	}
+	for _, l := range r.Layers {
+		for _, k := range stage.Kinds {
+			res := l.Result(k)
+			if res.Status != stage.Fail && res.Status != stage.Error {
+				continue
+			}
+			fmt.Fprintf(&b, "\n%s %s (%s):\n", l.Layer.Label(), strings.ToLower(k.Title()), words[res.Status])
+			for _, f := range res.Findings {
+				loc := f.File
+				if f.Line > 0 {
+					loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+				}
+				rule := ""
+				if f.Rule != "" {
+					rule = " [" + f.Rule + "]"
+				}
+				fmt.Fprintf(&b, "  %s: %s%s\n", loc, f.Message, rule)
+				if f.Detail != "" {
+					for _, line := range strings.Split(f.Detail, "\n") {
+						b.WriteString("      " + line + "\n")
+					}
+				}
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", Summary(r))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary is the one-line outcome.
+func Summary(r *Report) string {
+	failed := 0
+	for _, l := range r.Layers {
+		for _, k := range stage.Kinds {
+			if s := l.Result(k).Status; s == stage.Fail || s == stage.Error {
+				failed++
+				break
+			}
+		}
+	}
+	verdict := map[stage.Status]string{stage.Pass: "all checks passed", stage.Fail: "checks failed", stage.Error: "a tool could not run"}[r.Status()]
+	return fmt.Sprintf("%d layers, %d with problems: %s (%s, %.1fs)", len(r.Layers), failed, verdict, r.Engine, r.Duration.Seconds())
+}
+
+// Progress is the line printed as one stage of one layer finishes.
+func Progress(l *layers.Layer, k stage.Kind, res stage.Result) string {
+	icon := map[stage.Status]string{stage.Pass: "✓", stage.Fail: "✗", stage.Error: "!", stage.Skip: "-"}[res.Status]
+	extra := ""
+	if n := len(res.Findings); n > 0 && res.Status != stage.Pass {
+		extra = fmt.Sprintf("  %d finding(s)", n)
+	}
+	return fmt.Sprintf("%s %-18s %-9s %5.2fs%s", icon, l.Label(), strings.ToLower(k.Title()), res.Duration.Seconds(), extra)
+}

@@ -1,0 +1,114 @@
+package stage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// lintCommands returns "tflint --init" (installs any plugins the config names; a
+// no-op for the bundled ruleset) and the lint run itself, with JSON output.
+func lintCommands(t Target) (initCmd, lint Command) {
+	var cfg []string
+	if t.LintConfig != "" && path.Dir(t.LintConfig) != t.Path {
+		rel := relativeTo(t.Path, t.LintConfig)
+		cfg = []string{"--config=" + rel}
+	}
+	session := t.Path + "#lint"
+	initCmd = Command{Tool: TFLint, Args: append([]string{"--init"}, cfg...), Dir: t.Path, Session: session, SkipKey: "tflint-init:" + t.LintConfig}
+	lint = Command{Tool: TFLint, Args: append([]string{"--format=json", "--no-color", "--call-module-type=local"}, cfg...), Dir: t.Path, Session: session}
+	return initCmd, lint
+}
+
+// relativeTo returns target relative to dir; both are clean repository-relative paths.
+func relativeTo(dir, target string) string {
+	up := ""
+	if dir != "." {
+		up = strings.Repeat("../", strings.Count(dir, "/")+1)
+	}
+	return up + target
+}
+
+func runLint(ctx context.Context, r Runner, t Target) Result {
+	initCmd, lint := lintCommands(t)
+	out, err := r.Run(ctx, initCmd)
+	if err != nil {
+		return errorResult(t, "lint: "+err.Error())
+	}
+	if out.ExitCode != 0 {
+		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10)))
+	}
+	out, err = r.Run(ctx, lint)
+	if err != nil {
+		return errorResult(t, "lint: "+err.Error())
+	}
+	return ParseLint(r.Root(), t.Path, out)
+}
+
+type tflintRange struct {
+	Filename string `json:"filename"`
+	Start    struct {
+		Line   int `json:"line"`
+		Column int `json:"column"`
+	} `json:"start"`
+}
+
+type tflintOutput struct {
+	Issues []struct {
+		Rule struct {
+			Name     string `json:"name"`
+			Severity string `json:"severity"`
+		} `json:"rule"`
+		Message string      `json:"message"`
+		Range   tflintRange `json:"range"`
+	} `json:"issues"`
+	Errors []struct {
+		Summary  string       `json:"summary"`
+		Message  string       `json:"message"`
+		Severity string       `json:"severity"`
+		Range    *tflintRange `json:"range"`
+	} `json:"errors"`
+}
+
+// ParseLint reads "tflint --format=json": exit 0 clean, 2 issues found, 1 an error
+// (which may be a problem in the code, such as an HCL syntax error, with a range).
+func ParseLint(root, dir string, out Output) Result {
+	var parsed tflintOutput
+	if err := json.Unmarshal([]byte(out.Stdout), &parsed); err != nil {
+		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
+			Message: fmt.Sprintf("tflint exited %d with unreadable output: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
+	}
+	var findings []Finding
+	for _, is := range parsed.Issues {
+		findings = append(findings, Finding{
+			File: repoPath(root, dir, is.Range.Filename), Line: is.Range.Start.Line, Column: is.Range.Start.Column,
+			Severity: strings.ToLower(is.Rule.Severity), Rule: is.Rule.Name, Message: is.Message,
+		})
+	}
+	located := true
+	for _, e := range parsed.Errors {
+		msg := e.Message
+		if e.Summary != "" && e.Summary != msg {
+			msg = strings.TrimSpace(e.Summary + ": " + msg)
+		}
+		f := Finding{File: dir, Severity: "error", Message: msg}
+		if e.Range != nil && e.Range.Filename != "" {
+			f.File, f.Line, f.Column = repoPath(root, dir, e.Range.Filename), e.Range.Start.Line, e.Range.Start.Column
+		} else {
+			located = false
+		}
+		findings = append(findings, f)
+	}
+	switch {
+	case out.ExitCode == 0 && len(parsed.Errors) == 0:
+		return Result{Status: Pass, Findings: findings} // issues below the failure severity
+	case len(parsed.Errors) > 0 && !located:
+		return Result{Status: Error, Findings: findings} // a config or plugin problem, not the code
+	case out.ExitCode == 1 && len(findings) == 0:
+		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error", Message: "tflint failed: " + tail(out.Stderr, 10)}}}
+	default:
+		return Result{Status: Fail, Findings: findings}
+	}
+}

@@ -1,0 +1,89 @@
+package stage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// validateCommands: init without a backend (validating needs no state or
+// credentials) and then validate. An existing lock file is honoured and never
+// rewritten; without one, init picks versions from the constraints.
+func validateCommands(t Target) (initCmd, validate Command) {
+	args := []string{"init", "-backend=false", "-input=false", "-no-color"}
+	if t.HasLockFile {
+		args = append(args, "-lockfile=readonly")
+	}
+	session := t.Path + "#validate"
+	initCmd = Command{Tool: Engine, Args: args, Dir: t.Path, Session: session, SkipKey: "init:" + t.InitKey}
+	validate = Command{Tool: Engine, Args: []string{"validate", "-json", "-no-color"}, Dir: t.Path, Session: session}
+	return initCmd, validate
+}
+
+func runValidate(ctx context.Context, r Runner, t Target) Result {
+	initCmd, validate := validateCommands(t)
+	out, err := r.Run(ctx, initCmd)
+	if err != nil {
+		return errorResult(t, "init: "+err.Error())
+	}
+	if out.ExitCode != 0 {
+		return ParseInitFailure(r.Root(), t.Path, out)
+	}
+	out, err = r.Run(ctx, validate)
+	if err != nil {
+		return errorResult(t, "validate: "+err.Error())
+	}
+	return ParseValidate(r.Root(), t.Path, out)
+}
+
+// ParseInitFailure reports a failed init. Its diagnostics (a missing module, an
+// unknown provider, a lock file that does not match) are problems with the layer.
+func ParseInitFailure(root, dir string, out Output) Result {
+	findings := parseTextDiagnostics(root, dir, out.Stderr+"\n"+out.Stdout)
+	for i := range findings {
+		findings[i].Message = "init: " + findings[i].Message
+	}
+	if len(findings) == 0 {
+		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
+			Message: fmt.Sprintf("init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
+	}
+	return Result{Status: Fail, Findings: findings}
+}
+
+type validateOutput struct {
+	Valid       *bool `json:"valid"`
+	Diagnostics []struct {
+		Severity string `json:"severity"`
+		Summary  string `json:"summary"`
+		Detail   string `json:"detail"`
+		Range    *struct {
+			Filename string `json:"filename"`
+			Start    struct {
+				Line   int `json:"line"`
+				Column int `json:"column"`
+			} `json:"start"`
+		} `json:"range"`
+	} `json:"diagnostics"`
+}
+
+// ParseValidate reads "validate -json": exit 0 valid, 1 with "valid": false.
+func ParseValidate(root, dir string, out Output) Result {
+	var parsed validateOutput
+	if err := json.Unmarshal([]byte(out.Stdout), &parsed); err != nil || parsed.Valid == nil {
+		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
+			Message: fmt.Sprintf("validate exited %d with unreadable output: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
+	}
+	var findings []Finding
+	for _, d := range parsed.Diagnostics {
+		f := Finding{File: dir, Severity: strings.ToLower(d.Severity), Message: d.Summary, Detail: d.Detail}
+		if d.Range != nil {
+			f.File, f.Line, f.Column = repoPath(root, dir, d.Range.Filename), d.Range.Start.Line, d.Range.Start.Column
+		}
+		findings = append(findings, f)
+	}
+	if *parsed.Valid && out.ExitCode == 0 {
+		return Result{Status: Pass, Findings: findings}
+	}
+	return Result{Status: Fail, Findings: findings}
+}

@@ -1,0 +1,160 @@
+// Package toolchain knows the pinned tool versions and where the setup script puts
+// the tools, and writes the CLI configuration that points terraform/tofu at the
+// offline provider mirror.
+package toolchain
+
+import (
+	"bufio"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed versions.env
+var versionsEnv string
+
+// Versions are the pinned tool versions shared by the setup script, the native
+// executor and the Dagger module's images.
+type Versions struct {
+	Terraform, Tofu, TFLint string
+}
+
+// Pinned returns the versions from versions.env.
+func Pinned() Versions {
+	vals := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(versionsEnv))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			vals[k] = strings.Trim(v, `"`)
+		}
+	}
+	return Versions{Terraform: vals["TERRAFORM_VERSION"], Tofu: vals["TOFU_VERSION"], TFLint: vals["TFLINT_VERSION"]}
+}
+
+// Engines lists the engines a layer can be checked with.
+var Engines = []string{"terraform", "tofu"}
+
+// Version returns the pinned version of an engine or "tflint".
+func (v Versions) Version(tool string) string {
+	switch tool {
+	case "terraform":
+		return v.Terraform
+	case "tofu":
+		return v.Tofu
+	case "tflint":
+		return v.TFLint
+	}
+	return ""
+}
+
+// CacheDir is where tools, the provider mirror and workspaces live.
+func CacheDir() string {
+	if d := os.Getenv("INFRA_CACHE_DIR"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "infra")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".cache", "infra")
+	}
+	return filepath.Join(os.TempDir(), "infra-cache")
+}
+
+// Tools are the resolved binaries for one run.
+type Tools struct {
+	EngineName string // "terraform" or "tofu"
+	Engine     string // path of the engine binary
+	TFLint     string // path of tflint
+	Mirror     string // provider filesystem mirror, "" when none is installed
+}
+
+// MissingError says a tool is not installed; callers map it to the tool-error exit code.
+type MissingError struct{ Tool, Hint string }
+
+func (e *MissingError) Error() string {
+	return fmt.Sprintf("%s is not installed: %s", e.Tool, e.Hint)
+}
+
+// Find resolves the tools: an explicit INFRA_<TOOL>_BIN, then the pinned build in the
+// cache, then the PATH.
+func Find(engine string) (Tools, error) {
+	if engine != "terraform" && engine != "tofu" {
+		return Tools{}, fmt.Errorf("unknown engine %q: use terraform or tofu", engine)
+	}
+	v := Pinned()
+	t := Tools{EngineName: engine}
+	var err error
+	if t.Engine, err = find(engine, v.Version(engine)); err != nil {
+		return t, err
+	}
+	if t.TFLint, err = find("tflint", v.TFLint); err != nil {
+		return t, err
+	}
+	mirror := filepath.Join(CacheDir(), "tools", "mirror")
+	if d := os.Getenv("INFRA_PLUGIN_MIRROR"); d != "" {
+		mirror = d
+	}
+	if st, err := os.Stat(mirror); err == nil && st.IsDir() {
+		t.Mirror = mirror
+	}
+	return t, nil
+}
+
+func find(tool, version string) (string, error) {
+	if p := os.Getenv("INFRA_" + strings.ToUpper(tool) + "_BIN"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", &MissingError{Tool: tool, Hint: fmt.Sprintf("INFRA_%s_BIN=%s does not exist", strings.ToUpper(tool), p)}
+		}
+		return p, nil
+	}
+	pinned := filepath.Join(CacheDir(), "tools", "bin", tool+"-"+version)
+	if _, err := os.Stat(pinned); err == nil {
+		return pinned, nil
+	}
+	if p, err := exec.LookPath(tool); err == nil {
+		return p, nil
+	}
+	return "", &MissingError{Tool: tool, Hint: "run scripts/setup-tools to build the pinned version, or put " + tool + " on the PATH"}
+}
+
+// CLIConfig writes (once) a terraform/tofu CLI configuration that installs the
+// mirrored providers from the filesystem mirror and every other provider from its
+// registry, and returns its path. With no mirror it returns an empty configuration,
+// so a stale TF_CLI_CONFIG_FILE in the environment cannot interfere.
+func CLIConfig(dir, mirror string) (string, error) {
+	var body string
+	if mirror != "" {
+		var include []string
+		for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
+			namespaces, _ := os.ReadDir(filepath.Join(mirror, host))
+			for _, ns := range namespaces {
+				types, _ := os.ReadDir(filepath.Join(mirror, host, ns.Name()))
+				for _, t := range types {
+					include = append(include, fmt.Sprintf("%q", host+"/"+ns.Name()+"/"+t.Name()))
+				}
+			}
+		}
+		list := strings.Join(include, ", ")
+		body = fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path    = %q\n    include = [%s]\n  }\n  direct {\n    exclude = [%s]\n  }\n}\n", mirror, list, list)
+	}
+	sum := sha256.Sum256([]byte(body))
+	path := filepath.Join(dir, "cli-"+hex.EncodeToString(sum[:6])+".tfrc")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp := path + fmt.Sprintf(".%d", os.Getpid())
+	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}

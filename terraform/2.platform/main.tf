@@ -1,0 +1,84 @@
+locals {
+  # Same bucket and R2 settings as the backend in versions.tf.
+  r2_state = {
+    bucket                      = "infra-state"
+    region                      = "auto"
+    endpoints                   = { s3 = "https://${var.r2_account_id}.r2.cloudflarestorage.com" }
+    use_path_style              = true
+    skip_credentials_validation = true
+    skip_requesting_account_id  = true
+    skip_region_validation      = true
+    skip_metadata_api_check     = true
+    skip_s3_checksum            = true
+  }
+}
+
+data "terraform_remote_state" "bootstrap" {
+  backend = "s3"
+  config  = merge(local.r2_state, { key = "1.bootstrap/terraform.tfstate" })
+}
+
+locals {
+  cluster = data.terraform_remote_state.bootstrap.outputs.cluster
+}
+
+module "vault" {
+  source = "../../modules/helm-service"
+
+  name           = "vault"
+  namespace      = "vault"
+  repository     = "https://helm.releases.hashicorp.com"
+  chart          = "vault"
+  chart_version  = "0.29.1"
+  host           = "i-secrets.${var.base_domain}"
+  ingress_class  = local.cluster.ingress_class
+  cluster_issuer = local.cluster.cluster_issuer
+  values_file    = "${path.module}/values/vault.yaml.tftpl"
+  template_vars = {
+    storage_class = local.cluster.storage_class
+  }
+  # Vault starts sealed and stays unready until unsealed (once, by hand), so
+  # the apply must not wait for readiness.
+  wait = false
+}
+
+module "kdashboard" {
+  source = "../../modules/helm-service"
+
+  name           = "kubernetes-dashboard"
+  namespace      = "kubernetes-dashboard"
+  repository     = "https://kubernetes.github.io/dashboard/"
+  chart          = "kubernetes-dashboard"
+  chart_version  = "7.10.0"
+  host           = "i-kdashboard.${var.base_domain}"
+  ingress_class  = local.cluster.ingress_class
+  cluster_issuer = local.cluster.cluster_issuer
+  values_file    = "${path.module}/values/kubernetes-dashboard.yaml.tftpl"
+}
+
+resource "random_password" "kubero" {
+  for_each = toset(["webhook", "session"])
+
+  length  = 40
+  special = false
+}
+
+# The kubero-operator (installed by L1) reconciles this Kubero resource into the
+# UI; the local chart only carries the resource and its ingress settings.
+module "kcloud" {
+  source = "../../modules/helm-service"
+
+  name           = "kubero"
+  namespace      = "kubero"
+  chart          = "${path.module}/charts/kubero"
+  host           = "i-kcloud.${var.base_domain}"
+  ingress_class  = local.cluster.ingress_class
+  cluster_issuer = local.cluster.cluster_issuer
+  values_file    = "${path.module}/values/kubero.yaml.tftpl"
+
+  secret_name = "kubero-secrets"
+  secret_data = {
+    KUBERO_WEBHOOK_SECRET = random_password.kubero["webhook"].result
+    KUBERO_SESSION_KEY    = random_password.kubero["session"].result
+  }
+}

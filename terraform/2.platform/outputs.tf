@@ -1,0 +1,18 @@
+output "services" {
+  description = "Public services of this layer (name, host, layer), read by the /dig health check."
+  value = {
+    vault      = { name = "Vault", host = module.vault.host, layer = "L2" }
+    kdashboard = { name = "K8s Dashboard", host = module.kdashboard.host, layer = "L2" }
+    kcloud     = { name = "Kubero", host = module.kcloud.host, layer = "L2" }
+  }
+}
+
+output "cluster" {
+  description = "Cluster facts from L1, passed through so each layer reads only the one below it."
+  value       = local.cluster
+}
+
+output "vault_addr" {
+  description = "In-cluster Vault API address for workloads and the Vault provider."
+  value       = "http://${module.vault.release}.${module.vault.namespace}.svc.cluster.local:8200"
+}

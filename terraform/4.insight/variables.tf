@@ -1,0 +1,15 @@
+variable "base_domain" {
+  description = "Cloudflare zone the services live under (i-<service>.<base_domain>)."
+  type        = string
+}
+
+variable "kubeconfig_path" {
+  description = "Kubeconfig of the K3s cluster; null to use the in-cluster service account (Atlantis)."
+  type        = string
+  default     = null
+}
+
+variable "r2_account_id" {
+  description = "Cloudflare account id hosting the R2 state bucket (to read the lower layer's state)."
+  type        = string
+}
