@@ -158,3 +158,17 @@ func CLIConfig(dir, mirror string) (string, error) {
 	}
 	return path, os.Rename(tmp, path)
 }
+
+// Image returns the pinned container image of "terraform", "tofu" or "tflint", the
+// same versions the setup script builds for the native executor.
+func (v Versions) Image(tool string) string {
+	switch tool {
+	case "terraform":
+		return "hashicorp/terraform:" + v.Terraform
+	case "tofu":
+		return "ghcr.io/opentofu/opentofu:" + v.Tofu
+	case "tflint":
+		return "ghcr.io/terraform-linters/tflint:v" + v.TFLint
+	}
+	return ""
+}

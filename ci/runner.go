@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/infra-flash/infra/ci/internal/dagger"
+	"github.com/infra-flash/infra/internal/stage"
+	"github.com/infra-flash/infra/internal/toolchain"
+)
+
+const srcMount = "/src"
+
+// containerRunner runs stage commands in the pinned tool images. Commands of one
+// session (init, then validate) run on top of each other's container, so validate
+// sees the .terraform directory init made; sessions share nothing else.
+type containerRunner struct {
+	src      *dagger.Directory
+	engine   string
+	versions toolchain.Versions
+
+	mu       sync.Mutex
+	sessions map[string]*dagger.Container
+}
+
+func newContainerRunner(src *dagger.Directory, engine string, v toolchain.Versions) *containerRunner {
+	return &containerRunner{src: src, engine: engine, versions: v, sessions: map[string]*dagger.Container{}}
+}
+
+func (r *containerRunner) Root() string { return srcMount }
+
+func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
+	// One cache volume per layer: concurrent inits sharing a plugin cache are unsafe.
+	key := strings.NewReplacer("/", "-", ".", "-").Replace(cmd.Dir)
+	if cmd.Tool == stage.TFLint {
+		return dag.Container().From(r.versions.Image("tflint")).
+			WithMountedCache("/root/.tflint.d/plugins", dag.CacheVolume("infra-tflint-plugins-"+key)).
+			WithMountedDirectory(srcMount, r.src)
+	}
+	return dag.Container().From(r.versions.Image(r.engine)).
+		WithMountedCache("/plugin-cache", dag.CacheVolume("infra-"+r.engine+"-plugins-"+key)).
+		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/plugin-cache").
+		WithEnvVariable("TF_IN_AUTOMATION", "1").
+		WithEnvVariable("TF_INPUT", "0").
+		WithEnvVariable("CHECKPOINT_DISABLE", "1").
+		WithMountedDirectory(srcMount, r.src)
+}
+
+func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Output, error) {
+	r.mu.Lock()
+	ctr, ok := r.sessions[cmd.Session]
+	r.mu.Unlock()
+	if !ok {
+		ctr = r.base(cmd)
+	}
+	bin := r.engine
+	if cmd.Tool == stage.TFLint {
+		bin = "tflint"
+	}
+	ctr = ctr.WithWorkdir(srcMount + "/" + cmd.Dir)
+	for k, v := range cmd.Env {
+		ctr = ctr.WithEnvVariable(k, v)
+	}
+	ctr = ctr.WithExec(append([]string{bin}, cmd.Args...), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
+
+	var out stage.Output
+	var err error
+	if out.ExitCode, err = ctr.ExitCode(ctx); err != nil {
+		var execErr *dagger.ExecError
+		if errors.As(err, &execErr) {
+			return stage.Output{Stdout: execErr.Stdout, Stderr: execErr.Stderr, ExitCode: execErr.ExitCode}, nil
+		}
+		return out, err
+	}
+	if out.Stdout, err = ctr.Stdout(ctx); err != nil {
+		return out, err
+	}
+	if out.Stderr, err = ctr.Stderr(ctx); err != nil {
+		return out, err
+	}
+	r.mu.Lock()
+	r.sessions[cmd.Session] = ctr
+	r.mu.Unlock()
+	return out, nil
+}
