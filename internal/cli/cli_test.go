@@ -198,9 +198,12 @@ func TestMissingModuleFailsValidateThroughInit(t *testing.T) {
 	v := rep.Layers[0].Validate
 	require.Equal(t, "fail", v.Status)
 	require.NotEmpty(t, v.Findings)
-	assert.Equal(t, "terraform/2.platform/more.tf", v.Findings[0].File)
-	assert.Equal(t, 1, v.Findings[0].Line)
-	assert.Contains(t, v.Findings[0].Message, "init: ")
+	located := false
+	for _, f := range v.Findings {
+		assert.Contains(t, f.Message, "init: ")
+		located = located || (f.File == "terraform/2.platform/more.tf" && f.Line == 1)
+	}
+	assert.True(t, located, "a finding points at the module call: %+v", v.Findings)
 }
 
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
@@ -217,7 +220,7 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{"broken HCL", broken, nil, "terraform/2.platform/main.tf:4,1"},
+		{"broken HCL", broken, nil, "terraform/2.platform/main.tf:1,30-31: Unclosed configuration block"},
 		{"unknown layer", threeLayers(), []string{"--layer", "nope"}, `unknown layer "nope" (layers: 1.bootstrap, 2.platform, 3.data; or all, changed)`},
 		{"cycle", cyclic, nil, "layer dependency cycle: 1.a -> 2.b -> 1.a"},
 		{"no terraform directory", testfixture.Files{"README.md": "hi"}, nil, `no layers directory "terraform"`},
@@ -317,7 +320,7 @@ func TestMarkdownMatrix(t *testing.T) {
 	}, lines[:7])
 	assert.Contains(t, r.stdout, "<details><summary>❌ <b>L3</b> Data · Format: 1 finding</summary>")
 	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` not formatted; run fmt")
-	assert.Contains(t, r.stdout, "  ```diff\n  @@ -1,3 +1,3 @@\n   locals {\n-    x = 1\n+  x = 1\n   }\n  ```")
+	assert.Contains(t, r.stdout, "  ```diff\n  @@ -1,3 +1,3 @@\n   locals {\n  -    x = 1\n  +  x = 1\n   }\n  ```")
 	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` `terraform_unused_declarations` local.x is declared but not used")
 }
 

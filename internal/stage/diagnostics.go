@@ -9,6 +9,8 @@ import (
 var (
 	diagStart = regexp.MustCompile(`^(Error|Warning): (.+)$`)
 	diagWhere = regexp.MustCompile(`^on (.+?) line (\d+)`)
+	// Some init errors name the place only in the text: `for module "m" at main.tf:1.`
+	diagAt = regexp.MustCompile(`\bat ([^\s:]+\.tf(?:\.json)?):(\d+)`)
 )
 
 // parseTextDiagnostics reads terraform/tofu human-readable diagnostics ("Error: ...",
@@ -38,6 +40,10 @@ func parseTextDiagnostics(root, dir, text string) []Finding {
 			cur.File = repoPath(root, dir, m[1])
 			cur.Line, _ = strconv.Atoi(m[2])
 			continue
+		}
+		if m := diagAt.FindStringSubmatch(line); m != nil && cur.Line == 0 {
+			cur.File = repoPath(root, dir, m[1])
+			cur.Line, _ = strconv.Atoi(m[2])
 		}
 		if line != "" && !strings.HasPrefix(raw, "╵") {
 			detail = append(detail, line)

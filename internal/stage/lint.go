@@ -17,7 +17,7 @@ func lintCommands(t Target) (initCmd, lint Command) {
 		cfg = []string{"--config=" + rel}
 	}
 	session := t.Path + "#lint"
-	initCmd = Command{Tool: TFLint, Args: append([]string{"--init"}, cfg...), Dir: t.Path, Session: session, SkipKey: "tflint-init:" + t.LintConfig}
+	initCmd = Command{Tool: TFLint, Args: append([]string{"--init", "--no-color"}, cfg...), Dir: t.Path, Session: session, SkipKey: "tflint-init:" + t.LintConfig}
 	lint = Command{Tool: TFLint, Args: append([]string{"--format=json", "--no-color", "--call-module-type=local"}, cfg...), Dir: t.Path, Session: session}
 	return initCmd, lint
 }
@@ -38,6 +38,10 @@ func runLint(ctx context.Context, r Runner, t Target) Result {
 		return errorResult(t, "lint: "+err.Error())
 	}
 	if out.ExitCode != 0 {
+		// A broken .tflint.hcl is reported with its location, like any code problem.
+		if diags := parseTextDiagnostics(r.Root(), t.Path, out.Stdout+"\n"+out.Stderr); len(diags) > 0 {
+			return Result{Status: Fail, Findings: diags}
+		}
 		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10)))
 	}
 	out, err = r.Run(ctx, lint)

@@ -54,17 +54,19 @@ func TestFormatChecksNestedDirectories(t *testing.T) {
 	assert.Equal(t, "terraform/1.a/nested/n.tf", r.Findings[0].File)
 }
 
-func TestLintWithBrokenConfigIsAToolError(t *testing.T) {
+func TestLintReportsABrokenConfigWhereItIs(t *testing.T) {
 	exec, target := layer(t, testfixture.Files{
 		".tflint.hcl":           "plugin \"terraform\" {\n  enabled = \n}\n",
 		"terraform/1.a/main.tf": "locals {\n  a = 1\n}\n",
 	})
 	target.LintConfig = ".tflint.hcl"
 	r := stage.Run(context.Background(), stage.Lint, exec, target)
-	// The config's own syntax error has a range in .tflint.hcl: it is reported there.
-	require.NotEqual(t, stage.Pass, r.Status)
+	// The config's own syntax error is reported where it is, like a code problem.
+	require.Equal(t, stage.Fail, r.Status, "%+v", r)
 	require.NotEmpty(t, r.Findings)
-	assert.Contains(t, r.Findings[0].File, ".tflint.hcl")
+	assert.Equal(t, ".tflint.hcl", r.Findings[0].File)
+	assert.Equal(t, 2, r.Findings[0].Line)
+	assert.Equal(t, "Invalid expression", r.Findings[0].Message)
 }
 
 func TestLintUsesTheRootConfig(t *testing.T) {
@@ -129,12 +131,12 @@ func TestValidateHonoursALockFileWithoutRewritingIt(t *testing.T) {
 	testfixture.Write(t, src, testfixture.Tree(testfixture.Layer{Dir: "1.a"}))
 	layerDir := filepath.Join(src, "terraform/1.a")
 
-	// A lock file for the providers this machine has (never one to commit: its hashes
-	// are those of local builds).
+	// A lock file for the providers this machine has, made by init in the workspace
+	// (never one to commit: its hashes are those of local builds).
 	exec, err := native.New(src, toolchain.CacheDir(), tools)
 	require.NoError(t, err)
 	out, err := exec.Run(ctx, stage.Command{Tool: stage.Engine, Dir: "terraform/1.a",
-		Args: []string{"providers", "lock", "-fs-mirror=" + tools.Mirror, "-platform=linux_amd64"}})
+		Args: []string{"init", "-backend=false", "-no-color"}})
 	require.NoError(t, err)
 	require.Equal(t, 0, out.ExitCode, out.Stderr)
 	exec.Close()

@@ -29,6 +29,10 @@ resource "kubernetes_namespace_v1" "data" {
     labels = {
       "app.kubernetes.io/managed-by" = "terraform"
     }
+    # Names the environment this data belongs to, for backup and restore tooling.
+    annotations = {
+      "infra/base-domain" = var.base_domain
+    }
   }
 }
 
