@@ -12,8 +12,9 @@ import (
 var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules": true, ".dagger": true}
 
 // Sync makes dst mirror src: it copies files whose size or modification time
-// differ, removes files src no longer has, and leaves .terraform directories in
-// dst alone (they hold the workspace's initialised providers).
+// differ and removes files src no longer has, except what init made in dst: the
+// .terraform directories and, where src has none, the dependency lock files
+// (validate needs both; a lock file src does have is copied over them).
 func Sync(src, dst string) error {
 	seen := map[string]bool{}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -45,7 +46,7 @@ func Sync(src, dst string) error {
 		if d.IsDir() && d.Name() == ".terraform" {
 			return filepath.SkipDir
 		}
-		if !seen[rel] {
+		if !seen[rel] && d.Name() != ".terraform.lock.hcl" {
 			if err := os.RemoveAll(p); err != nil {
 				return err
 			}
