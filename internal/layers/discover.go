@@ -4,8 +4,10 @@ import (
 	"errors"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/infra-flash/infra/internal/repoconfig"
 )
@@ -29,7 +31,6 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 		return nil, inputErrorf("reading layers directory %q: %v", cfg.LayersDir, err)
 	}
 	set := &Set{Config: cfg, byDir: map[string]*Layer{}}
-	scans := map[string]*dirScan{}
 	var found []*Layer
 	for _, e := range entries {
 		index, name, ok := parseDir(e.Name())
@@ -37,16 +38,15 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 			continue
 		}
 		l := &Layer{Dir: e.Name(), Path: path.Join(cfg.LayersDir, e.Name()), Index: index, Name: name, Title: title(name)}
-		scan, err := scanDir(fsys, l.Path)
-		if err != nil {
-			return nil, err
-		}
-		scans[l.Path] = scan
 		found = append(found, l)
 		set.byDir[l.Dir] = l
 	}
 	if len(found) == 0 {
 		return nil, inputErrorf("no layers in %q: a layer is a directory named N.name, such as 1.bootstrap", cfg.LayersDir)
+	}
+	scans, err := scanLayers(fsys, found)
+	if err != nil {
+		return nil, err
 	}
 	moduleScans := map[string]*dirScan{}
 	for _, l := range found {
@@ -180,4 +180,35 @@ func lintConfig(fsys fs.FS, layerPath string) string {
 		}
 	}
 	return ""
+}
+
+// scanLayers parses the layers in parallel (parsing is most of discovery's time);
+// the error reported is the first layer's, in directory order, as a serial scan would.
+func scanLayers(fsys fs.FS, ls []*Layer) (map[string]*dirScan, error) {
+	scans := make([]*dirScan, len(ls))
+	errs := make([]error, len(ls))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				scans[i], errs[i] = scanDir(fsys, ls[i].Path)
+			}
+		}()
+	}
+	for i := range ls {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := make(map[string]*dirScan, len(ls))
+	for i, l := range ls {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out[l.Path] = scans[i]
+	}
+	return out, nil
 }

@@ -1,0 +1,46 @@
+package layers_test
+
+import (
+	"io/fs"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/testfixture"
+)
+
+// BenchmarkDiscover200 discovers and orders a 200-layer diamond on disk (the target
+// is under 200 ms) and, as the baseline in the same run, only reads the same files.
+func BenchmarkDiscover200(b *testing.B) {
+	dir := b.TempDir()
+	testfixture.Write(b, dir, testfixture.Tree(testfixture.Diamond(200)...))
+	fsys := os.DirFS(dir)
+	var discover, readOnly time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		set, err := layers.Discover(fsys, repoconfig.Defaults())
+		if err != nil || len(set.Layers) != 200 {
+			b.Fatalf("discover: %v", err)
+		}
+		discover += time.Since(start)
+
+		start = time.Now()
+		err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				_, err = fs.ReadFile(fsys, p)
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		readOnly += time.Since(start)
+	}
+	ms := float64(discover.Microseconds()) / 1000 / float64(b.N)
+	b.ReportMetric(ms, "discover-ms/op")
+	b.ReportMetric(float64(readOnly.Microseconds())/1000/float64(b.N), "read-ms/op")
+	b.ReportMetric(float64(discover)/float64(readOnly), "ratio-to-read")
+	b.ReportMetric(ms/200, "budget-used")
+}
