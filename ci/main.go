@@ -73,7 +73,6 @@ func (m *Infra) Layers(ctx context.Context) (string, error) {
 
 // Validate runs format, lint and validate on the selected layers and fails when a
 // check fails, printing the report.
-// +cache="session"
 func (m *Infra) Validate(
 	ctx context.Context,
 	// all, changed, or layers by directory (2.platform), name (platform) or ID (L2).
@@ -93,7 +92,6 @@ func (m *Infra) Validate(
 }
 
 // Fmt runs only the format check.
-// +cache="session"
 func (m *Infra) Fmt(
 	ctx context.Context,
 	// +optional
@@ -110,7 +108,6 @@ func (m *Infra) Fmt(
 }
 
 // Lint runs only tflint.
-// +cache="session"
 func (m *Infra) Lint(
 	ctx context.Context,
 	// +optional
@@ -128,7 +125,6 @@ func (m *Infra) Lint(
 
 // Report runs every check and returns the report without failing on findings, for
 // jobs that publish it (a PR comment, a job summary).
-// +cache="session"
 func (m *Infra) Report(
 	ctx context.Context,
 	// +optional
