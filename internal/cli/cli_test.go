@@ -116,6 +116,11 @@ func TestValidateCleanTreePasses(t *testing.T) {
 	assert.Equal(t, []string{"1.bootstrap"}, rep.Layers[1].DependsOn)
 	assert.Equal(t, before, snapshot(t, src), "validating must not write into the repository")
 	assert.Contains(t, r.stderr, "✓ L3 Data")
+
+	// The second run reuses the workspace's init and still passes.
+	r = run(t, "validate", "--source", src, "--format", "json")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	assert.Equal(t, before, snapshot(t, src))
 }
 
 func TestUnformattedFileFailsFormatForThatLayerOnly(t *testing.T) {

@@ -11,7 +11,18 @@ var (
 	diagWhere = regexp.MustCompile(`^on (.+?) line (\d+)`)
 	// Some init errors name the place only in the text: `for module "m" at main.tf:1.`
 	diagAt = regexp.MustCompile(`\bat ([^\s:]+\.tf(?:\.json)?):(\d+)`)
+	// Source snippet lines ("  3:   a = 1"): the location already points there.
+	snippetLine = regexp.MustCompile(`^\d+: `)
 )
+
+// diagnosticsOf reads the diagnostics of a failed command: terraform writes them to
+// stderr and its progress to stdout, which is read only when stderr has none.
+func diagnosticsOf(root, dir string, out Output) []Finding {
+	if d := parseTextDiagnostics(root, dir, out.Stderr); len(d) > 0 {
+		return d
+	}
+	return parseTextDiagnostics(root, dir, out.Stdout)
+}
 
 // parseTextDiagnostics reads terraform/tofu human-readable diagnostics ("Error: ...",
 // then "on main.tf line 3, in ..."), with or without the box-drawing margin.
@@ -45,7 +56,7 @@ func parseTextDiagnostics(root, dir, text string) []Finding {
 			cur.File = repoPath(root, dir, m[1])
 			cur.Line, _ = strconv.Atoi(m[2])
 		}
-		if line != "" && !strings.HasPrefix(raw, "╵") {
+		if line != "" && !strings.HasPrefix(raw, "╵") && !snippetLine.MatchString(line) {
 			detail = append(detail, line)
 		}
 	}

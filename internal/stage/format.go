@@ -44,7 +44,7 @@ func ParseFormat(root, dir string, out Output) Result {
 		}
 		return Result{Status: Fail, Findings: findings}
 	default:
-		if diags := parseTextDiagnostics(root, dir, out.Stderr+out.Stdout); len(diags) > 0 {
+		if diags := diagnosticsOf(root, dir, out); len(diags) > 0 {
 			return Result{Status: Fail, Findings: diags}
 		}
 		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",

@@ -39,7 +39,7 @@ func runLint(ctx context.Context, r Runner, t Target) Result {
 	}
 	if out.ExitCode != 0 {
 		// A broken .tflint.hcl is reported with its location, like any code problem.
-		if diags := parseTextDiagnostics(r.Root(), t.Path, out.Stdout+"\n"+out.Stderr); len(diags) > 0 {
+		if diags := diagnosticsOf(r.Root(), t.Path, out); len(diags) > 0 {
 			return Result{Status: Fail, Findings: diags}
 		}
 		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10)))

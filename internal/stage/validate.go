@@ -40,7 +40,7 @@ func runValidate(ctx context.Context, r Runner, t Target) Result {
 // ParseInitFailure reports a failed init. Its diagnostics (a missing module, an
 // unknown provider, a lock file that does not match) are problems with the layer.
 func ParseInitFailure(root, dir string, out Output) Result {
-	findings := parseTextDiagnostics(root, dir, out.Stderr+"\n"+out.Stdout)
+	findings := diagnosticsOf(root, dir, out)
 	for i := range findings {
 		findings[i].Message = "init: " + findings[i].Message
 	}
