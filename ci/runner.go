@@ -39,7 +39,7 @@ func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
 			WithMountedCache("/root/.tflint.d/plugins", dag.CacheVolume("infra-tflint-plugins-"+key)).
 			WithMountedDirectory(srcMount, r.src)
 	}
-	return dag.Container().From(r.versions.Image(r.engine)).
+	return r.engineContainer().
 		WithMountedCache("/plugin-cache", dag.CacheVolume("infra-"+r.engine+"-plugins-"+key)).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
@@ -84,4 +84,15 @@ func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Out
 	r.sessions[cmd.Session] = ctr
 	r.mu.Unlock()
 	return out, nil
+}
+
+func (r *containerRunner) engineContainer() *dagger.Container {
+	if r.engine != "tofu" {
+		return dag.Container().From(r.versions.Image(r.engine))
+	}
+	tofu := dag.Container().From(r.versions.Image("tofu")).File("/usr/local/bin/tofu")
+	// git fetches git-sourced modules during init, as in the terraform image.
+	return dag.Container().From(toolchain.BaseImage).
+		WithExec([]string{"apk", "add", "--no-cache", "git"}).
+		WithFile("/usr/local/bin/tofu", tofu)
 }

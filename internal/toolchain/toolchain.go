@@ -159,14 +159,19 @@ func CLIConfig(dir, mirror string) (string, error) {
 	return path, os.Rename(tmp, path)
 }
 
+// BaseImage is the image the tofu binary is copied into: OpenTofu 1.10+ publishes
+// only a minimal image holding the binary, not one to run directly.
+const BaseImage = "alpine:3.22"
+
 // Image returns the pinned container image of "terraform", "tofu" or "tflint", the
-// same versions the setup script builds for the native executor.
+// same versions the setup script builds for the native executor. The tofu image
+// only carries /usr/local/bin/tofu (see BaseImage).
 func (v Versions) Image(tool string) string {
 	switch tool {
 	case "terraform":
 		return "hashicorp/terraform:" + v.Terraform
 	case "tofu":
-		return "ghcr.io/opentofu/opentofu:" + v.Tofu
+		return "ghcr.io/opentofu/opentofu:" + v.Tofu + "-minimal"
 	case "tflint":
 		return "ghcr.io/terraform-linters/tflint:v" + v.TFLint
 	}

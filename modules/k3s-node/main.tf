@@ -30,12 +30,14 @@ resource "null_resource" "k3s" {
     inline = concat([
       "set -eu",
       "SUDO=$([ \"$(id -u)\" -eq 0 ] || echo sudo)",
-      "curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION='${var.k3s_version}' INSTALL_K3S_EXEC='${local.server_flags}' sh -",
+      # Download first: `curl | sh` would hide a failed download from `set -e`.
+      "curl -sfL https://get.k3s.io -o /tmp/k3s-install.sh",
+      "INSTALL_K3S_VERSION='${var.k3s_version}' INSTALL_K3S_EXEC='${local.server_flags}' sh /tmp/k3s-install.sh",
       # Later resources talk to the API right away: wait for a Ready node.
       "timeout 300 sh -c \"until $SUDO k3s kubectl get nodes --no-headers 2>/dev/null | grep -qw Ready; do sleep 5; done\"",
       ], [
       for name, url in var.manifest_urls :
-      "curl -sfL '${url}' | $SUDO tee /var/lib/rancher/k3s/server/manifests/${name}.yaml >/dev/null"
+      "$SUDO curl -sfL '${url}' -o /var/lib/rancher/k3s/server/manifests/${name}.yaml"
     ])
   }
 

@@ -21,6 +21,8 @@ terraform {
   #   terraform init -backend-config='endpoints={s3="https://<R2_ACCOUNT_ID>.r2.cloudflarestorage.com"}'
   # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of an R2 API token.
   # R2 is not AWS: skip the AWS-only checks and lock with a lock object in the bucket.
+  # These arguments need Terraform >= 1.11 or OpenTofu >= 1.10 to init; 1.5.7
+  # only accepts this block when the backend is skipped (init -backend=false).
   backend "s3" {
     bucket                      = "infra-state"
     key                         = "3.data/terraform.tfstate"
