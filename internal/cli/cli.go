@@ -16,8 +16,8 @@ import (
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/native"
 	"github.com/infra-flash/infra/internal/pipeline"
-	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
 )

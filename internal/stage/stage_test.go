@@ -44,9 +44,9 @@ func TestFormatReportsEveryHunk(t *testing.T) {
 
 func TestFormatChecksNestedDirectories(t *testing.T) {
 	exec, target := layer(t, testfixture.Files{
-		"terraform/1.a/main.tf":          "locals {\n  a = 1\n}\n",
+		"terraform/1.a/main.tf":           "locals {\n  a = 1\n}\n",
 		"terraform/1.a/templates/x.tftpl": "not hcl",
-		"terraform/1.a/nested/n.tf":      "locals {\nb = 1\n}\n",
+		"terraform/1.a/nested/n.tf":       "locals {\nb = 1\n}\n",
 	})
 	r := stage.Run(context.Background(), stage.Format, exec, target)
 	require.Equal(t, stage.Fail, r.Status)
@@ -72,7 +72,7 @@ func TestLintReportsABrokenConfigWhereItIs(t *testing.T) {
 func TestLintUsesTheRootConfig(t *testing.T) {
 	files := testfixture.Files{
 		// "all" adds terraform_documented_variables, which the default preset does not check.
-		".tflint.hcl": "plugin \"terraform\" {\n  enabled = true\n  preset  = \"all\"\n}\n",
+		".tflint.hcl":           "plugin \"terraform\" {\n  enabled = true\n  preset  = \"all\"\n}\n",
 		"terraform/1.a/main.tf": "terraform {\n  required_version = \">= 1.5\"\n}\n\nvariable \"v\" {\n  type = string\n}\n\noutput \"v\" {\n  description = \"v\"\n  value       = var.v\n}\n",
 	}
 	exec, target := layer(t, files)

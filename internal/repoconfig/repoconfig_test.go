@@ -1,0 +1,237 @@
+package repoconfig_test
+
+import (
+	"io/fs"
+	"testing"
+	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infra-flash/infra/internal/repoconfig"
+)
+
+func TestDefaults(t *testing.T) {
+	cfg := repoconfig.Defaults()
+	assert.Equal(t, "terraform", cfg.LayersDir)
+	assert.Equal(t, "modules", cfg.ModulesDir)
+	assert.Empty(t, cfg.Engine)
+	assert.NotNil(t, cfg.DependsOn, "callers may add to the map without a nil check")
+	assert.Empty(t, cfg.DependsOn)
+}
+
+func TestLoadWithoutFileReturnsDefaults(t *testing.T) {
+	fsys := fstest.MapFS{"terraform/1.a/main.tf": {Data: []byte("locals {}\n")}}
+	cfg, err := repoconfig.Load(fsys)
+	require.NoError(t, err)
+	assert.Equal(t, repoconfig.Defaults(), cfg)
+}
+
+func TestLoadReadsFileAtRoot(t *testing.T) {
+	fsys := fstest.MapFS{repoconfig.FileName: {Data: []byte("layers_dir = \"infra\"\nengine = \"tofu\"\n")}}
+	cfg, err := repoconfig.Load(fsys)
+	require.NoError(t, err)
+	assert.Equal(t, "infra", cfg.LayersDir)
+	assert.Equal(t, "modules", cfg.ModulesDir)
+	assert.Equal(t, "tofu", cfg.Engine)
+}
+
+func TestLoadIgnoresConfigOutsideTheRoot(t *testing.T) {
+	fsys := fstest.MapFS{"sub/" + repoconfig.FileName: {Data: []byte("layers_dir = \"infra\"\n")}}
+	cfg, err := repoconfig.Load(fsys)
+	require.NoError(t, err)
+	assert.Equal(t, repoconfig.Defaults(), cfg)
+}
+
+func TestLoadReportsUnreadableFile(t *testing.T) {
+	// A directory named infra.hcl exists but cannot be read as a file: that is not
+	// "absent", so it must not silently fall back to the defaults.
+	fsys := fstest.MapFS{repoconfig.FileName: {Mode: fs.ModeDir | 0o755}}
+	_, err := repoconfig.Load(fsys)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reading infra.hcl")
+}
+
+func TestLoadReportsParseErrors(t *testing.T) {
+	fsys := fstest.MapFS{repoconfig.FileName: {Data: []byte("engine = \"pulumi\"\n")}}
+	_, err := repoconfig.Load(fsys)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"pulumi"`)
+}
+
+func TestParseEmptyFileReturnsDefaults(t *testing.T) {
+	cfg, err := repoconfig.Parse([]byte("# nothing configured\n"))
+	require.NoError(t, err)
+	assert.Equal(t, repoconfig.Defaults(), cfg)
+}
+
+func TestParseAllFields(t *testing.T) {
+	src := `
+layers_dir  = "infra/layers"
+modules_dir = "infra/modules"
+engine      = "tofu"
+
+layer "2.platform" {
+  depends_on = ["1.network"]
+}
+
+layer "3.data" {
+  depends_on = ["1.network", "2.platform"]
+}
+
+layer "4.insight" {
+}
+`
+	cfg, err := repoconfig.Parse([]byte(src))
+	require.NoError(t, err)
+	assert.Equal(t, "infra/layers", cfg.LayersDir)
+	assert.Equal(t, "infra/modules", cfg.ModulesDir)
+	assert.Equal(t, "tofu", cfg.Engine)
+	require.Len(t, cfg.DependsOn, 3)
+	assert.Equal(t, []string{"1.network"}, cfg.DependsOn["2.platform"])
+	assert.Equal(t, []string{"1.network", "2.platform"}, cfg.DependsOn["3.data"])
+	deps, ok := cfg.DependsOn["4.insight"]
+	assert.True(t, ok, "a layer block without depends_on is still declared")
+	assert.Empty(t, deps)
+}
+
+func TestParseAcceptsBothEngines(t *testing.T) {
+	for _, engine := range []string{"terraform", "tofu"} {
+		t.Run(engine, func(t *testing.T) {
+			cfg, err := repoconfig.Parse([]byte("engine = \"" + engine + "\"\n"))
+			require.NoError(t, err)
+			assert.Equal(t, engine, cfg.Engine)
+		})
+	}
+}
+
+func TestParseCleansDirectories(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{".", "."},
+		{"./", "."},
+		{"./terraform/", "terraform"},
+		{"infra//layers", "infra/layers"},
+		{"infra/../layers", "layers"},
+		{"..layers", "..layers"}, // a name starting with two dots stays inside the root
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			cfg, err := repoconfig.Parse([]byte("layers_dir = \"" + tt.in + "\"\nmodules_dir = \"" + tt.in + "\"\n"))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg.LayersDir)
+			assert.Equal(t, tt.want, cfg.ModulesDir)
+		})
+	}
+}
+
+func TestParseLayersDirAtRoot(t *testing.T) {
+	cfg, err := repoconfig.Parse([]byte(`layers_dir = "."`))
+	require.NoError(t, err)
+	assert.Equal(t, ".", cfg.LayersDir)
+	assert.Equal(t, "modules", cfg.ModulesDir, "other settings keep their defaults")
+}
+
+func TestParseRejectsDirectoriesOutsideTheRepository(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"absolute layers_dir", `layers_dir = "/abs/terraform"`, `layers_dir must be a path relative to the repository root, not "/abs/terraform"`},
+		{"windows drive", `layers_dir = "C:/terraform"`, `layers_dir must be a path relative to the repository root, not "C:/terraform"`},
+		{"empty", `layers_dir = ""`, `layers_dir must be a path relative to the repository root, not ""`},
+		{"parent", `layers_dir = "../x"`, `layers_dir must stay inside the repository, not "../x"`},
+		{"parent itself", `layers_dir = ".."`, `layers_dir must stay inside the repository, not ".."`},
+		{"escapes after cleaning", `layers_dir = "a/../../x"`, `layers_dir must stay inside the repository, not "a/../../x"`},
+		{"absolute modules_dir", `modules_dir = "/modules"`, `modules_dir must be a path relative to the repository root, not "/modules"`},
+		{"parent modules_dir", `modules_dir = "../modules"`, `modules_dir must stay inside the repository, not "../modules"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := repoconfig.Parse([]byte(tt.src))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "infra.hcl")
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestParseRejectsUnknownEngine(t *testing.T) {
+	_, err := repoconfig.Parse([]byte("engine = \"pulumi\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "infra.hcl")
+	assert.Contains(t, err.Error(), `engine must be "terraform" or "tofu", not "pulumi"`)
+}
+
+func TestParseRejectsDuplicateLayer(t *testing.T) {
+	src := "layer \"1.a\" {\n  depends_on = []\n}\n\nlayer \"1.a\" {\n  depends_on = [\"2.b\"]\n}\n"
+	_, err := repoconfig.Parse([]byte(src))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "infra.hcl")
+	assert.Contains(t, err.Error(), `layer "1.a" is declared twice`)
+}
+
+func TestParseRejectsInvalidHCL(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{
+			name: "unknown attribute",
+			src:  "engine = \"tofu\"\nlayer_dir = \"infra\"\n",
+			want: []string{"infra.hcl:2,1", "Unsupported argument", `"layer_dir"`},
+		},
+		{
+			name: "unknown block",
+			src:  "\n\nstage \"lint\" {\n}\n",
+			want: []string{"infra.hcl:3,1", "Unsupported block type", `"stage"`},
+		},
+		{
+			name: "unknown attribute in layer",
+			src:  "layer \"1.a\" {\n  needs = [\"2.b\"]\n}\n",
+			want: []string{"infra.hcl:2,3", "Unsupported argument", `"needs"`},
+		},
+		{
+			name: "layer without label",
+			src:  "layer {\n}\n",
+			want: []string{"infra.hcl:1,7", "Missing name for layer"},
+		},
+		{
+			name: "unclosed block",
+			src:  "layer \"1.a\" {\n  depends_on = []\n",
+			want: []string{"infra.hcl:1,13", "Unclosed configuration block"},
+		},
+		{
+			name: "missing value",
+			src:  "layers_dir = \"infra\"\nengine =\n",
+			want: []string{"infra.hcl:2,9", "Invalid expression"},
+		},
+		{
+			name: "wrong type",
+			src:  "layer \"1.a\" {\n  depends_on = \"2.b\"\n}\n",
+			want: []string{"infra.hcl:2,17", "list of string required"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := repoconfig.Parse([]byte(tt.src))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "invalid infra.hcl")
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestCleanRelNamesTheField(t *testing.T) {
+	_, err := repoconfig.CleanRel("--layers-dir", "/tmp/x")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `--layers-dir must be a path relative to the repository root, not "/tmp/x"`)
+}
+
+func TestCleanRelReturnsCleanPath(t *testing.T) {
+	dir, err := repoconfig.CleanRel("--layers-dir", "infra/./layers/")
+	require.NoError(t, err)
+	assert.Equal(t, "infra/layers", dir)
+}
