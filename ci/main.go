@@ -14,8 +14,8 @@ import (
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/pipeline"
-	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
 )

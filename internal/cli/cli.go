@@ -166,7 +166,7 @@ func check(ctx context.Context, o *options, cfg repoconfig.Config, set *layers.S
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "infra: %v\n", err)
-		return report.ExitBadInput
+		return selectionExitCode(err)
 	}
 	engine := firstNonEmpty(o.engine, cfg.Engine, "terraform")
 	rep := &report.Report{Engine: engine, Stages: kinds}
@@ -250,4 +250,16 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// selectionExitCode: a bad ref or a source without git history is bad input; git
+// failing to run at all is a tool error.
+func selectionExitCode(err error) int {
+	var inputErr *layers.InputError
+	var refErr *gitchange.BadRefError
+	var repoErr *gitchange.NotRepoError
+	if errors.As(err, &inputErr) || errors.As(err, &refErr) || errors.As(err, &repoErr) {
+		return report.ExitBadInput
+	}
+	return report.ExitToolError
 }

@@ -231,7 +231,7 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{"no terraform directory", testfixture.Files{"README.md": "hi"}, nil, `no layers directory "terraform"`},
 		{"unknown format", threeLayers(), []string{"--format", "yaml"}, `unknown --format "yaml"`},
 		{"stray argument", threeLayers(), []string{"all"}, `unexpected argument "all"`},
-		{"changed without git", threeLayers(), []string{"--layer", "changed", "--base", "main"}, `cannot compare with "main"`},
+		{"changed without git", threeLayers(), []string{"--layer", "changed", "--base", "main"}, "is not a git work tree"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,6 +273,10 @@ func TestChangedSelectsTouchedLayersAndDependents(t *testing.T) {
 	args := []string{"fmt", "--source", src, "--layer", "changed", "--base", "main", "--format", "json"}
 
 	assert.Empty(t, layersOf(run(t, args...)), "no change, no layer")
+
+	bad := run(t, "fmt", "--source", src, "--layer", "changed", "--base", "origin/nope")
+	assert.Equal(t, 2, bad.code)
+	assert.Contains(t, bad.stderr, `cannot compare with "origin/nope"`)
 
 	// A committed change in L2 selects L2 and everything that reads it.
 	p := filepath.Join(src, "terraform/2.platform/outputs.tf")

@@ -32,7 +32,7 @@ func ParseNames(outputs ...string) []string {
 	var out []string
 	for _, o := range outputs {
 		for _, name := range strings.Split(o, "\x00") {
-			if name = strings.TrimSpace(name); name != "" && !seen[name] {
+			if name = strings.TrimRight(name, "\n"); name != "" && !seen[name] {
 				seen[name] = true
 				out = append(out, name)
 			}
@@ -70,12 +70,27 @@ func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
 	if strings.HasPrefix(base, "-") {
 		return nil, &BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
 	}
+	if _, err := git(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil {
+		var notRepo *gitError
+		if errors.As(err, &notRepo) {
+			return nil, &NotRepoError{Dir: dir}
+		}
+		return nil, err
+	}
 	if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", base+"^{commit}"); err != nil {
-		return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir}
+		var refErr *gitError
+		if errors.As(err, &refErr) {
+			return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir}
+		}
+		return nil, err
 	}
 	diff, err := git(ctx, dir, DiffArgs(base)...)
-	if err != nil {
+	var gitErr *gitError
+	if errors.As(err, &gitErr) {
 		return nil, &BadRefError{Ref: base, Detail: err.Error()}
+	}
+	if err != nil {
+		return nil, err
 	}
 	untracked, err := git(ctx, dir, UntrackedArgs()...)
 	if err != nil {
@@ -84,14 +99,27 @@ func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
 	return ParseNames(diff, untracked), nil
 }
 
+// NotRepoError says the source is not inside a git work tree, so "changed" has
+// nothing to compare; callers treat it as bad input.
+type NotRepoError struct{ Dir string }
+
+func (e *NotRepoError) Error() string {
+	return fmt.Sprintf("%s is not a git work tree: --layer changed needs the repository's history (select layers by name instead)", e.Dir)
+}
+
+// gitError is git answering with a failure, as opposed to git not running at all.
+type gitError struct{ msg string }
+
+func (e *gitError) Error() string { return e.msg }
+
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return "", fmt.Errorf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))
+		if ctx.Err() == nil && errors.As(err, &exitErr) {
+			return "", &gitError{msg: fmt.Sprintf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))}
 		}
 		return "", fmt.Errorf("running git: %w", err)
 	}

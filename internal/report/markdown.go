@@ -39,7 +39,7 @@ func Markdown(w io.Writer, r *Report, limit int) error {
 	}
 	b.WriteString("\n" + align + "\n")
 	for _, l := range r.Layers {
-		fmt.Fprintf(&b, "| **%s** %s |", l.Layer.ID(), inline(l.Layer.Title))
+		fmt.Fprintf(&b, "| **%s** %s |", l.Layer.ID(), cell(l.Layer.Title))
 		for _, k := range stage.Kinds {
 			b.WriteString(" " + Mark(l.Result(k).Status) + " |")
 		}
@@ -63,7 +63,11 @@ func Markdown(w io.Writer, r *Report, limit int) error {
 		}
 	}
 	if omitted > 0 {
-		fmt.Fprintf(&b, "\n> %d more findings are not shown here: the run's log and `--format json` have them all.\n", omitted)
+		noun := "findings are"
+		if omitted == 1 {
+			noun = "finding is"
+		}
+		fmt.Fprintf(&b, "\n> %d more %s not shown here: the run's log and `--format json` have them all.\n", omitted, noun)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -130,12 +134,23 @@ func location(f stage.Finding) string {
 	return "`" + strings.ReplaceAll(loc, "`", "'") + "`"
 }
 
-// inline makes tool text safe on one markdown line: no HTML, no table breaks.
+// inline makes tool text safe on one markdown line of a list: whitespace folded and
+// HTML escaped outside code spans (inside them GitHub shows text as it is, and
+// escaping would show the entities). Unbalanced backticks escape everything.
 func inline(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	s = html(s)
-	return strings.ReplaceAll(s, "|", "\\|")
+	parts := strings.Split(s, "`")
+	if len(parts)%2 == 0 {
+		return html(s)
+	}
+	for i := 0; i < len(parts); i += 2 {
+		parts[i] = html(parts[i])
+	}
+	return strings.Join(parts, "`")
 }
+
+// cell makes text safe in a table cell: inline, and pipes escaped.
+func cell(s string) string { return strings.ReplaceAll(inline(s), "|", "\\|") }
 
 func html(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)

@@ -290,9 +290,21 @@ func TestMarkdownFoldsUnsafeMessageToOneLine(t *testing.T) {
 	}
 	require.Len(t, item, 1, "the message stays on one line")
 	assert.Equal(t,
-		"- `terraform/1.a/main.tf:2` `rule'x` first \\| second &lt;script&gt;alert(1)&lt;/script&gt; third line with `code` and ``more`` \\| --- \\|",
+		"- `terraform/1.a/main.tf:2` `rule'x` first | second &lt;script&gt;alert(1)&lt;/script&gt; third line with `code` and ``more`` | --- |",
 		item[0])
 	assert.NotContains(t, out, "third line with `code` and ``more``\r", "carriage returns are folded too")
+}
+
+func TestMarkdownLeavesCodeSpansAsTheToolWroteThem(t *testing.T) {
+	r := newReport(row(layer(1, "a", "A"), map[stage.Kind]stage.Result{
+		stage.Lint: fail(
+			stage.Finding{File: "f.tf", Line: 1, Message: "expected `a|b` or `<x>`, not <b>"},
+			stage.Finding{File: "f.tf", Line: 2, Message: "unbalanced ` and <i>"},
+		),
+	}))
+	out := markdown(t, r, 0)
+	assert.Contains(t, out, "- `f.tf:1` expected `a|b` or `<x>`, not &lt;b&gt;\n")
+	assert.Contains(t, out, "- `f.tf:2` unbalanced ` and &lt;i&gt;\n")
 }
 
 // longestRun returns the length of the longest run of c in s.
@@ -388,7 +400,7 @@ func TestMarkdownCountsAnOmittedToolErrorAsOneFinding(t *testing.T) {
 	r := newReport(row(layer(1, "a", "A"), map[stage.Kind]stage.Result{stage.Validate: toolError()}))
 	out := markdown(t, r, 250) // room for the matrix but not for the section
 	assert.NotContains(t, out, "<details>")
-	assert.Contains(t, out, "\n> 1 more findings are not shown here")
+	assert.Contains(t, out, "\n> 1 more finding is not shown here")
 }
 
 func TestTextMatrix(t *testing.T) {
@@ -448,7 +460,7 @@ func TestSummary(t *testing.T) {
 		{
 			"error",
 			&report.Report{Engine: "tofu", Duration: 12340 * time.Millisecond, Layers: []report.LayerResult{row(l1, map[stage.Kind]stage.Result{stage.Format: fail(), stage.Validate: toolError()})}},
-			"1 layers, 1 with problems: a tool could not run (tofu, 12.3s)",
+			"1 layer, 1 with problems: a tool could not run (tofu, 12.3s)",
 		},
 		{"empty", &report.Report{Engine: "terraform"}, "0 layers, 0 with problems: all checks passed (terraform, 0.0s)"},
 	}

@@ -42,14 +42,17 @@ func Text(w io.Writer, r *Report) error {
 				if f.Line > 0 {
 					loc = fmt.Sprintf("%s:%d", f.File, f.Line)
 				}
+				if loc != "" {
+					loc += ": "
+				}
 				rule := ""
 				if f.Rule != "" {
 					rule = " [" + f.Rule + "]"
 				}
-				fmt.Fprintf(&b, "  %s: %s%s\n", loc, f.Message, rule)
+				fmt.Fprintf(&b, "  %s%s%s\n", loc, f.Message, rule)
 				if f.Detail != "" {
-					for _, line := range strings.Split(f.Detail, "\n") {
-						b.WriteString("      " + line + "\n")
+					for _, line := range strings.Split(strings.TrimRight(f.Detail, "\n"), "\n") {
+						b.WriteString(strings.TrimRight("      "+line, " ") + "\n")
 					}
 				}
 			}
@@ -72,7 +75,11 @@ func Summary(r *Report) string {
 		}
 	}
 	verdict := map[stage.Status]string{stage.Pass: "all checks passed", stage.Fail: "checks failed", stage.Error: "a tool could not run"}[r.Status()]
-	return fmt.Sprintf("%d layers, %d with problems: %s (%s, %.1fs)", len(r.Layers), failed, verdict, r.Engine, r.Duration.Seconds())
+	noun := "layers"
+	if len(r.Layers) == 1 {
+		noun = "layer"
+	}
+	return fmt.Sprintf("%d %s, %d with problems: %s (%s, %.1fs)", len(r.Layers), noun, failed, verdict, r.Engine, r.Duration.Seconds())
 }
 
 // Progress is the line printed as one stage of one layer finishes.

@@ -135,9 +135,14 @@ func CLIConfig(dir, mirror string) (string, error) {
 		for _, host := range []string{"registry.terraform.io", "registry.opentofu.org"} {
 			namespaces, _ := os.ReadDir(filepath.Join(mirror, host))
 			for _, ns := range namespaces {
+				if !ns.IsDir() {
+					continue
+				}
 				types, _ := os.ReadDir(filepath.Join(mirror, host, ns.Name()))
 				for _, t := range types {
-					include = append(include, fmt.Sprintf("%q", host+"/"+ns.Name()+"/"+t.Name()))
+					if t.IsDir() {
+						include = append(include, fmt.Sprintf("%q", host+"/"+ns.Name()+"/"+t.Name()))
+					}
 				}
 			}
 		}
@@ -152,11 +157,22 @@ func CLIConfig(dir, mirror string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	tmp := path + fmt.Sprintf(".%d", os.Getpid())
-	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+	tmp, err := os.CreateTemp(dir, ".cli-*.tfrc")
+	if err != nil {
 		return "", err
 	}
-	return path, os.Rename(tmp, path)
+	_, werr := tmp.WriteString(body)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp.Name(), 0o644)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return "", werr
+	}
+	return path, os.Rename(tmp.Name(), path)
 }
 
 // BaseImage is the image the tofu binary is copied into: OpenTofu 1.10+ publishes
