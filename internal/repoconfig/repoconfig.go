@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // FileName is the config file's name at the repository root.
@@ -62,44 +63,87 @@ func Load(fsys fs.FS) (Config, error) {
 	return Parse(src)
 }
 
-// Parse decodes the contents of an infra.hcl file.
+// Parse decodes the contents of an infra.hcl file. Errors name the file, line and
+// column; on error the defaults come back, never a half-read config.
 func Parse(src []byte) (Config, error) {
-	cfg := Defaults()
 	file, diags := hclparse.NewParser().ParseHCL(src, FileName)
 	if diags.HasErrors() {
-		return cfg, diagError(diags)
+		return Defaults(), diagError(diags)
 	}
 	var raw fileSchema
 	if diags := gohcl.DecodeBody(file.Body, nil, &raw); diags.HasErrors() {
-		return cfg, diagError(diags)
+		return Defaults(), diagError(diags)
 	}
-	if raw.LayersDir != nil {
-		dir, err := CleanRel("layers_dir", *raw.LayersDir)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.LayersDir = dir
+	cfg, err := validate(raw, file.Body)
+	if err != nil {
+		return Defaults(), err
 	}
-	if raw.ModulesDir != nil {
-		dir, err := CleanRel("modules_dir", *raw.ModulesDir)
-		if err != nil {
-			return cfg, err
+	return cfg, nil
+}
+
+func validate(raw fileSchema, body hcl.Body) (Config, error) {
+	cfg := Defaults()
+	for _, d := range []struct {
+		name string
+		val  *string
+		dst  *string
+	}{{"layers_dir", raw.LayersDir, &cfg.LayersDir}, {"modules_dir", raw.ModulesDir, &cfg.ModulesDir}} {
+		if d.val == nil {
+			continue
 		}
-		cfg.ModulesDir = dir
+		dir, err := CleanRel(d.name, *d.val)
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", attrPos(body, d.name), err)
+		}
+		*d.dst = dir
 	}
 	if raw.Engine != nil {
 		if !engines[*raw.Engine] {
-			return cfg, fmt.Errorf("%s: engine must be \"terraform\" or \"tofu\", not %q", FileName, *raw.Engine)
+			return cfg, fmt.Errorf("%s: engine must be \"terraform\" or \"tofu\", not %q", attrPos(body, "engine"), *raw.Engine)
 		}
 		cfg.Engine = *raw.Engine
 	}
-	for _, l := range raw.Layers {
-		if _, dup := cfg.DependsOn[l.Name]; dup {
-			return cfg, fmt.Errorf("%s: layer %q is declared twice", FileName, l.Name)
+	first := map[string]string{}
+	for i, l := range raw.Layers {
+		pos := blockPos(body, i)
+		if at, dup := first[l.Name]; dup {
+			return cfg, fmt.Errorf("%s: layer %q is declared twice (first at %s)", pos, l.Name, at)
 		}
+		first[l.Name] = pos
 		cfg.DependsOn[l.Name] = l.DependsOn
 	}
 	return cfg, nil
+}
+
+// attrPos is "infra.hcl:LINE,COL" of an attribute's value.
+func attrPos(body hcl.Body, name string) string {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		if a, ok := sb.Attributes[name]; ok {
+			return pos(a.Expr.Range())
+		}
+	}
+	return FileName
+}
+
+// blockPos is the position of the i-th layer block.
+func blockPos(body hcl.Body, i int) string {
+	if sb, ok := body.(*hclsyntax.Body); ok {
+		n := 0
+		for _, b := range sb.Blocks {
+			if b.Type != "layer" {
+				continue
+			}
+			if n == i {
+				return pos(b.DefRange())
+			}
+			n++
+		}
+	}
+	return FileName
+}
+
+func pos(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d,%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
 var windowsAbs = regexp.MustCompile(`^[A-Za-z]:`)
@@ -107,11 +151,11 @@ var windowsAbs = regexp.MustCompile(`^[A-Za-z]:`)
 // CleanRel validates a repository-relative directory: no absolute paths, no escaping the root.
 func CleanRel(field, dir string) (string, error) {
 	if dir == "" || path.IsAbs(dir) || windowsAbs.MatchString(dir) {
-		return "", fmt.Errorf("%s: %s must be a path relative to the repository root, not %q", FileName, field, dir)
+		return "", fmt.Errorf("%s must be a path relative to the repository root, not %q", field, dir)
 	}
 	clean := path.Clean(dir)
 	if clean == ".." || len(clean) > 2 && clean[:3] == "../" {
-		return "", fmt.Errorf("%s: %s must stay inside the repository, not %q", FileName, field, dir)
+		return "", fmt.Errorf("%s must stay inside the repository, not %q", field, dir)
 	}
 	return clean, nil
 }

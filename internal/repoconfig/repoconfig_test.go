@@ -235,3 +235,20 @@ func TestCleanRelReturnsCleanPath(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "infra/layers", dir)
 }
+
+func TestParseValueErrorsNameTheirPosition(t *testing.T) {
+	cases := []struct {
+		src, want string
+	}{
+		{"\nengine = \"pulumi\"\n", `infra.hcl:2,10: engine must be "terraform" or "tofu", not "pulumi"`},
+		{"layers_dir = \"../up\"\n", `infra.hcl:1,14: layers_dir must stay inside the repository, not "../up"`},
+		{"modules_dir = \"/abs\"\n", `infra.hcl:1,15: modules_dir must be a path relative to the repository root, not "/abs"`},
+		{"layer \"1.a\" {\n}\n\nlayer \"1.a\" {\n}\n", `infra.hcl:4,1: layer "1.a" is declared twice (first at infra.hcl:1,1)`},
+	}
+	for _, tc := range cases {
+		cfg, err := repoconfig.Parse([]byte(tc.src))
+		require.Error(t, err, tc.src)
+		assert.Equal(t, tc.want, err.Error())
+		assert.Equal(t, repoconfig.Defaults(), cfg, "no half-read config")
+	}
+}
