@@ -184,7 +184,7 @@ func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, bas
 		engine = "terraform"
 	}
 	runner := newContainerRunner(m.Source.WithoutDirectory(".git"), engine, toolchain.Pinned())
-	return pipeline.Run(ctx, set, selected, runner, pipeline.Options{Engine: engine, Stages: kinds}), nil
+	return pipeline.Run(ctx, selected, runner, pipeline.Options{Engine: engine, Stages: kinds}), nil
 }
 
 func render(rep *report.Report, format string) (string, error) {

@@ -194,7 +194,7 @@ func check(ctx context.Context, o *options, cfg repoconfig.Config, set *layers.S
 			fmt.Fprintln(stderr, report.Progress(l, k, r))
 		}
 	}
-	rep = pipeline.Run(ctx, set, selected, exec, popts)
+	rep = pipeline.Run(ctx, selected, exec, popts)
 	return render(stdout, stderr, o.format, rep)
 }
 

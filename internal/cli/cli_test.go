@@ -375,3 +375,19 @@ func TestMissingToolExitsThree(t *testing.T) {
 	assert.Equal(t, 3, r.code)
 	assert.Contains(t, r.stderr, "tflint is not installed")
 }
+
+func TestUnformattedModuleFailsFormatForItsCallers(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files["modules/marker/extra.tf"] = "locals {\nunused = 1\n}\n"
+	src := repo(t, files)
+
+	r := run(t, "fmt", "--source", src, "--format", "json")
+	assert.Equal(t, 1, r.code, r.stderr)
+	for _, l := range decode(t, r).Layers {
+		require.Equal(t, "fail", l.Format.Status, l.Name)
+		require.Len(t, l.Format.Findings, 1)
+		assert.Equal(t, "modules/marker/extra.tf", l.Format.Findings[0].File)
+		assert.Equal(t, 2, l.Format.Findings[0].Line)
+	}
+}

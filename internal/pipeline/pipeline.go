@@ -30,11 +30,11 @@ func DefaultConcurrency() int { return runtime.NumCPU() + 1 }
 
 // Target describes a layer to the stages.
 func Target(l *layers.Layer) stage.Target {
-	return stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig}
+	return stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig, Modules: l.Modules}
 }
 
 // Run checks the selected layers and returns the report, in apply order.
-func Run(ctx context.Context, set *layers.Set, selected []*layers.Layer, r stage.Runner, opts Options) *report.Report {
+func Run(ctx context.Context, selected []*layers.Layer, r stage.Runner, opts Options) *report.Report {
 	start := time.Now()
 	kinds := opts.Stages
 	if len(kinds) == 0 {

@@ -33,7 +33,7 @@ func setup(t *testing.T, files testfixture.Files) (*layers.Set, *native.Executor
 func TestRunReportsEveryStageOfEveryLayerInApplyOrder(t *testing.T) {
 	set, exec := setup(t, testfixture.Tree(testfixture.Diamond(5)...))
 	calls := map[string]int{}
-	rep := pipeline.Run(context.Background(), set, set.Layers, exec, pipeline.Options{
+	rep := pipeline.Run(context.Background(), set.Layers, exec, pipeline.Options{
 		Engine: "terraform", Concurrency: 4,
 		OnResult: func(l *layers.Layer, k stage.Kind, r stage.Result) { calls[l.Dir+"/"+string(k)]++ },
 	})
@@ -55,7 +55,7 @@ func TestRunReportsEveryStageOfEveryLayerInApplyOrder(t *testing.T) {
 
 func TestRunOnlyTheRequestedStages(t *testing.T) {
 	set, exec := setup(t, testfixture.Tree(testfixture.Chain("a", "b")...))
-	rep := pipeline.Run(context.Background(), set, set.Layers[1:], exec, pipeline.Options{Stages: []stage.Kind{stage.Format}})
+	rep := pipeline.Run(context.Background(), set.Layers[1:], exec, pipeline.Options{Stages: []stage.Kind{stage.Format}})
 	require.Len(t, rep.Layers, 1)
 	assert.Equal(t, "2.b", rep.Layers[0].Layer.Dir)
 	assert.Equal(t, stage.Pass, rep.Layers[0].Result(stage.Format).Status)
@@ -67,7 +67,7 @@ func TestCancelledRunReportsErrorsNotPasses(t *testing.T) {
 	set, exec := setup(t, testfixture.Tree(testfixture.Chain("a", "b")...))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep := pipeline.Run(ctx, set, set.Layers, exec, pipeline.Options{})
+	rep := pipeline.Run(ctx, set.Layers, exec, pipeline.Options{})
 	assert.Equal(t, 3, rep.ExitCode())
 	for _, l := range rep.Layers {
 		for _, k := range stage.Kinds {

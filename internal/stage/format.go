@@ -9,14 +9,14 @@ import (
 )
 
 // formatCommand checks formatting without writing: "fmt -check" exits 3 when a file
-// would change and prints the file names and a unified diff.
+// would change and prints the file names and a unified diff. The local modules the
+// layer calls are its code too, so they are checked in the same process.
 func formatCommand(t Target) Command {
-	return Command{
-		Tool:    Engine,
-		Args:    []string{"fmt", "-check", "-diff", "-recursive", "-no-color"},
-		Dir:     t.Path,
-		Session: t.Path + "#format",
+	args := []string{"fmt", "-check", "-diff", "-recursive", "-no-color", "."}
+	for _, m := range t.Modules {
+		args = append(args, relativeTo(t.Path, m))
 	}
+	return Command{Tool: Engine, Args: args, Dir: t.Path, Session: t.Path + "#format"}
 }
 
 func runFormat(ctx context.Context, r Runner, t Target) Result {

@@ -104,7 +104,8 @@ type Target struct {
 	Path        string // repository-relative directory of the layer
 	HasLockFile bool
 	InitKey     string
-	LintConfig  string // repository-relative .tflint.hcl that applies, or "" for tflint's defaults
+	LintConfig  string   // repository-relative .tflint.hcl that applies, or "" for tflint's defaults
+	Modules     []string // repository-relative local module directories the layer calls
 }
 
 // Run executes one stage on a target.
