@@ -30,6 +30,10 @@ func Markdown(w io.Writer, r *Report, limit int) error {
 	if limit <= 0 {
 		limit = DefaultMarkdownLimit
 	}
+	if len(r.Layers) == 0 {
+		_, err := io.WriteString(w, "_No layer is selected: nothing to check._\n")
+		return err
+	}
 	var b strings.Builder
 	b.WriteString("| Layer |")
 	align := "|:------|"

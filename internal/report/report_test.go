@@ -498,3 +498,10 @@ func TestMark(t *testing.T) {
 	assert.Equal(t, "➖", report.Mark(stage.Skip))
 	assert.Equal(t, "⚠️", report.Mark(stage.Error))
 }
+
+func TestEmptySelectionSaysSo(t *testing.T) {
+	r := newReport()
+	assert.Equal(t, "_No layer is selected: nothing to check._\n", markdown(t, r, 0))
+	assert.Equal(t, "No layer is selected: nothing to check.\n", text(t, r))
+	assert.Equal(t, 0, r.ExitCode())
+}

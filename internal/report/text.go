@@ -13,6 +13,10 @@ var words = map[stage.Status]string{stage.Pass: "pass", stage.Fail: "FAIL", stag
 
 // Text writes the terminal report: the matrix, then every finding with its location.
 func Text(w io.Writer, r *Report) error {
+	if len(r.Layers) == 0 {
+		_, err := io.WriteString(w, "No layer is selected: nothing to check.\n")
+		return err
+	}
 	var b strings.Builder
 	width := len("Layer")
 	for _, l := range r.Layers {
