@@ -61,14 +61,8 @@ func (m *Infra) Layers(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	for i, l := range set.Layers {
-		deps := "-"
-		if len(l.DependsOn) > 0 {
-			deps = strings.Join(l.DependsOn, ", ")
-		}
-		fmt.Fprintf(&b, "%d. %-4s %-16s depends on: %s\n", i+1, l.ID(), l.Dir, deps)
-	}
-	return b.String(), nil
+	err = report.LayerList(&b, set.Layers)
+	return b.String(), err
 }
 
 // Validate runs format, lint and validate on the selected layers and fails when a

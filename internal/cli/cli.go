@@ -225,12 +225,9 @@ func printLayers(stdout, stderr io.Writer, set *layers.Set, format string) int {
 		}
 		return report.ExitOK
 	}
-	for i, l := range set.Layers {
-		deps := "-"
-		if len(l.DependsOn) > 0 {
-			deps = strings.Join(l.DependsOn, ", ")
-		}
-		fmt.Fprintf(stdout, "%d. %-4s %-16s %-28s depends on: %s\n", i+1, l.ID(), l.Dir, l.Path, deps)
+	if err := report.LayerList(stdout, set.Layers); err != nil {
+		fmt.Fprintf(stderr, "infra: %v\n", err)
+		return report.ExitToolError
 	}
 	return report.ExitOK
 }

@@ -95,3 +95,17 @@ func Progress(l *layers.Layer, k stage.Kind, res stage.Result) string {
 	}
 	return fmt.Sprintf("%s %-18s %-9s %5.2fs%s", icon, l.Label(), strings.ToLower(k.Title()), res.Duration.Seconds(), extra)
 }
+
+// LayerList writes the layers in apply order with their dependencies.
+func LayerList(w io.Writer, ls []*layers.Layer) error {
+	var b strings.Builder
+	for i, l := range ls {
+		deps := "-"
+		if len(l.DependsOn) > 0 {
+			deps = strings.Join(l.DependsOn, ", ")
+		}
+		fmt.Fprintf(&b, "%d. %-4s %-16s %-28s depends on: %s\n", i+1, l.ID(), l.Dir, l.Path, deps)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
