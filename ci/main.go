@@ -183,16 +183,6 @@ func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, bas
 
 func render(rep *report.Report, format string) (string, error) {
 	var b strings.Builder
-	var err error
-	switch format {
-	case "json":
-		err = report.JSON(&b, rep)
-	case "markdown":
-		err = report.Markdown(&b, rep, 0)
-	case "text", "":
-		err = report.Text(&b, rep)
-	default:
-		return "", fmt.Errorf("unknown format %q: use text, markdown or json", format)
-	}
+	err := report.Render(&b, rep, format)
 	return b.String(), err
 }

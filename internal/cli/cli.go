@@ -199,16 +199,7 @@ func check(ctx context.Context, o *options, cfg repoconfig.Config, set *layers.S
 }
 
 func render(stdout, stderr io.Writer, format string, rep *report.Report) int {
-	var err error
-	switch format {
-	case "json":
-		err = report.JSON(stdout, rep)
-	case "markdown":
-		err = report.Markdown(stdout, rep, 0)
-	default:
-		err = report.Text(stdout, rep)
-	}
-	if err != nil {
+	if err := report.Render(stdout, rep, format); err != nil {
 		fmt.Fprintf(stderr, "infra: writing the report: %v\n", err)
 		return report.ExitToolError
 	}

@@ -3,6 +3,8 @@
 package report
 
 import (
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/infra-flash/infra/internal/layers"
@@ -65,4 +67,20 @@ func (r *Report) ExitCode() int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// Formats are the names Render accepts.
+var Formats = []string{"text", "markdown", "json"}
+
+// Render writes the report in a named format.
+func Render(w io.Writer, r *Report, format string) error {
+	switch format {
+	case "json":
+		return JSON(w, r)
+	case "markdown":
+		return Markdown(w, r, 0)
+	case "text", "":
+		return Text(w, r)
+	}
+	return fmt.Errorf("unknown format %q: use text, markdown or json", format)
 }
