@@ -132,6 +132,9 @@ func (m *Infra) Report(
 	// +default="markdown"
 	format string,
 ) (string, error) {
+	if err := report.CheckFormat(format); err != nil {
+		return "", err
+	}
 	rep, err := m.run(ctx, stage.Kinds, layer, base)
 	if err != nil {
 		return "", err
@@ -147,6 +150,9 @@ func (m *Infra) All(ctx context.Context) error {
 }
 
 func (m *Infra) gate(ctx context.Context, kinds []stage.Kind, layer []string, base, format string) (string, error) {
+	if err := report.CheckFormat(format); err != nil {
+		return "", err
+	}
 	rep, err := m.run(ctx, kinds, layer, base)
 	if err != nil {
 		return "", err

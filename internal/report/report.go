@@ -72,15 +72,26 @@ func (r *Report) ExitCode() int {
 // Formats are the names Render accepts.
 var Formats = []string{"text", "markdown", "json"}
 
+// CheckFormat validates a format name before any work is done.
+func CheckFormat(format string) error {
+	for _, f := range Formats {
+		if f == format {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown format %q: use text, markdown or json", format)
+}
+
 // Render writes the report in a named format.
 func Render(w io.Writer, r *Report, format string) error {
+	if err := CheckFormat(format); err != nil {
+		return err
+	}
 	switch format {
 	case "json":
 		return JSON(w, r)
 	case "markdown":
 		return Markdown(w, r, 0)
-	case "text", "":
-		return Text(w, r)
 	}
-	return fmt.Errorf("unknown format %q: use text, markdown or json", format)
+	return Text(w, r)
 }
