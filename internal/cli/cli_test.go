@@ -391,3 +391,23 @@ func TestUnformattedModuleFailsFormatForItsCallers(t *testing.T) {
 		assert.Equal(t, 2, l.Format.Findings[0].Line)
 	}
 }
+
+func TestLintFindingInAModuleFailsLintForItsCallers(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files["modules/marker/extra.tf"] = "variable \"unused\" {\n  description = \"Never read.\"\n  type        = string\n  default     = \"x\"\n}\n"
+	src := repo(t, files)
+
+	r := run(t, "lint", "--source", src, "--layer", "bootstrap,data", "--format", "json")
+	assert.Equal(t, 1, r.code, r.stderr)
+	rep := decode(t, r)
+	require.Len(t, rep.Layers, 2)
+	for _, l := range rep.Layers {
+		require.Equal(t, "fail", l.Lint.Status, l.Name)
+		require.Len(t, l.Lint.Findings, 1, l.Name)
+		f := l.Lint.Findings[0]
+		assert.Equal(t, "modules/marker/extra.tf", f.File)
+		assert.Equal(t, 1, f.Line)
+		assert.Equal(t, "terraform_unused_declarations", f.Rule)
+	}
+}

@@ -29,8 +29,8 @@ type Options struct {
 func DefaultConcurrency() int { return runtime.NumCPU() + 1 }
 
 // Target describes a layer to the stages.
-func Target(l *layers.Layer) stage.Target {
-	return stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig, Modules: l.Modules}
+func Target(l *layers.Layer, shared *stage.Shared) stage.Target {
+	return stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig, Modules: l.Modules, Shared: shared}
 }
 
 // Run checks the selected layers and returns the report, in apply order.
@@ -60,6 +60,7 @@ func Run(ctx context.Context, selected []*layers.Layer, r stage.Runner, opts Opt
 			jobs = append(jobs, job{i, k})
 		}
 	}
+	shared := stage.NewShared()
 	queue := make(chan job)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -69,7 +70,7 @@ func Run(ctx context.Context, selected []*layers.Layer, r stage.Runner, opts Opt
 			defer wg.Done()
 			for j := range queue {
 				l := selected[j.i]
-				res := stage.Run(ctx, j.kind, r, Target(l))
+				res := stage.Run(ctx, j.kind, r, Target(l, shared))
 				mu.Lock()
 				rep.Layers[j.i].Results[j.kind] = res
 				if opts.OnResult != nil {

@@ -9,16 +9,15 @@ import (
 )
 
 // lintCommands returns "tflint --init" (installs any plugins the config names; a
-// no-op for the bundled ruleset) and the lint run itself, with JSON output.
-func lintCommands(t Target) (initCmd, lint Command) {
+// no-op for the bundled ruleset) and the lint run itself in dir, with JSON output.
+func lintCommands(dir, config string) (initCmd, lint Command) {
 	var cfg []string
-	if t.LintConfig != "" && path.Dir(t.LintConfig) != t.Path {
-		rel := relativeTo(t.Path, t.LintConfig)
-		cfg = []string{"--config=" + rel}
+	if config != "" && path.Dir(config) != dir {
+		cfg = []string{"--config=" + relativeTo(dir, config)}
 	}
-	session := t.Path + "#lint"
-	initCmd = Command{Tool: TFLint, Args: append([]string{"--init", "--no-color"}, cfg...), Dir: t.Path, Session: session, SkipKey: "tflint-init:" + t.LintConfig}
-	lint = Command{Tool: TFLint, Args: append([]string{"--format=json", "--no-color", "--call-module-type=local"}, cfg...), Dir: t.Path, Session: session}
+	session := dir + "#lint"
+	initCmd = Command{Tool: TFLint, Args: append([]string{"--init", "--no-color"}, cfg...), Dir: dir, Session: session, SkipKey: "tflint-init:" + config}
+	lint = Command{Tool: TFLint, Args: append([]string{"--format=json", "--no-color", "--call-module-type=local"}, cfg...), Dir: dir, Session: session}
 	return initCmd, lint
 }
 
@@ -31,15 +30,28 @@ func relativeTo(dir, target string) string {
 	return up + target
 }
 
+// runLint lints the layer and each local module it calls: tflint reports what it
+// finds inside a module only when run in the module's directory. A module called
+// by several layers is linted once per run (Target.Shared) and counts for each.
 func runLint(ctx context.Context, r Runner, t Target) Result {
-	initCmd, lint := lintCommands(t)
+	res := lintDir(ctx, r, t.Path, t.LintConfig)
+	for _, m := range t.Modules {
+		mod := t.Shared.once("lint\x00"+m+"\x00"+t.LintConfig, func() Result { return lintDir(ctx, r, m, t.LintConfig) })
+		res = merge(res, mod)
+	}
+	return res
+}
+
+func lintDir(ctx context.Context, r Runner, dir, config string) Result {
+	t := Target{Path: dir}
+	initCmd, lint := lintCommands(dir, config)
 	out, err := r.Run(ctx, initCmd)
 	if err != nil {
 		return errorResult(t, "lint: "+err.Error())
 	}
 	if out.ExitCode != 0 {
 		// A broken .tflint.hcl is reported with its location, like any code problem.
-		if diags := diagnosticsOf(r.Root(), t.Path, out); len(diags) > 0 {
+		if diags := diagnosticsOf(r.Root(), dir, out); len(diags) > 0 {
 			return Result{Status: Fail, Findings: diags}
 		}
 		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10)))
@@ -48,7 +60,7 @@ func runLint(ctx context.Context, r Runner, t Target) Result {
 	if err != nil {
 		return errorResult(t, "lint: "+err.Error())
 	}
-	return ParseLint(r.Root(), t.Path, out)
+	return ParseLint(r.Root(), dir, out)
 }
 
 type tflintRange struct {

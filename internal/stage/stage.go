@@ -106,6 +106,7 @@ type Target struct {
 	InitKey     string
 	LintConfig  string   // repository-relative .tflint.hcl that applies, or "" for tflint's defaults
 	Modules     []string // repository-relative local module directories the layer calls
+	Shared      *Shared  // results shared between the layers of one run; nil shares nothing
 }
 
 // Run executes one stage on a target.
