@@ -181,7 +181,9 @@ func check(ctx context.Context, o *options, cfg repoconfig.Config, set *layers.S
 		fmt.Fprintf(stderr, "infra: %v\n", err)
 		return report.ExitToolError
 	}
-	exec, err := native.New(o.source, toolchain.CacheDir(), tools)
+	exec, err := native.New(o.source, toolchain.CacheDir(), tools, native.OnWait(func() {
+		fmt.Fprintln(stderr, "infra: another run is checking this repository; waiting for it to finish")
+	}))
 	if err != nil {
 		fmt.Fprintf(stderr, "infra: %v\n", err)
 		return report.ExitToolError

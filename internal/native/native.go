@@ -21,6 +21,15 @@ import (
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
+// Option adjusts New.
+type Option func(*options)
+
+type options struct{ onWait func() }
+
+// OnWait is called when another run holds the workspace of the same repository and
+// this one has to wait for it.
+func OnWait(f func()) Option { return func(o *options) { o.onWait = f } }
+
 // Executor runs commands in a persistent workspace copy of one repository.
 type Executor struct {
 	source    string
@@ -32,7 +41,11 @@ type Executor struct {
 
 // New prepares the workspace for source under cacheDir/work and takes an exclusive
 // lock on it (a second run on the same repository waits). Call Close when done.
-func New(source, cacheDir string, tools toolchain.Tools) (*Executor, error) {
+func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Executor, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	abs, err := filepath.Abs(source)
 	if err != nil {
 		return nil, err
@@ -46,9 +59,14 @@ func New(source, cacheDir string, tools toolchain.Tools) (*Executor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locking workspace: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("locking workspace: %w", err)
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if o.onWait != nil {
+			o.onWait()
+		}
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("locking workspace: %w", err)
+		}
 	}
 	cliConfig, err := toolchain.CLIConfig(filepath.Join(cacheDir, "tools"), tools.Mirror)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/native"
+	"github.com/infra-flash/infra/internal/toolchain"
 )
 
 func write(t *testing.T, path, content string) {
@@ -59,4 +60,30 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 	require.NoError(t, os.RemoveAll(filepath.Join(src, "terraform/1.a")))
 	require.NoError(t, native.Sync(src, dst))
 	assert.NoDirExists(t, filepath.Join(dst, "terraform/1.a"))
+}
+
+func TestSecondRunOnTheSameRepositoryWaitsForTheFirst(t *testing.T) {
+	cache, src := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(src, "terraform/1.a/main.tf"), "")
+	tools := toolchain.Tools{EngineName: "terraform"}
+	first, err := native.New(src, cache, tools)
+	require.NoError(t, err)
+
+	waited := make(chan struct{})
+	acquired := make(chan *native.Executor)
+	go func() {
+		second, err := native.New(src, cache, tools, native.OnWait(func() { close(waited) }))
+		assert.NoError(t, err)
+		acquired <- second
+	}()
+	<-waited
+	select {
+	case <-acquired:
+		t.Fatal("the second run got the workspace while the first held it")
+	default:
+	}
+	require.NoError(t, first.Close())
+	second := <-acquired
+	require.NotNil(t, second)
+	require.NoError(t, second.Close())
 }
