@@ -46,7 +46,7 @@ func FuzzRepoConfig(f *testing.F) {
 	f.Add("layer {")
 	f.Fuzz(func(t *testing.T, src string) {
 		cfg, err := repoconfig.Parse([]byte(src))
-		if err == nil && (cfg.LayersDir == "" || cfg.ModulesDir == "") {
+		if err == nil && cfg.LayersDir == "" {
 			t.Fatalf("accepted config without directories: %+v", cfg)
 		}
 	})

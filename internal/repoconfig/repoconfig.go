@@ -22,8 +22,6 @@ const FileName = "infra.hcl"
 type Config struct {
 	// LayersDir holds the N.name layer directories; "." when they sit at the root.
 	LayersDir string
-	// ModulesDir holds the reusable modules the layers call.
-	ModulesDir string
 	// Engine is "terraform" or "tofu"; empty means the caller's default.
 	Engine string
 	// DependsOn declares layer dependencies the HCL does not show, keyed by layer directory.
@@ -32,14 +30,13 @@ type Config struct {
 
 // Defaults returns the configuration used when infra.hcl is absent.
 func Defaults() Config {
-	return Config{LayersDir: "terraform", ModulesDir: "modules", DependsOn: map[string][]string{}}
+	return Config{LayersDir: "terraform", DependsOn: map[string][]string{}}
 }
 
 type fileSchema struct {
-	LayersDir  *string       `hcl:"layers_dir,optional"`
-	ModulesDir *string       `hcl:"modules_dir,optional"`
-	Engine     *string       `hcl:"engine,optional"`
-	Layers     []layerSchema `hcl:"layer,block"`
+	LayersDir *string       `hcl:"layers_dir,optional"`
+	Engine    *string       `hcl:"engine,optional"`
+	Layers    []layerSchema `hcl:"layer,block"`
 }
 
 type layerSchema struct {
@@ -83,19 +80,12 @@ func Parse(src []byte) (Config, error) {
 
 func validate(raw fileSchema, body hcl.Body) (Config, error) {
 	cfg := Defaults()
-	for _, d := range []struct {
-		name string
-		val  *string
-		dst  *string
-	}{{"layers_dir", raw.LayersDir, &cfg.LayersDir}, {"modules_dir", raw.ModulesDir, &cfg.ModulesDir}} {
-		if d.val == nil {
-			continue
-		}
-		dir, err := CleanRel(d.name, *d.val)
+	if raw.LayersDir != nil {
+		dir, err := CleanRel("layers_dir", *raw.LayersDir)
 		if err != nil {
-			return cfg, fmt.Errorf("%s: %w", attrPos(body, d.name), err)
+			return cfg, fmt.Errorf("%s: %w", attrPos(body, "layers_dir"), err)
 		}
-		*d.dst = dir
+		cfg.LayersDir = dir
 	}
 	if raw.Engine != nil {
 		if !engines[*raw.Engine] {

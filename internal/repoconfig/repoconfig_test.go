@@ -14,7 +14,6 @@ import (
 func TestDefaults(t *testing.T) {
 	cfg := repoconfig.Defaults()
 	assert.Equal(t, "terraform", cfg.LayersDir)
-	assert.Equal(t, "modules", cfg.ModulesDir)
 	assert.Empty(t, cfg.Engine)
 	assert.NotNil(t, cfg.DependsOn, "callers may add to the map without a nil check")
 	assert.Empty(t, cfg.DependsOn)
@@ -32,7 +31,6 @@ func TestLoadReadsFileAtRoot(t *testing.T) {
 	cfg, err := repoconfig.Load(fsys)
 	require.NoError(t, err)
 	assert.Equal(t, "infra", cfg.LayersDir)
-	assert.Equal(t, "modules", cfg.ModulesDir)
 	assert.Equal(t, "tofu", cfg.Engine)
 }
 
@@ -68,7 +66,6 @@ func TestParseEmptyFileReturnsDefaults(t *testing.T) {
 func TestParseAllFields(t *testing.T) {
 	src := `
 layers_dir  = "infra/layers"
-modules_dir = "infra/modules"
 engine      = "tofu"
 
 layer "2.platform" {
@@ -85,7 +82,6 @@ layer "4.insight" {
 	cfg, err := repoconfig.Parse([]byte(src))
 	require.NoError(t, err)
 	assert.Equal(t, "infra/layers", cfg.LayersDir)
-	assert.Equal(t, "infra/modules", cfg.ModulesDir)
 	assert.Equal(t, "tofu", cfg.Engine)
 	require.Len(t, cfg.DependsOn, 3)
 	assert.Equal(t, []string{"1.network"}, cfg.DependsOn["2.platform"])
@@ -118,10 +114,9 @@ func TestParseCleansDirectories(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			cfg, err := repoconfig.Parse([]byte("layers_dir = \"" + tt.in + "\"\nmodules_dir = \"" + tt.in + "\"\n"))
+			cfg, err := repoconfig.Parse([]byte("layers_dir = \"" + tt.in + "\"\n"))
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, cfg.LayersDir)
-			assert.Equal(t, tt.want, cfg.ModulesDir)
 		})
 	}
 }
@@ -130,7 +125,7 @@ func TestParseLayersDirAtRoot(t *testing.T) {
 	cfg, err := repoconfig.Parse([]byte(`layers_dir = "."`))
 	require.NoError(t, err)
 	assert.Equal(t, ".", cfg.LayersDir)
-	assert.Equal(t, "modules", cfg.ModulesDir, "other settings keep their defaults")
+	assert.Equal(t, "", cfg.Engine, "other settings keep their defaults")
 }
 
 func TestParseRejectsDirectoriesOutsideTheRepository(t *testing.T) {
@@ -143,8 +138,6 @@ func TestParseRejectsDirectoriesOutsideTheRepository(t *testing.T) {
 		{"parent", `layers_dir = "../x"`, `layers_dir must stay inside the repository, not "../x"`},
 		{"parent itself", `layers_dir = ".."`, `layers_dir must stay inside the repository, not ".."`},
 		{"escapes after cleaning", `layers_dir = "a/../../x"`, `layers_dir must stay inside the repository, not "a/../../x"`},
-		{"absolute modules_dir", `modules_dir = "/modules"`, `modules_dir must be a path relative to the repository root, not "/modules"`},
-		{"parent modules_dir", `modules_dir = "../modules"`, `modules_dir must stay inside the repository, not "../modules"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,7 +235,7 @@ func TestParseValueErrorsNameTheirPosition(t *testing.T) {
 	}{
 		{"\nengine = \"pulumi\"\n", `infra.hcl:2,10: engine must be "terraform" or "tofu", not "pulumi"`},
 		{"layers_dir = \"../up\"\n", `infra.hcl:1,14: layers_dir must stay inside the repository, not "../up"`},
-		{"modules_dir = \"/abs\"\n", `infra.hcl:1,15: modules_dir must be a path relative to the repository root, not "/abs"`},
+		{"layers_dir = \"/abs\"\n", `infra.hcl:1,14: layers_dir must be a path relative to the repository root, not "/abs"`},
 		{"layer \"1.a\" {\n}\n\nlayer \"1.a\" {\n}\n", `infra.hcl:4,1: layer "1.a" is declared twice (first at infra.hcl:1,1)`},
 	}
 	for _, tc := range cases {
