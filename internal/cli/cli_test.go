@@ -368,6 +368,24 @@ func TestTofuEngine(t *testing.T) {
 	assert.Equal(t, "pass", rep.Layers[2].Validate.Status)
 }
 
+func TestTofuFindingsAreLocatedToo(t *testing.T) {
+	testfixture.Tools(t, "tofu")
+	files := threeLayers()
+	files["terraform/2.platform/extra.tf"] = "output \"broken\" {\n    description = \"Reads something that does not exist.\"\n  value       = null_resource.missing.id\n}\n"
+	src := repo(t, files)
+
+	r := run(t, "validate", "--source", src, "--engine", "tofu", "--layer", "L2", "--format", "json")
+	assert.Equal(t, 1, r.code, r.stderr)
+	l := decode(t, r).Layers[0]
+	require.Equal(t, "fail", l.Format.Status)
+	assert.Equal(t, "terraform/2.platform/extra.tf", l.Format.Findings[0].File)
+	assert.Equal(t, 2, l.Format.Findings[0].Line)
+	require.Equal(t, "fail", l.Validate.Status)
+	assert.Equal(t, "terraform/2.platform/extra.tf", l.Validate.Findings[0].File)
+	assert.Equal(t, 3, l.Validate.Findings[0].Line)
+	assert.Equal(t, "Reference to undeclared resource", l.Validate.Findings[0].Message)
+}
+
 func TestMissingToolExitsThree(t *testing.T) {
 	testfixture.Tools(t, "terraform")
 	t.Setenv("INFRA_TFLINT_BIN", filepath.Join(t.TempDir(), "no-tflint"))
