@@ -15,6 +15,8 @@ var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules":
 // differ and removes files src no longer has, except what init made in dst: the
 // .terraform directories and, where src has none, the dependency lock files
 // (validate needs both; a lock file src does have is copied over them).
+// Copies, never hard links: whatever a tool writes in the workspace must not be
+// able to reach the user's files.
 func Sync(src, dst string) error {
 	seen := map[string]bool{}
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
