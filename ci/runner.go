@@ -32,15 +32,17 @@ func newContainerRunner(src *dagger.Directory, engine string, v toolchain.Versio
 func (r *containerRunner) Root() string { return srcMount }
 
 func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
-	// One cache volume per layer: concurrent inits sharing a plugin cache are unsafe.
+	// One cache volume per directory, locked while in use: concurrent installs into
+	// one plugin cache are unsafe, across layers and across simultaneous calls alike.
 	key := strings.NewReplacer("/", "-", ".", "-").Replace(cmd.Dir)
+	locked := dagger.ContainerWithMountedCacheOpts{Sharing: dagger.CacheSharingModeLocked}
 	if cmd.Tool == stage.TFLint {
 		return dag.Container().From(r.versions.Image("tflint")).
-			WithMountedCache("/root/.tflint.d/plugins", dag.CacheVolume("infra-tflint-plugins-"+key)).
+			WithMountedCache("/root/.tflint.d/plugins", dag.CacheVolume("infra-tflint-plugins-"+key), locked).
 			WithMountedDirectory(srcMount, r.src)
 	}
 	return r.engineContainer().
-		WithMountedCache("/plugin-cache", dag.CacheVolume("infra-"+r.engine+"-plugins-"+key)).
+		WithMountedCache("/plugin-cache", dag.CacheVolume("infra-"+r.engine+"-plugins-"+key), locked).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
 		WithEnvVariable("TF_INPUT", "0").
