@@ -30,6 +30,7 @@ type Infra struct {
 	Engine string
 }
 
+// New takes the repository to check, by default the one dagger is called from.
 func New(
 	// The repository root. Terraform's working directories and state are never uploaded.
 	// +defaultPath="/"
