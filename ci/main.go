@@ -177,13 +177,7 @@ func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, bas
 	if err != nil {
 		return nil, err
 	}
-	engine := m.Engine
-	if engine == "" {
-		engine = cfg.Engine
-	}
-	if engine == "" {
-		engine = "terraform"
-	}
+	engine := cfg.EngineFor(m.Engine)
 	runner := newContainerRunner(m.Source.WithoutDirectory(".git"), engine, toolchain.Pinned())
 	return pipeline.Run(ctx, selected, runner, pipeline.Options{Engine: engine, Stages: kinds}), nil
 }

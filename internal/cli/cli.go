@@ -119,12 +119,11 @@ func parseFlags(cmd string, args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
 	}
-	formats := map[string]bool{"text": true, "markdown": true, "json": true}
-	if cmd == "layers" {
-		formats = map[string]bool{"text": true, "json": true}
+	if cmd == "layers" && o.format == "markdown" {
+		return nil, fmt.Errorf("unknown --format %q for layers: use text or json", o.format)
 	}
-	if !formats[o.format] {
-		return nil, fmt.Errorf("unknown --format %q", o.format)
+	if report.CheckFormat(o.format) != nil {
+		return nil, fmt.Errorf("unknown --format %q: use text, markdown or json", o.format)
 	}
 	if o.engine != "" && o.engine != "terraform" && o.engine != "tofu" {
 		return nil, fmt.Errorf("unknown --engine %q: use terraform or tofu", o.engine)
@@ -168,7 +167,7 @@ func check(ctx context.Context, o *options, cfg repoconfig.Config, set *layers.S
 		fmt.Fprintf(stderr, "infra: %v\n", err)
 		return selectionExitCode(err)
 	}
-	engine := firstNonEmpty(o.engine, cfg.Engine, "terraform")
+	engine := cfg.EngineFor(o.engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {
 		if !o.quiet {
@@ -231,15 +230,6 @@ func dirs(ls []*layers.Layer) string {
 		names[i] = l.Dir
 	}
 	return strings.Join(names, ", ")
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // selectionExitCode: a bad ref or a source without git history is bad input; git

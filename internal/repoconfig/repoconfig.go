@@ -28,6 +28,21 @@ type Config struct {
 	DependsOn map[string][]string
 }
 
+// DefaultEngine is used when neither a flag nor infra.hcl names one.
+const DefaultEngine = "terraform"
+
+// EngineFor returns the engine a run uses: the caller's choice (a flag), else the
+// file's, else DefaultEngine.
+func (c Config) EngineFor(override string) string {
+	switch {
+	case override != "":
+		return override
+	case c.Engine != "":
+		return c.Engine
+	}
+	return DefaultEngine
+}
+
 // Defaults returns the configuration used when infra.hcl is absent.
 func Defaults() Config {
 	return Config{LayersDir: "terraform", DependsOn: map[string][]string{}}

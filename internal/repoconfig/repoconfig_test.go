@@ -245,3 +245,11 @@ func TestParseValueErrorsNameTheirPosition(t *testing.T) {
 		assert.Equal(t, repoconfig.Defaults(), cfg, "no half-read config")
 	}
 }
+
+func TestEngineForPrefersTheFlagThenTheFile(t *testing.T) {
+	assert.Equal(t, "terraform", repoconfig.Defaults().EngineFor(""))
+	cfg := repoconfig.Defaults()
+	cfg.Engine = "tofu"
+	assert.Equal(t, "tofu", cfg.EngineFor(""))
+	assert.Equal(t, "terraform", cfg.EngineFor("terraform"))
+}
