@@ -32,9 +32,11 @@ type Infra struct {
 
 // New takes the repository to check, by default the one dagger is called from.
 func New(
-	// The repository root. Terraform's working directories and state are never uploaded.
+	// The repository root. Terraform's working directories and state are never
+	// uploaded; .git is kept (for --layer changed) and dropped before any tool runs,
+	// so commits do not invalidate the checks' cache.
 	// +defaultPath="/"
-	// +ignore=["**/.terraform", "**/*.tfstate", "**/*.tfstate.backup", "**/node_modules", ".dagger"]
+	// +ignore=["**/.terraform", "**/*.tfstate", "**/*.tfstate.backup", "**/node_modules", ".dagger", "!.git"]
 	source *dagger.Directory,
 	// Directory holding the N.name layers (default: infra.hcl's layers_dir, else terraform).
 	// +optional
