@@ -1,0 +1,221 @@
+package apply_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/infra-flash/infra/internal/apply"
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/native"
+	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/stage"
+	"github.com/infra-flash/infra/internal/state"
+	"github.com/infra-flash/infra/internal/testfixture"
+	"github.com/infra-flash/infra/internal/toolchain"
+)
+
+// stateLayer describes a generated layer with remote state in the test's bucket.
+type stateLayer struct {
+	dir   string
+	deps  []string
+	extra string // more HCL for main.tf
+}
+
+// stateTree writes layers that keep state in S3 and read their dependencies'
+// outputs through terraform_remote_state, each with a null_resource whose triggers
+// carry what it read (so a dependency's change reaches its dependents).
+func stateTree(ls ...stateLayer) testfixture.Files {
+	f := testfixture.Files{}
+	for _, l := range ls {
+		p := "terraform/" + l.dir + "/"
+		f[p+"versions.tf"] = fmt.Sprintf(`terraform {
+  required_providers {
+    null = {
+      source = "hashicorp/null"
+    }
+  }
+  backend "s3" {
+    key = "%s/terraform.tfstate"
+  }
+}
+
+variable "state" {
+  description = "Remote state settings shared by the layers."
+  type        = any
+}
+`, l.dir)
+		var b strings.Builder
+		deps := append([]string(nil), l.deps...)
+		sort.Strings(deps)
+		triggers := []string{fmt.Sprintf("    layer = %q", l.dir)}
+		for _, d := range deps {
+			id := ident(d)
+			fmt.Fprintf(&b, "data \"terraform_remote_state\" %q {\n  backend = \"s3\"\n  config  = merge(var.state, { key = \"%s/terraform.tfstate\" })\n}\n\n", id, d)
+			triggers = append(triggers, fmt.Sprintf("    %s = data.terraform_remote_state.%s.outputs.id", id, id))
+		}
+		fmt.Fprintf(&b, "resource \"null_resource\" \"this\" {\n  triggers = {\n%s\n  }\n}\n\noutput \"id\" {\n  value = null_resource.this.id\n}\n", strings.Join(triggers, "\n"))
+		if l.extra != "" {
+			b.WriteString("\n" + l.extra)
+		}
+		f[p+"main.tf"] = b.String()
+	}
+	return f
+}
+
+func ident(dir string) string { return "l_" + strings.NewReplacer(".", "_", "-", "_").Replace(dir) }
+
+// env is one test's world: tools, an S3 server, a repository and run settings.
+type env struct {
+	t       testing.TB
+	tools   toolchain.Tools
+	s3      *testfixture.S3
+	src     string
+	backend string // backend config file
+	vars    string // var file
+	cfgFile state.ConfigFile
+	vals    map[string]any
+}
+
+func newEnv(t testing.TB, files testfixture.Files) *env {
+	t.Helper()
+	e := &env{t: t, tools: testfixture.Tools(t, "tofu"), s3: testfixture.StartS3(t), src: t.TempDir(), vals: map[string]any{}}
+	testfixture.Write(t, e.src, files)
+	dir := t.TempDir()
+	e.backend = filepath.Join(dir, "backend.hcl")
+	require.NoError(t, os.WriteFile(e.backend, []byte(e.s3.BackendConfig()), 0o600))
+	var err error
+	e.cfgFile, err = state.ParseConfigFile([]byte(e.s3.BackendConfig()))
+	require.NoError(t, err)
+	e.vars = filepath.Join(dir, "vars.tfvars.json")
+	e.writeVars()
+	return e
+}
+
+// setVar sets a layer variable in the var file every layer is given.
+func (e *env) setVar(name string, v any) {
+	e.vals[name] = v
+	e.writeVars()
+}
+
+func (e *env) writeVars() {
+	vals := map[string]any{"state": map[string]any{
+		"bucket": e.s3.Bucket, "region": e.s3.Region, "endpoints": map[string]string{"s3": e.s3.Endpoint},
+		"use_path_style": true, "skip_credentials_validation": true, "skip_requesting_account_id": true,
+		"skip_region_validation": true, "skip_metadata_api_check": true,
+	}}
+	for k, v := range e.vals {
+		vals[k] = v
+	}
+	data, err := json.Marshal(vals)
+	require.NoError(e.t, err)
+	require.NoError(e.t, os.WriteFile(e.vars, data, 0o600))
+}
+
+// write changes files of the repository.
+func (e *env) write(files testfixture.Files) { testfixture.Write(e.t, e.src, files) }
+
+// layers discovers the repository's layers.
+func (e *env) layers() *layers.Set {
+	fsys := os.DirFS(e.src)
+	cfg, err := repoconfig.Load(fsys)
+	require.NoError(e.t, err)
+	set, err := layers.Discover(fsys, cfg)
+	require.NoError(e.t, err)
+	return set
+}
+
+// options prepares a run the way the CLI does: a native executor on a fresh
+// snapshot of the repository, the credentials in the environment.
+func (e *env) options(src string) (apply.Options, func()) {
+	e.t.Helper()
+	ex, err := native.New(src, toolchain.CacheDir(), e.tools)
+	require.NoError(e.t, err)
+	masker, err := plan.NewMasker(nil, nil)
+	require.NoError(e.t, err)
+	return apply.Options{
+		Engine: "tofu", Runner: apply.WithEnv(ex, e.cfgFile.CredentialEnv()), Source: os.DirFS(src),
+		Backend: e.cfgFile, BackendConfigPath: e.backend, VarFiles: []string{e.vars},
+		Concurrency: 3, Masker: masker, Commit: "1111111111111111111111111111111111111111",
+	}, func() { ex.Close() }
+}
+
+func (e *env) apply(mod ...func(*apply.Options)) *apply.Report {
+	e.t.Helper()
+	opts, done := e.options(e.src)
+	defer done()
+	for _, m := range mod {
+		m(&opts)
+	}
+	rep, err := apply.Apply(context.Background(), e.layers().Layers, opts)
+	require.NoError(e.t, err)
+	return rep
+}
+
+func (e *env) stateOf(layer string) []byte {
+	return e.s3.Object(e.t, layer+"/terraform.tfstate")
+}
+
+// statusOf maps layer directories to their status.
+func statusOf(rep *apply.Report) map[string]apply.Status {
+	out := map[string]apply.Status{}
+	for _, l := range rep.Layers {
+		out[l.Layer.Dir] = l.Status
+	}
+	return out
+}
+
+func result(t testing.TB, rep *apply.Report, dir string) apply.LayerResult {
+	t.Helper()
+	for _, l := range rep.Layers {
+		if l.Layer.Dir == dir {
+			return l
+		}
+	}
+	t.Fatalf("no result for %s", dir)
+	return apply.LayerResult{}
+}
+
+// recorder wraps a runner and keeps the commands it ran, in order.
+type recorder struct {
+	stage.Runner
+	mu   sync.Mutex
+	cmds []stage.Command
+	at   []time.Time
+}
+
+func (r *recorder) Run(ctx context.Context, c stage.Command) (stage.Output, error) {
+	r.mu.Lock()
+	r.cmds = append(r.cmds, c)
+	r.at = append(r.at, time.Now())
+	r.mu.Unlock()
+	return r.Runner.Run(ctx, c)
+}
+
+func (r *recorder) lines(dir string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, c := range r.cmds {
+		if strings.HasSuffix(c.Dir, "/"+dir) {
+			var args []string
+			for _, a := range c.Args {
+				if !strings.HasPrefix(a, "-var-file=") && !strings.HasPrefix(a, "-backend-config=") && !strings.HasPrefix(a, "-lock-timeout=") && a != "-no-color" && a != "-input=false" {
+					args = append(args, a)
+				}
+			}
+			out = append(out, strings.Join(args, " "))
+		}
+	}
+	return out
+}
