@@ -21,6 +21,9 @@ type containerRunner struct {
 	engine   string
 	versions toolchain.Versions
 
+	// prepare, when set, adds to every engine container (secrets, a run ID).
+	prepare func(*dagger.Container) *dagger.Container
+
 	mu       sync.Mutex
 	sessions map[string]*dagger.Container
 }
@@ -41,13 +44,17 @@ func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
 			WithMountedCache("/root/.tflint.d/plugins", dag.CacheVolume("infra-tflint-plugins-"+key), locked).
 			WithMountedDirectory(srcMount, r.src)
 	}
-	return r.engineContainer().
+	ctr := r.engineContainer().
 		WithMountedCache("/plugin-cache", dag.CacheVolume("infra-"+r.engine+"-plugins-"+key), locked).
 		WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/plugin-cache").
 		WithEnvVariable("TF_IN_AUTOMATION", "1").
 		WithEnvVariable("TF_INPUT", "0").
 		WithEnvVariable("CHECKPOINT_DISABLE", "1").
 		WithMountedDirectory(srcMount, r.src)
+	if r.prepare != nil {
+		ctr = r.prepare(ctr)
+	}
+	return ctr
 }
 
 func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Output, error) {

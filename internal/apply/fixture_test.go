@@ -141,11 +141,14 @@ func (e *env) options(src string) (apply.Options, func()) {
 	e.t.Helper()
 	ex, err := native.New(src, toolchain.CacheDir(), e.tools)
 	require.NoError(e.t, err)
+	// As the CLI does: credentials travel in the environment, the rest in the file.
+	engineBackend := filepath.Join(e.t.TempDir(), "backend.hcl")
+	require.NoError(e.t, os.WriteFile(engineBackend, e.cfgFile.WithoutCredentials(), 0o600))
 	masker, err := plan.NewMasker(nil, nil)
 	require.NoError(e.t, err)
 	return apply.Options{
 		Engine: "tofu", Runner: apply.WithEnv(ex, e.cfgFile.CredentialEnv()), Source: os.DirFS(src),
-		Backend: e.cfgFile, BackendConfigPath: e.backend, VarFiles: []string{e.vars},
+		Backend: e.cfgFile, BackendConfigPath: engineBackend, VarFiles: []string{e.vars},
 		Concurrency: 3, Masker: masker, Commit: "1111111111111111111111111111111111111111",
 	}, func() { ex.Close() }
 }

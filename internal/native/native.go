@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -113,6 +114,9 @@ func (e *Executor) Close() error {
 	return err
 }
 
+// interruptGrace is how long a stopped run waits for the engine to wind down.
+const interruptGrace = 5 * time.Minute
+
 // Run executes one command in the workspace.
 func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, error) {
 	bin := e.tools.Engine
@@ -129,6 +133,11 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		}
 	}
 	c := exec.CommandContext(ctx, bin, cmd.Args...)
+	// Stopped runs interrupt the engine rather than kill it: interrupted, it
+	// finishes what it is doing, saves state and releases its lock; killed, it
+	// would leave the lock held and the state behind reality.
+	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
+	c.WaitDelay = interruptGrace
 	c.Dir = dir
 	c.Env = e.env
 	for k, v := range cmd.Env {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -184,7 +185,7 @@ func Resolve(backendType string, block, file ConfigFile, getenv func(string) str
 // file, read other layers' state with the same credentials.
 func (c ConfigFile) CredentialEnv() map[string]string {
 	env := map[string]string{}
-	for attr, name := range map[string]string{"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY", "token": "AWS_SESSION_TOKEN"} {
+	for attr, name := range envCredentials {
 		if s := c.str(attr); s != "" {
 			env[name] = s
 		}
@@ -228,4 +229,25 @@ func (s Settings) Check() error {
 		return fmt.Errorf("backend settings lack %s", strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// envCredentials are the attributes the engine also reads from the environment.
+var envCredentials = map[string]string{"access_key": "AWS_ACCESS_KEY_ID", "secret_key": "AWS_SECRET_ACCESS_KEY", "token": "AWS_SESSION_TOKEN"}
+
+// WithoutCredentials renders the file without the attributes CredentialEnv moves
+// into the environment. The engine records -backend-config values in its working
+// directory and in every plan file; credentials given this way never land there.
+func (c ConfigFile) WithoutCredentials() []byte {
+	f := hclwrite.NewEmptyFile()
+	names := make([]string, 0, len(c))
+	for n := range c {
+		if _, moved := envCredentials[n]; !moved {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		f.Body().SetAttributeValue(n, c[n])
+	}
+	return f.Bytes()
 }

@@ -153,3 +153,17 @@ func FuzzParseConfigFile(f *testing.F) {
 		_ = c.CredentialEnv()
 	})
 }
+
+func TestWithoutCredentialsKeepsEverythingElse(t *testing.T) {
+	file, err := state.ParseConfigFile([]byte(r2Config))
+	require.NoError(t, err)
+	out := file.WithoutCredentials()
+	assert.NotContains(t, string(out), "CANARY")
+	assert.NotContains(t, string(out), "canary")
+	again, err := state.ParseConfigFile(out)
+	require.NoError(t, err)
+	assert.Len(t, again, len(file)-2)
+	s := state.Resolve("s3", nil, again, nil)
+	assert.Equal(t, "https://0123abcd.r2.cloudflarestorage.com", s.Endpoint)
+	assert.True(t, s.UseLockfile)
+}
