@@ -355,11 +355,10 @@ func (x *layerRun) apply(ctx context.Context) {
 		x.emit("apply")
 		x.res.Phases = append(x.res.Phases, "saved plan "+plan.Short(meta.PlanHash))
 		out, ok := x.exec(ctx, "apply", x.cmds.applyPlan(file))
+		applied := appliedSummary(out.Stdout, x.opts.Masker)
+		x.res.Applied = &applied
 		if !ok {
 			return
-		}
-		if s, found := appliedSummary(out.Stdout, x.opts.Masker); found {
-			x.res.Applied = &s
 		}
 	} else {
 		var applied plan.Summary
@@ -371,20 +370,20 @@ func (x *layerRun) apply(ctx context.Context) {
 			}
 			x.res.Phases = append(x.res.Phases, "bootstrap "+strings.Join(args, " "))
 			out, ok := x.exec(ctx, "bootstrap apply", x.cmds.applyDirect(append(args, extra...)))
+			applied = appliedSummary(out.Stdout, x.opts.Masker)
+			x.res.Applied = &applied
 			if !ok {
 				return
 			}
-			applied, _ = appliedSummary(out.Stdout, x.opts.Masker)
 		}
 		x.emit("apply")
 		x.res.Phases = append(x.res.Phases, "full")
 		out, ok := x.exec(ctx, "apply", x.cmds.applyDirect(extra))
+		applied = add(applied, appliedSummary(out.Stdout, x.opts.Masker))
+		x.res.Applied = &applied
 		if !ok {
 			return
 		}
-		s, _ := appliedSummary(out.Stdout, x.opts.Masker)
-		applied = add(applied, s)
-		x.res.Applied = &applied
 	}
 	x.emit("re-plan")
 	residual, changed, ok := x.planTo(ctx, "re-plan", "replan", extra)
@@ -415,6 +414,7 @@ func (x *layerRun) drift(ctx context.Context) {
 	if !ok {
 		return
 	}
+	code.Drift = []plan.Resource{} // the refresh-only plan reports it, once
 	x.res.Plan, x.res.Refresh = code, refresh
 	x.res.Status = InSync
 	var why []string
@@ -455,7 +455,7 @@ func headline(r *LayerResult) string {
 		return r.Reason
 	case r.Applied != nil:
 		return fmt.Sprintf("%d added, %d changed, %d destroyed; re-plan clean", r.Applied.Add, r.Applied.Change, r.Applied.Destroy)
-	case r.Plan != nil:
+	case r.Plan != nil && r.Status != NoChanges && r.Status != InSync:
 		return r.Plan.Counts()
 	}
 	return ""

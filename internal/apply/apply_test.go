@@ -1,8 +1,8 @@
 package apply_test
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/infra-flash/infra/internal/apply"
 	"github.com/infra-flash/infra/internal/plan"
@@ -49,9 +50,9 @@ func TestAppliesInDependencyOrderAndASecondApplyChangesNothing(t *testing.T) {
 	}
 	assert.True(t, first["2.two"].After(last["1.one"]))
 	assert.True(t, first["3.three"].After(last["2.two"]))
-	assert.Equal(t, []string{"init -reconfigure", "apply -auto-approve", "plan -detailed-exitcode -out=.terraform/infra/replan.tfplan"}, rec.lines("1.one"))
+	assert.Equal(t, []string{"init -reconfigure", "apply -auto-approve", "plan -detailed-exitcode -out=.terraform/infra-replan.tfplan"}, rec.lines("1.one"))
 	// The dependency really carried data: layer 3's trigger holds layer 2's id.
-	assert.Contains(t, string(e.stateOf("3.three")), gjsonID(t, e.stateOf("2.two")))
+	assert.Contains(t, string(e.stateOf("3.three")), outputID(t, e.stateOf("2.two")))
 
 	before := map[string][]byte{}
 	for _, l := range chain() {
@@ -66,13 +67,18 @@ func TestAppliesInDependencyOrderAndASecondApplyChangesNothing(t *testing.T) {
 	}
 }
 
-// gjsonID is the id of the null_resource in a state file.
-func gjsonID(t *testing.T, st []byte) string {
+// outputID is the id output of a layer's state.
+func outputID(t *testing.T, st []byte) string {
 	t.Helper()
-	i := bytes.Index(st, []byte(`"id": "`))
-	require.GreaterOrEqual(t, i, 0, string(st))
-	rest := st[i+len(`"id": "`):]
-	return string(rest[:bytes.IndexByte(rest, '"')])
+	var parsed struct {
+		Outputs map[string]struct {
+			Value string `json:"value"`
+		} `json:"outputs"`
+	}
+	require.NoError(t, json.Unmarshal(st, &parsed))
+	id := parsed.Outputs["id"].Value
+	require.NotEmpty(t, id)
+	return id
 }
 
 func TestBootstrapModuleIsAppliedFirstOnItsOwn(t *testing.T) {
@@ -125,9 +131,12 @@ func TestFailureLeavesDependentsUntouchedAndReportsThemSkipped(t *testing.T) {
 	assert.Contains(t, two.Detail, "failed on purpose")
 	assert.Contains(t, three.Reason, "2.two, which failed")
 	assert.Nil(t, e.stateOf("3.three"), "layer 3 must not have been touched")
+	// What the failed layer did before it stopped is reported, not lost.
+	require.NotNil(t, two.Applied)
+	assert.Equal(t, []plan.Resource{{Address: "null_resource.this", Action: "create"}}, two.Applied.Changes)
 	text := renderText(rep)
-	assert.Contains(t, text, "3 layers")
-	assert.Contains(t, text, "skipped")
+	assert.Contains(t, text, "apply: 2 applied, 1 failed, 1 skipped")
+	assert.Contains(t, text, "applied before it stopped")
 }
 
 func TestConcurrentApplyIsRefusedNamingTheHolderAndLeavesStateAlone(t *testing.T) {
@@ -329,15 +338,7 @@ func processChildren(t *testing.T) map[int][]proc {
 
 func TestDriftIsDetectedInTheCodeAndInReality(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "managed.txt")
-	files := stateTree(stateLayer{dir: "1.files", extra: `terraform {
-  required_providers {
-    local = {
-      source = "hashicorp/local"
-    }
-  }
-}
-
-variable "path" {
+	files := stateTree(stateLayer{dir: "1.files", extra: `variable "path" {
   type = string
 }
 
@@ -348,7 +349,8 @@ resource "local_file" "managed" {
 `})
 	e := newEnv(t, files)
 	e.setVar("path", outside)
-	require.Equal(t, report.ExitOK, e.apply().ExitCode())
+	first := e.apply()
+	require.Equal(t, report.ExitOK, first.ExitCode(), renderText(first))
 
 	drift := func() *apply.Report {
 		opts, done := e.options(e.src)
@@ -429,37 +431,44 @@ func TestApplyRefusesAPlanMadeForAnotherCommitOrSource(t *testing.T) {
 func TestWrongCredentialsGiveAClearErrorThatDoesNotEchoThem(t *testing.T) {
 	e := newEnv(t, stateTree(stateLayer{dir: "1.one"}))
 	const key, secret = "CANARYACCESSKEY1234", "canary-wrong-secret-5b0f3c"
-	bad := strings.NewReplacer(e.s3.AccessKey, key, e.s3.Secret, secret).Replace(e.s3.BackendConfig())
-	require.NoError(t, os.WriteFile(e.backend, []byte(bad), 0o600))
-	var err error
-	e.cfgFile, err = state.ParseConfigFile([]byte(bad))
-	require.NoError(t, err)
+	for name, replace := range map[string]*strings.Replacer{
+		"unknown key":  strings.NewReplacer(e.s3.AccessKey, key, e.s3.Secret, secret),
+		"wrong secret": strings.NewReplacer(e.s3.Secret, secret),
+	} {
+		t.Run(name, func(t *testing.T) {
+			bad := replace.Replace(e.s3.BackendConfig())
+			var err error
+			e.cfgFile, err = state.ParseConfigFile([]byte(bad))
+			require.NoError(t, err)
 
-	var progress strings.Builder
-	rep := e.apply(func(o *apply.Options) {
-		o.OnEvent = func(ev apply.Event) { progress.WriteString(ev.String() + "\n") }
-	})
-	r := rep.Layers[0]
-	assert.Equal(t, apply.Error, r.Status, renderText(rep))
-	assert.Equal(t, report.ExitToolError, rep.ExitCode())
-	assert.Contains(t, r.Reason, "refused the credentials")
-	for _, format := range []string{"text", "markdown", "json"} {
-		var b strings.Builder
-		require.NoError(t, apply.Render(&b, rep, format, nil))
-		assert.NotContains(t, b.String(), secret, format)
-		assert.NotContains(t, b.String(), key, format)
+			var progress strings.Builder
+			rep := e.apply(func(o *apply.Options) {
+				o.OnEvent = func(ev apply.Event) { progress.WriteString(ev.String() + "\n") }
+			})
+			r := rep.Layers[0]
+			assert.Equal(t, apply.Error, r.Status, renderText(rep))
+			assert.Equal(t, report.ExitToolError, rep.ExitCode())
+			assert.Contains(t, r.Reason, "refused the credentials")
+			for _, format := range []string{"text", "markdown", "json"} {
+				var b strings.Builder
+				require.NoError(t, apply.Render(&b, rep, format, nil))
+				assert.NotContains(t, b.String(), secret, format)
+				assert.NotContains(t, b.String(), key, format)
+			}
+			assert.NotContains(t, progress.String(), secret)
+			assert.NotContains(t, progress.String(), key)
+
+			// Reading the lock answers the same way, without echoing either.
+			block := state.ConfigFile{"key": cty.StringVal("1.one/terraform.tfstate")}
+			st, err := state.NewStore(state.Resolve("s3", block, e.cfgFile, nil))
+			require.NoError(t, err)
+			_, err = st.Lock(context.Background())
+			var credErr *state.CredentialsError
+			require.ErrorAs(t, err, &credErr)
+			assert.NotContains(t, err.Error(), secret)
+			assert.NotContains(t, err.Error(), key)
+		})
 	}
-	assert.NotContains(t, progress.String(), secret)
-	assert.NotContains(t, progress.String(), key)
-
-	// The lock lookup answers the same way, without echoing either.
-	st, err := state.NewStore(state.Resolve("s3", state.ConfigFile{}, e.cfgFile, nil))
-	require.NoError(t, err)
-	_, err = st.Lock(context.Background())
-	var credErr *state.CredentialsError
-	require.ErrorAs(t, err, &credErr)
-	assert.NotContains(t, err.Error(), secret)
-	assert.NotContains(t, err.Error(), key)
 }
 
 func TestSensitiveValuesNeverAppearInRenderedPlans(t *testing.T) {

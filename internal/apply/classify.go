@@ -19,7 +19,7 @@ type failure struct {
 var (
 	errorLine = regexp.MustCompile(`(?m)^[│ ]*Error: (.+)$`)
 	// What the S3 API and the SDKs answer when credentials are wrong or missing.
-	credentialMarkers = []string{"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "AccessDenied", "ExpiredToken",
+	credentialMarkers = []string{"InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "InvalidClientTokenId", "AccessDenied", "ExpiredToken",
 		"no valid credential sources", "failed to refresh cached credentials", "StatusCode: 403"}
 	unreachableMarkers = []string{"connection refused", "no such host", "i/o timeout", "dial tcp", "TLS handshake"}
 )

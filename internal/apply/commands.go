@@ -12,10 +12,10 @@ import (
 	"github.com/infra-flash/infra/internal/stage"
 )
 
-// workDir holds the files a run makes in a layer (plan files), inside the engine's
-// own working directory, which executors keep between the commands of a session
-// and never copy back into the repository.
-const workDir = ".terraform/infra"
+// workDir holds the files a run makes in a layer (plan files): the engine's own
+// working directory, which init creates, executors keep between the commands of
+// a session, and nothing copies back into the repository.
+const workDir = ".terraform"
 
 // commands builds the engine invocations of one layer.
 type commands struct {
@@ -57,7 +57,7 @@ func (c commands) varArgs() []string {
 
 // planFile is a plan file's path relative to the layer, and repoPath the same file
 // relative to the repository.
-func (c commands) planFile(name string) string { return workDir + "/" + name + ".tfplan" }
+func (c commands) planFile(name string) string { return workDir + "/infra-" + name + ".tfplan" }
 
 func (c commands) repoPath(rel string) string { return c.layer.Path + "/" + rel }
 
@@ -128,26 +128,11 @@ var (
 	completeRow = regexp.MustCompile(`(?m)^(\S+): (Creation|Modifications|Destruction) complete`)
 )
 
-// appliedSummary reads what an apply reported doing from its output.
-func appliedSummary(stdout string, m *plan.Masker) (plan.Summary, bool) {
+// appliedSummary reads what an apply reported doing from its output: the
+// resources it finished changing and its closing counts. A failed apply has no
+// counts; they are then counted from the resources it did finish.
+func appliedSummary(stdout string, m *plan.Masker) plan.Summary {
 	s := plan.Summary{Changes: []plan.Resource{}, Outputs: []plan.Output{}, Drift: []plan.Resource{}}
-	lines := countsLine.FindAllStringSubmatch(stdout, -1)
-	if len(lines) == 0 {
-		return s, false
-	}
-	for _, p := range countPart.FindAllStringSubmatch(lines[len(lines)-1][1], -1) {
-		n, _ := strconv.Atoi(p[1])
-		switch p[2] {
-		case "imported":
-			s.Import = n
-		case "added":
-			s.Add = n
-		case "changed":
-			s.Change = n
-		case "destroyed":
-			s.Destroy = n
-		}
-	}
 	actions := map[string]string{}
 	var order []string
 	for _, row := range completeRow.FindAllStringSubmatch(stdout, -1) {
@@ -163,9 +148,39 @@ func appliedSummary(stdout string, m *plan.Masker) (plan.Summary, bool) {
 		}
 	}
 	for _, addr := range order {
-		s.Changes = append(s.Changes, plan.Resource{Address: m.Mask(addr), Action: actions[addr]})
+		a := actions[addr]
+		s.Changes = append(s.Changes, plan.Resource{Address: m.Mask(addr), Action: a})
+		switch a {
+		case "create":
+			s.Add++
+		case "update":
+			s.Change++
+		case "delete":
+			s.Destroy++
+		case "replace":
+			s.Add++
+			s.Destroy++
+		}
 	}
-	return s, true
+	lines := countsLine.FindAllStringSubmatch(stdout, -1)
+	if len(lines) == 0 {
+		return s
+	}
+	s.Add, s.Change, s.Destroy = 0, 0, 0
+	for _, p := range countPart.FindAllStringSubmatch(lines[len(lines)-1][1], -1) {
+		n, _ := strconv.Atoi(p[1])
+		switch p[2] {
+		case "imported":
+			s.Import = n
+		case "added":
+			s.Add = n
+		case "changed":
+			s.Change = n
+		case "destroyed":
+			s.Destroy = n
+		}
+	}
+	return s
 }
 
 // add folds the counts of a second apply phase into the first.

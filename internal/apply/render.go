@@ -97,8 +97,12 @@ func sections(l LayerResult) []section {
 		}
 		out = append(out, section{title, l.Plan})
 	}
-	if l.Applied != nil && l.Plan == nil {
-		out = append(out, section{"applied", l.Applied})
+	if l.Applied != nil && l.Plan == nil && len(l.Applied.Changes) > 0 {
+		title := "applied"
+		if l.Status != Applied && l.Status != NotConverged {
+			title = "applied before it stopped"
+		}
+		out = append(out, section{title, l.Applied})
 	}
 	if l.Residual != nil {
 		out = append(out, section{"still changing after apply", l.Residual})

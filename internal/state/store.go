@@ -73,7 +73,7 @@ func (st *Store) Get(ctx context.Context, key string) ([]byte, error) {
 			switch apiErr.ErrorCode() {
 			case "NoSuchKey", "NotFound":
 				return nil, nil
-			case "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
+			case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
 				return nil, &CredentialsError{Where: st.s.Describe(), Code: apiErr.ErrorCode()}
 			case "NoSuchBucket":
 				return nil, fmt.Errorf("the state bucket %q does not exist at %s", st.s.Bucket, st.s.Describe())

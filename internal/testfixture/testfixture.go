@@ -156,6 +156,9 @@ func Tools(t testing.TB, engine string) toolchain.Tools {
 	t.Setenv("INFRA_"+strings.ToUpper(engine)+"_BIN", tools.Engine)
 	t.Setenv("INFRA_TFLINT_BIN", tools.TFLint)
 	t.Setenv("INFRA_PLUGIN_MIRROR", tools.Mirror)
+	if gw, err := toolchain.FindTool("versitygw"); err == nil {
+		t.Setenv("INFRA_VERSITYGW_BIN", gw) // StartS3 finds it after the cache moves
+	}
 	t.Setenv("INFRA_CACHE_DIR", t.TempDir())
 	return tools
 }
