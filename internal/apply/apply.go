@@ -8,6 +8,8 @@ package apply
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -231,7 +233,8 @@ func (x *layerRun) prepare(ctx context.Context) bool {
 	}
 	x.cfg = cfg
 	x.emit("init")
-	_, ok := x.exec(ctx, "init", x.cmds.init())
+	key := sha256.Sum256([]byte(string(cfg.backend.WithoutCredentials()) + "\x00" + string(x.opts.Backend.WithoutCredentials())))
+	_, ok := x.exec(ctx, "init", x.cmds.init(cfg.backendType+":"+hex.EncodeToString(key[:])))
 	return ok
 }
 

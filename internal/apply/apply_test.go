@@ -19,18 +19,19 @@ import (
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/state"
+	"github.com/infra-flash/infra/internal/testfixture"
 )
 
-func chain() []stateLayer {
-	return []stateLayer{
-		{dir: "1.one"},
-		{dir: "2.two", deps: []string{"1.one"}},
-		{dir: "3.three", deps: []string{"2.two"}},
+func chain() []testfixture.StateLayer {
+	return []testfixture.StateLayer{
+		{Dir: "1.one"},
+		{Dir: "2.two", DependsOn: []string{"1.one"}},
+		{Dir: "3.three", DependsOn: []string{"2.two"}},
 	}
 }
 
 func TestAppliesInDependencyOrderAndASecondApplyChangesNothing(t *testing.T) {
-	e := newEnv(t, stateTree(chain()...))
+	e := newEnv(t, testfixture.StateTree(chain()...))
 	rec := &recorder{}
 	rep := e.apply(func(o *apply.Options) { rec.Runner = o.Runner; o.Runner = rec })
 	require.Equal(t, report.ExitOK, rep.ExitCode(), renderText(rep))
@@ -56,7 +57,7 @@ func TestAppliesInDependencyOrderAndASecondApplyChangesNothing(t *testing.T) {
 
 	before := map[string][]byte{}
 	for _, l := range chain() {
-		before[l.dir] = e.stateOf(l.dir)
+		before[l.Dir] = e.stateOf(l.Dir)
 	}
 	again := e.apply()
 	require.Equal(t, report.ExitOK, again.ExitCode(), renderText(again))
@@ -82,7 +83,7 @@ func outputID(t *testing.T, st []byte) string {
 }
 
 func TestBootstrapModuleIsAppliedFirstOnItsOwn(t *testing.T) {
-	files := stateTree(stateLayer{dir: "1.boot", extra: `module "nodep" {
+	files := testfixture.StateTree(testfixture.StateLayer{Dir: "1.boot", Extra: `module "nodep" {
   source = "./nodep"
 }
 
@@ -115,14 +116,14 @@ output "path" {
 
 func TestFailureLeavesDependentsUntouchedAndReportsThemSkipped(t *testing.T) {
 	ls := chain()
-	ls[1].extra = `resource "null_resource" "boom" {
+	ls[1].Extra = `resource "null_resource" "boom" {
   provisioner "local-exec" {
     command = "echo the provisioner failed on purpose >&2; exit 3"
   }
 }
 `
-	ls = append(ls, stateLayer{dir: "4.side", deps: []string{"1.one"}})
-	e := newEnv(t, stateTree(ls...))
+	ls = append(ls, testfixture.StateLayer{Dir: "4.side", DependsOn: []string{"1.one"}})
+	e := newEnv(t, testfixture.StateTree(ls...))
 	rep := e.apply()
 	assert.Equal(t, report.ExitFailed, rep.ExitCode())
 	assert.Equal(t, map[string]apply.Status{"1.one": apply.Applied, "2.two": apply.Failed, "3.three": apply.Skipped, "4.side": apply.Applied}, statusOf(rep))
@@ -140,7 +141,7 @@ func TestFailureLeavesDependentsUntouchedAndReportsThemSkipped(t *testing.T) {
 }
 
 func TestConcurrentApplyIsRefusedNamingTheHolderAndLeavesStateAlone(t *testing.T) {
-	files := stateTree(stateLayer{dir: "1.slow", extra: `variable "pause" {
+	files := testfixture.StateTree(testfixture.StateLayer{Dir: "1.slow", Extra: `variable "pause" {
   type = number
 }
 
@@ -227,7 +228,7 @@ func waitForLock(t *testing.T, e *env, layer string) state.Lock {
 }
 
 func TestKilledRunLeavesALockOnlyItsIDReleases(t *testing.T) {
-	files := stateTree(stateLayer{dir: "1.slow", extra: `resource "null_resource" "slow" {
+	files := testfixture.StateTree(testfixture.StateLayer{Dir: "1.slow", Extra: `resource "null_resource" "slow" {
   provisioner "local-exec" {
     command = "sleep 60"
   }
@@ -338,7 +339,7 @@ func processChildren(t *testing.T) map[int][]proc {
 
 func TestDriftIsDetectedInTheCodeAndInReality(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "managed.txt")
-	files := stateTree(stateLayer{dir: "1.files", extra: `variable "path" {
+	files := testfixture.StateTree(testfixture.StateLayer{Dir: "1.files", Extra: `variable "path" {
   type = string
 }
 
@@ -390,7 +391,7 @@ resource "local_file" "managed" {
 }
 
 func TestApplyRefusesAPlanMadeForAnotherCommitOrSource(t *testing.T) {
-	e := newEnv(t, stateTree(stateLayer{dir: "1.one"}))
+	e := newEnv(t, testfixture.StateTree(testfixture.StateLayer{Dir: "1.one"}))
 	plans := t.TempDir()
 	opts, done := e.options(e.src)
 	opts.SavePlan = func(m plan.Meta, data []byte) error { return plan.Save(plans, m, data) }
@@ -429,7 +430,7 @@ func TestApplyRefusesAPlanMadeForAnotherCommitOrSource(t *testing.T) {
 }
 
 func TestWrongCredentialsGiveAClearErrorThatDoesNotEchoThem(t *testing.T) {
-	e := newEnv(t, stateTree(stateLayer{dir: "1.one"}))
+	e := newEnv(t, testfixture.StateTree(testfixture.StateLayer{Dir: "1.one"}))
 	const key, secret = "CANARYACCESSKEY1234", "canary-wrong-secret-5b0f3c"
 	for name, replace := range map[string]*strings.Replacer{
 		"unknown key":  strings.NewReplacer(e.s3.AccessKey, key, e.s3.Secret, secret),
@@ -475,7 +476,7 @@ func TestSensitiveValuesNeverAppearInRenderedPlans(t *testing.T) {
 	const canary = "canary-sensitive-7f3a9d"
 	const configured = "configured-secret-41c2"
 	const patterned = "tok_live_ABCDEF123456"
-	files := stateTree(stateLayer{dir: "1.one", extra: `variable "canary" {
+	files := testfixture.StateTree(testfixture.StateLayer{Dir: "1.one", Extra: `variable "canary" {
   type      = string
   sensitive = true
 }

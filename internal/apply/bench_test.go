@@ -19,15 +19,15 @@ import (
 
 // diamond is n layers: the first fans out to the middle ones, which fan in to the
 // last, each reading its dependencies' state.
-func diamond(n int) []stateLayer {
-	ls := make([]stateLayer, n)
+func diamond(n int) []testfixture.StateLayer {
+	ls := make([]testfixture.StateLayer, n)
 	for i := range ls {
-		ls[i].dir = fmt.Sprintf("%d.l%02d", i+1, i+1)
-		ls[i].extra = "variable \"rev\" {\n  type = string\n}\n\nresource \"null_resource\" \"rev\" {\n  triggers = {\n    rev = var.rev\n  }\n}\n"
+		ls[i].Dir = fmt.Sprintf("%d.l%02d", i+1, i+1)
+		ls[i].Extra = "variable \"rev\" {\n  type = string\n}\n\nresource \"null_resource\" \"rev\" {\n  triggers = {\n    rev = var.rev\n  }\n}\n"
 	}
 	for i := 1; i < n-1; i++ {
-		ls[i].deps = []string{ls[0].dir}
-		ls[n-1].deps = append(ls[n-1].deps, ls[i].dir)
+		ls[i].DependsOn = []string{ls[0].Dir}
+		ls[n-1].DependsOn = append(ls[n-1].DependsOn, ls[i].Dir)
 	}
 	return ls
 }
@@ -39,16 +39,14 @@ func diamond(n int) []stateLayer {
 // bucket and variables. It reports both and their ratio.
 func BenchmarkApplyDiamond10(b *testing.B) {
 	ls := diamond(10)
-	e := newEnv(b, stateTree(ls...))
+	e := newEnv(b, testfixture.StateTree(ls...))
 	e.setVar("rev", "warm")
 	require.Equal(b, 0, e.apply().ExitCode()) // providers linked, state created
 
 	naiveSrc := b.TempDir()
-	testfixture.Write(b, naiveSrc, stateTree(ls...))
+	testfixture.Write(b, naiveSrc, testfixture.StateTree(ls...))
 	cliConfig, err := toolchain.CLIConfig(filepath.Join(toolchain.CacheDir(), "tools"), e.tools.Mirror)
 	require.NoError(b, err)
-	engineBackend := filepath.Join(b.TempDir(), "backend.hcl")
-	require.NoError(b, os.WriteFile(engineBackend, e.cfgFile.WithoutCredentials(), 0o600))
 	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_INPUT=0")
 	for k, v := range e.cfgFile.CredentialEnv() {
 		env = append(env, k+"="+v)
@@ -58,7 +56,7 @@ func BenchmarkApplyDiamond10(b *testing.B) {
 		for _, l := range order {
 			dir := filepath.Join(naiveSrc, filepath.FromSlash(l.Path))
 			for _, args := range [][]string{
-				{"init", "-input=false", "-no-color", "-reconfigure", "-backend-config=" + engineBackend},
+				{"init", "-input=false", "-no-color", "-reconfigure", "-backend-config=" + e.engineBackend},
 				{"apply", "-input=false", "-no-color", "-auto-approve", "-var-file=" + e.vars},
 				{"plan", "-input=false", "-no-color", "-detailed-exitcode", "-var-file=" + e.vars},
 			} {

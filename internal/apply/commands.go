@@ -31,8 +31,12 @@ func (c commands) cmd(args ...string) stage.Command {
 	return stage.Command{Tool: stage.Engine, Args: args, Dir: c.layer.Path, Session: c.session()}
 }
 
-// init configures the real backend: never -backend=false here.
-func (c commands) init() stage.Command {
+// init configures the real backend: never -backend=false here. backendKey
+// identifies the backend settings (the layer's block and the file's content), so
+// an executor that keeps working directories skips an init whose inputs it has
+// already seen succeed: the layer's InitKey covers providers, modules and the
+// lock file.
+func (c commands) init(backendKey string) stage.Command {
 	args := []string{"init", "-input=false", "-no-color", "-reconfigure"}
 	if c.backendConfig != "" {
 		args = append(args, "-backend-config="+c.backendConfig)
@@ -40,7 +44,9 @@ func (c commands) init() stage.Command {
 	if c.layer.HasLockFile {
 		args = append(args, "-lockfile=readonly")
 	}
-	return c.cmd(args...)
+	cmd := c.cmd(args...)
+	cmd.SkipKey = "init-backend:" + c.layer.InitKey + ":" + backendKey
+	return cmd
 }
 
 func (c commands) lockArgs() []string {

@@ -3,10 +3,8 @@ package apply_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -25,56 +23,6 @@ import (
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
-// stateLayer describes a generated layer with remote state in the test's bucket.
-type stateLayer struct {
-	dir   string
-	deps  []string
-	extra string // more HCL for main.tf
-}
-
-// stateTree writes layers that keep state in S3 and read their dependencies'
-// outputs through terraform_remote_state, each with a null_resource whose triggers
-// carry what it read (so a dependency's change reaches its dependents).
-func stateTree(ls ...stateLayer) testfixture.Files {
-	f := testfixture.Files{}
-	for _, l := range ls {
-		p := "terraform/" + l.dir + "/"
-		f[p+"versions.tf"] = fmt.Sprintf(`terraform {
-  required_providers {
-    null = {
-      source = "hashicorp/null"
-    }
-  }
-  backend "s3" {
-    key = "%s/terraform.tfstate"
-  }
-}
-
-variable "state" {
-  description = "Remote state settings shared by the layers."
-  type        = any
-}
-`, l.dir)
-		var b strings.Builder
-		deps := append([]string(nil), l.deps...)
-		sort.Strings(deps)
-		triggers := []string{fmt.Sprintf("    layer = %q", l.dir)}
-		for _, d := range deps {
-			id := ident(d)
-			fmt.Fprintf(&b, "data \"terraform_remote_state\" %q {\n  backend = \"s3\"\n  config  = merge(var.state, { key = \"%s/terraform.tfstate\" })\n}\n\n", id, d)
-			triggers = append(triggers, fmt.Sprintf("    %s = data.terraform_remote_state.%s.outputs.id", id, id))
-		}
-		fmt.Fprintf(&b, "resource \"null_resource\" \"this\" {\n  triggers = {\n%s\n  }\n}\n\noutput \"id\" {\n  value = null_resource.this.id\n}\n", strings.Join(triggers, "\n"))
-		if l.extra != "" {
-			b.WriteString("\n" + l.extra)
-		}
-		f[p+"main.tf"] = b.String()
-	}
-	return f
-}
-
-func ident(dir string) string { return "l_" + strings.NewReplacer(".", "_", "-", "_").Replace(dir) }
-
 // env is one test's world: tools, an S3 server, a repository and run settings.
 type env struct {
 	t       testing.TB
@@ -82,9 +30,12 @@ type env struct {
 	s3      *testfixture.S3
 	src     string
 	backend string // backend config file
-	vars    string // var file
-	cfgFile state.ConfigFile
-	vals    map[string]any
+	// engineBackend is the file the engine reads, as the CLI writes it: without the
+	// credentials, which travel in the environment.
+	engineBackend string
+	vars          string // var file
+	cfgFile       state.ConfigFile
+	vals          map[string]any
 }
 
 func newEnv(t testing.TB, files testfixture.Files) *env {
@@ -97,6 +48,8 @@ func newEnv(t testing.TB, files testfixture.Files) *env {
 	var err error
 	e.cfgFile, err = state.ParseConfigFile([]byte(e.s3.BackendConfig()))
 	require.NoError(t, err)
+	e.engineBackend = filepath.Join(dir, "engine-backend.hcl")
+	require.NoError(t, os.WriteFile(e.engineBackend, e.cfgFile.WithoutCredentials(), 0o600))
 	e.vars = filepath.Join(dir, "vars.tfvars.json")
 	e.writeVars()
 	return e
@@ -109,11 +62,7 @@ func (e *env) setVar(name string, v any) {
 }
 
 func (e *env) writeVars() {
-	vals := map[string]any{"state": map[string]any{
-		"bucket": e.s3.Bucket, "region": e.s3.Region, "endpoints": map[string]string{"s3": e.s3.Endpoint},
-		"use_path_style": true, "skip_credentials_validation": true, "skip_requesting_account_id": true,
-		"skip_region_validation": true, "skip_metadata_api_check": true,
-	}}
+	vals := map[string]any{"state": e.s3.StateSettings()}
 	for k, v := range e.vals {
 		vals[k] = v
 	}
@@ -141,14 +90,11 @@ func (e *env) options(src string) (apply.Options, func()) {
 	e.t.Helper()
 	ex, err := native.New(src, toolchain.CacheDir(), e.tools)
 	require.NoError(e.t, err)
-	// As the CLI does: credentials travel in the environment, the rest in the file.
-	engineBackend := filepath.Join(e.t.TempDir(), "backend.hcl")
-	require.NoError(e.t, os.WriteFile(engineBackend, e.cfgFile.WithoutCredentials(), 0o600))
 	masker, err := plan.NewMasker(nil, nil)
 	require.NoError(e.t, err)
 	return apply.Options{
 		Engine: "tofu", Runner: apply.WithEnv(ex, e.cfgFile.CredentialEnv()), Source: os.DirFS(src),
-		Backend: e.cfgFile, BackendConfigPath: engineBackend, VarFiles: []string{e.vars},
+		Backend: e.cfgFile, BackendConfigPath: e.engineBackend, VarFiles: []string{e.vars},
 		Concurrency: 3, Masker: masker, Commit: "1111111111111111111111111111111111111111",
 	}, func() { ex.Close() }
 }

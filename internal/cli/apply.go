@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -190,11 +192,9 @@ func (a *app) runApply(ctx context.Context, op apply.Op, f *applyFlags, adjust f
 		}
 		opts.VarFiles = append(opts.VarFiles, abs)
 	}
-	cleanup, err := a.backend(f.backendConfig, &opts)
-	if err != nil {
+	if err := a.backend(f.backendConfig, &opts); err != nil {
 		return err
 	}
-	defer cleanup()
 	if adjust != nil {
 		if err := adjust(&opts); err != nil {
 			return err
@@ -246,31 +246,33 @@ func (a *app) renderApply(format string, rep *apply.Report, m *plan.Masker) erro
 }
 
 // backend reads the backend config file, keeps its credentials for the
-// environment and writes the rest where the engine reads it.
-func (a *app) backend(file string, opts *apply.Options) (func(), error) {
+// environment and writes the rest where the engine reads it: a file named by its
+// content, so that an unchanged backend lets the workspace skip init.
+func (a *app) backend(file string, opts *apply.Options) error {
 	if file == "" {
-		return func() {}, nil
+		return nil
 	}
 	src, err := readSmall(file)
 	if err != nil {
-		return nil, a.badInput("--backend-config: %v", err)
+		return a.badInput("--backend-config: %v", err)
 	}
 	cfg, err := state.ParseConfigFile(src)
 	if err != nil {
-		return nil, a.badInput("--backend-config %s: %v", file, err)
+		return a.badInput("--backend-config %s: %v", file, err)
 	}
-	dir, err := os.MkdirTemp("", "infra-backend-")
-	if err != nil {
-		return nil, a.toolError(err)
+	content := cfg.WithoutCredentials()
+	sum := sha256.Sum256(content)
+	dir := filepath.Join(toolchain.CacheDir(), "backend")
+	path := filepath.Join(dir, hex.EncodeToString(sum[:12])+".hcl")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return a.toolError(err)
 	}
-	path := filepath.Join(dir, "backend.hcl")
-	if err := os.WriteFile(path, cfg.WithoutCredentials(), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return nil, a.toolError(err)
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		return a.toolError(err)
 	}
 	opts.Backend, opts.BackendConfigPath = cfg, path
 	opts.Masker.Add(cfg.Secrets()...)
-	return func() { os.RemoveAll(dir) }, nil
+	return nil
 }
 
 func readSmall(name string) ([]byte, error) {
