@@ -88,10 +88,10 @@ type Status struct {
 
 // CheckRun is a check run held by the fake.
 type CheckRun struct {
-	ID                                    int64
-	Name, HeadSHA, Status, Conclusion     string
-	Title, Summary, Text, DetailsURL      string
-	Annotations                           int
+	ID                                int64
+	Name, HeadSHA, Status, Conclusion string
+	Title, Summary, Text, DetailsURL  string
+	Annotations                       int
 }
 
 type pull struct{ head, ref, base, title string }
@@ -882,8 +882,8 @@ func issueJSON(tmpl map[string]any, is *Issue, full string) map[string]any {
 	}
 	if is.IsPR {
 		m["pull_request"] = map[string]any{"url": "https://api.github.com/repos/" + full + "/pulls/" + strconv.Itoa(is.Number),
-			"html_url": "https://github.com/" + full + "/pull/" + strconv.Itoa(is.Number),
-			"diff_url": "https://github.com/" + full + "/pull/" + strconv.Itoa(is.Number) + ".diff",
+			"html_url":  "https://github.com/" + full + "/pull/" + strconv.Itoa(is.Number),
+			"diff_url":  "https://github.com/" + full + "/pull/" + strconv.Itoa(is.Number) + ".diff",
 			"patch_url": "https://github.com/" + full + "/pull/" + strconv.Itoa(is.Number) + ".patch"}
 	} else {
 		delete(m, "pull_request")
