@@ -159,13 +159,17 @@ func New(t testing.TB) *GitHub {
 func (g *GitHub) Token(token string, u User) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.tokens[token] = u.normal()
+}
+
+func (u User) normal() User {
 	if u.Type == "" {
 		u.Type = "User"
 	}
 	if u.Association == "" {
 		u.Association = "NONE"
 	}
-	g.tokens[token] = u
+	return u
 }
 
 // App registers a GitHub App: its JWTs must be signed by key, and its
@@ -214,7 +218,7 @@ func (g *GitHub) PR(repoName string, number int, headSHA, headRef string) {
 func (g *GitHub) AddComment(repoName string, issue int, u User, body string) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.addCommentLocked(g.repoLocked(repoName), issue, u, body).ID
+	return g.addCommentLocked(g.repoLocked(repoName), issue, u.normal(), body).ID
 }
 
 func (g *GitHub) addCommentLocked(r *repo, issue int, u User, body string) *Comment {
@@ -498,6 +502,9 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 	if op == "apps/create-installation-access-token" {
 		return g.installationToken(route, params, r)
 	}
+	if op == "apps/get-repo-installation" {
+		return g.repoInstallation(route, r)
+	}
 	if !known && (req.Method != http.MethodGet || bearer(r) != "") {
 		// Anonymous reads of a public repository work; writes and unknown tokens do not.
 		return answer{status: http.StatusUnauthorized, undocumented: true,
@@ -734,13 +741,6 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 			m["conclusion"] = cr.Conclusion
 		}
 		return answer{status: 201, body: m}
-	case "apps/get-repo-installation":
-		for inst := range g.installs {
-			m := ex(200)
-			m["id"] = inst
-			return answer{status: 200, body: m}
-		}
-		return notFound()
 	}
 	return answer{status: http.StatusNotImplemented, undocumented: true, body: map[string]any{"message": "not implemented by the fake: " + op}}
 }
@@ -763,16 +763,8 @@ func (g *GitHub) installationToken(route *routers.Route, params map[string]strin
 	if !ok {
 		return notFound()
 	}
-	claims := jwt.RegisteredClaims{}
-	_, err := jwt.ParseWithClaims(bearer(r), &claims, func(tok *jwt.Token) (any, error) {
-		if _, ok := tok.Method.(*jwt.SigningMethodRSA); !ok {
-			return nil, fmt.Errorf("signed with %v, not RS256", tok.Header["alg"])
-		}
-		return g.apps[appID], nil
-	})
-	if err != nil || claims.Issuer != strconv.FormatInt(appID, 10) {
-		return answer{status: http.StatusUnauthorized, body: map[string]any{
-			"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"}}
+	if got, ok := g.appOf(r); !ok || got != appID {
+		return badJWT()
 	}
 	g.nextID++
 	token := fmt.Sprintf("ghs_fakeinstallation%d", g.nextID)
@@ -784,6 +776,50 @@ func (g *GitHub) installationToken(route *routers.Route, params map[string]strin
 	m["token"] = token
 	m["expires_at"] = time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	return answer{status: 201, body: m}
+}
+
+// appOf checks the request's JWT and returns the App that signed it.
+func (g *GitHub) appOf(r *http.Request) (int64, bool) {
+	claims := jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(bearer(r), &claims, func(tok *jwt.Token) (any, error) {
+		if _, ok := tok.Method.(*jwt.SigningMethodRSA); !ok {
+			return nil, fmt.Errorf("signed with %v, not RS256", tok.Header["alg"])
+		}
+		id, err := strconv.ParseInt(claims.Issuer, 10, 64)
+		if err != nil || g.apps[id] == nil {
+			return nil, fmt.Errorf("unknown app %q", claims.Issuer)
+		}
+		return g.apps[id], nil
+	})
+	if err != nil {
+		return 0, false
+	}
+	id, _ := strconv.ParseInt(claims.Issuer, 10, 64)
+	return id, true
+}
+
+func badJWT() answer {
+	return answer{status: http.StatusUnauthorized, undocumented: true, body: map[string]any{
+		"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"}}
+}
+
+// repoInstallation answers which installation of the calling App covers a repository.
+func (g *GitHub) repoInstallation(route *routers.Route, r *http.Request) answer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	app, ok := g.appOf(r)
+	if !ok {
+		return badJWT()
+	}
+	for inst, a := range g.installs {
+		if a == app {
+			m, _ := g.spec.example(route, 200).(map[string]any)
+			m["id"] = inst
+			m["app_id"] = app
+			return answer{status: 200, body: m}
+		}
+	}
+	return notFound()
 }
 
 // paginate cuts a list as GitHub does (per_page up to 100, default 30) and
