@@ -36,7 +36,7 @@ func (c *Client) findIssue(ctx context.Context, m Marker, labels []string) (*gh.
 	for page := 1; page > 0; {
 		q.Set("page", fmt.Sprint(page))
 		var list []*gh.Issue
-		resp, err := c.read(ctx, c.path("issues") + "?" + q.Encode(), &list)
+		resp, err := c.read(ctx, c.path("issues")+"?"+q.Encode(), &list)
 		if err != nil {
 			return nil, err
 		}
