@@ -85,6 +85,6 @@ func Mermaid(w io.Writer, ls []*layers.Layer, r *Report) error {
 
 // mermaidText makes text safe inside a quoted mermaid label: quotes and markup
 // characters become mermaid's entity codes.
-func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "&", "#amp;", "\n", " ").Replace(s)
-}
+func mermaidText(s string) string { return mermaidEscaper.Replace(s) }
+
+var mermaidEscaper = strings.NewReplacer(`"`, "#quot;", "<", "#lt;", ">", "#gt;", "&", "#amp;", "\n", " ")
