@@ -15,8 +15,8 @@ func (a *app) layersCommand() *cobra.Command {
 		Short: "list the layers in apply order with their dependencies",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if format != "text" && format != "json" {
-				return a.badInput("unknown --format %q for layers: use text or json", format)
+			if format != "text" && format != "json" && format != "mermaid" {
+				return a.badInput("unknown --format %q for layers: use text, json or mermaid", format)
 			}
 			set, _, err := a.discover()
 			if err != nil {
@@ -30,12 +30,18 @@ func (a *app) layersCommand() *cobra.Command {
 				}
 				return nil
 			}
+			if format == "mermaid" {
+				if err := report.Mermaid(a.stdout, set.Layers, nil); err != nil {
+					return a.toolError(err)
+				}
+				return nil
+			}
 			if err := report.LayerList(a.stdout, set.Layers); err != nil {
 				return a.toolError(err)
 			}
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "text or json")
+	c.Flags().StringVar(&format, "format", "text", "text, json or mermaid (the graph, for GitHub's markdown)")
 	return c
 }

@@ -275,6 +275,15 @@ func (g *GitHub) Statuses(repoName, sha string) []Status {
 	return out
 }
 
+// AddStatus sets a commit status as another system would.
+func (g *GitHub) AddStatus(repoName string, s Status) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s.Created = g.tick()
+	r := g.repoLocked(repoName)
+	r.statuses = append(r.statuses, s)
+}
+
 // CheckRuns returns the check runs created, oldest first.
 func (g *GitHub) CheckRuns(repoName string) []CheckRun {
 	g.mu.Lock()
