@@ -35,7 +35,7 @@ type FlashInput struct {
 type FlashResult struct {
 	Comment     *github.UpsertResult // nil without a PR
 	Checks      string               // "check runs" or "commit statuses"; "" when none were set
-	CommentText    string               // the comment's text as rendered (for --format markdown)
+	CommentText string               // the comment's text as rendered (for --format markdown)
 	Summary     string               // the job summary (markdown)
 	Annotations []actions.Annotation
 }
