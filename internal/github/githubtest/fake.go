@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -872,9 +873,9 @@ func paginate(n int, q url.Values, r *http.Request) ([2]int, http.Header) {
 
 func userJSON(tmpl any, u User) any {
 	m, _ := tmpl.(map[string]any)
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
+	out := maps.Clone(m)
+	if out == nil {
+		out = map[string]any{}
 	}
 	out["login"], out["type"] = u.Login, u.Type
 	out["url"] = "https://api.github.com/users/" + url.PathEscape(u.Login)
@@ -883,10 +884,7 @@ func userJSON(tmpl any, u User) any {
 }
 
 func commentJSON(tmpl map[string]any, c *Comment, full string) map[string]any {
-	m := map[string]any{}
-	for k, v := range tmpl {
-		m[k] = v
-	}
+	m := maps.Clone(tmpl)
 	id := strconv.FormatInt(c.ID, 10)
 	m["id"] = c.ID
 	m["node_id"] = "IC_" + id
@@ -902,10 +900,7 @@ func commentJSON(tmpl map[string]any, c *Comment, full string) map[string]any {
 }
 
 func issueJSON(tmpl map[string]any, is *Issue, full string) map[string]any {
-	m := map[string]any{}
-	for k, v := range tmpl {
-		m[k] = v
-	}
+	m := maps.Clone(tmpl)
 	m["number"] = is.Number
 	m["id"] = int64(900000 + is.Number)
 	m["title"] = is.Title
@@ -937,10 +932,7 @@ func issueJSON(tmpl map[string]any, is *Issue, full string) map[string]any {
 }
 
 func statusJSON(tmpl map[string]any, s Status, id int) map[string]any {
-	m := map[string]any{}
-	for k, v := range tmpl {
-		m[k] = v
-	}
+	m := maps.Clone(tmpl)
 	m["id"] = id
 	m["state"], m["context"] = s.State, s.Context
 	m["description"] = s.Description
