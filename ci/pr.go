@@ -171,7 +171,7 @@ func (m *Infra) Flash(
 // KickAtlantis comments "atlantis plan -d <dir>" on the PR for each selected
 // layer (default: the changed ones), once per commit: the commit status
 // infra-flash/atlantis records it. It fails when this commit's per-layer
-// statuses say a check failed.
+// check runs or statuses say a check failed.
 // +cache="never"
 func (m *Infra) KickAtlantis(
 	ctx context.Context,

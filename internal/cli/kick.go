@@ -23,7 +23,8 @@ func (a *app) kickCommand() *cobra.Command {
 		Long: `kick-atlantis comments "atlantis plan -d <dir>" on the PR for each selected layer
 (default: the changed ones), in apply order, once per commit: a commit status
 infra-flash/atlantis records the request, so reruns do not ask again. It refuses
-(exit 1) when this commit's infra-flash/<layer> statuses say a check failed.`,
+(exit 1) when this commit's infra-flash/<layer> check runs or statuses say a check
+failed.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return a.kick(c, o) },
 	}

@@ -231,12 +231,18 @@ func TestKickAtlantisRefusesAfterFailedChecks(t *testing.T) {
 	assert.Contains(t, res.stdout, "POST /repos/octo/infra/issues/7/comments\n{\n  \"body\": \"atlantis plan -d terraform/3.data\"\n}\n")
 	assert.Empty(t, r.fake.Comments(ghRepo, ghPR))
 
-	// The checks reported a failure on this commit (as a commit status).
+	// The checks reported a failure on this commit: as a check run, or as a
+	// commit status where check runs are not allowed.
+	r.fake.AddCheckRun(ghRepo, githubtest.CheckRun{Name: "infra-flash/2.platform", HeadSHA: headSHA, Status: "completed", Conclusion: "failure"})
+	res = run(t, "kick-atlantis", "--source", src, "--layer", "platform")
+	assert.Equal(t, 1, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "the checks failed on ddddddd for L2 Platform")
 	r.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, Context: "infra-flash/3.data", State: "failure"})
 	res = run(t, "kick-atlantis", "--source", src, "--layer", "data")
 	assert.Equal(t, 1, res.code, res.stderr)
 	assert.Contains(t, res.stderr, "the checks failed on ddddddd for L3 Data")
 	assert.Empty(t, r.fake.Comments(ghRepo, ghPR))
+	assert.Empty(t, r.fake.Statuses(ghRepo, headSHA)[1:], "no kick recorded")
 }
 
 func TestReviewGate(t *testing.T) {

@@ -135,6 +135,29 @@ func (c *Client) Statuses(ctx context.Context, sha string) (map[string]Check, er
 	return out, nil
 }
 
+// CheckRunResults returns the latest check run per name on a commit, as Checks
+// with the run's conclusion for State ("" while it runs).
+func (c *Client) CheckRunResults(ctx context.Context, sha string) (map[string]Check, error) {
+	if !validSHA(sha) {
+		return nil, &InputError{fmt.Sprintf("--sha %q is not a full commit SHA", sha)}
+	}
+	out := map[string]Check{}
+	for page := 1; page > 0; {
+		var list gh.ListCheckRunsResults
+		resp, err := c.read(ctx, c.path("commits/%s/check-runs?per_page=100&page=%d", sha, page), &list)
+		if err != nil {
+			return out, err
+		}
+		for _, r := range list.CheckRuns { // newest first: keep the first per name
+			if _, seen := out[r.GetName()]; !seen {
+				out[r.GetName()] = Check{Name: r.GetName(), State: r.GetConclusion(), TargetURL: r.GetDetailsURL()}
+			}
+		}
+		page = resp.NextPage
+	}
+	return out, nil
+}
+
 func validSHA(s string) bool {
 	if len(s) != 40 && len(s) != 64 {
 		return false

@@ -3,6 +3,7 @@ package prloop
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/infra-flash/infra/internal/atlantis"
@@ -24,7 +25,7 @@ type KickResult struct {
 // Kick asks Atlantis to plan each layer ("atlantis plan -d <dir>", one comment
 // per layer: Atlantis ignores comments of several lines), once per commit: a
 // commit status records the request and a rerun finds it. It refuses when this
-// commit's per-layer statuses say a check failed.
+// commit's per-layer check runs or statuses say a check failed.
 func Kick(ctx context.Context, c *github.Client, t Target, ls []*layers.Layer, log func(string)) (KickResult, error) {
 	if log == nil {
 		log = func(string) {}
@@ -60,9 +61,17 @@ func Kick(ctx context.Context, c *github.Client, t Target, ls []*layers.Layer, l
 	if s, ok := statuses[KickStatus]; ok && s.State == "success" {
 		return KickResult{Skipped: fmt.Sprintf("Atlantis was already asked to plan %s (%s)", short(t.SHA), s.Description)}, nil
 	}
+	// flash records each layer as a check run, or as a commit status where check
+	// runs are not allowed: either one failing stops the kick.
+	runs, err := c.CheckRunResults(ctx, t.SHA)
+	if err != nil && !github.IsDryRead(err) && github.StatusOf(err) != http.StatusForbidden && github.StatusOf(err) != http.StatusNotFound {
+		return KickResult{}, err
+	}
 	var failed []string
 	for _, l := range ls {
-		if s, ok := statuses["infra-flash/"+l.Dir]; ok && s.State != "success" {
+		s, ok := statuses[CheckName(l)]
+		r, ran := runs[CheckName(l)]
+		if (ok && s.State != "success") || (ran && r.State != "success" && r.State != "") {
 			failed = append(failed, l.Label())
 		}
 	}

@@ -285,6 +285,17 @@ func (g *GitHub) AddStatus(repoName string, s Status) {
 	r.statuses = append(r.statuses, s)
 }
 
+// AddCheckRun records a check run as another system would.
+func (g *GitHub) AddCheckRun(repoName string, cr CheckRun) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.nextID++
+	cr.ID = g.nextID
+	g.tick()
+	r := g.repoLocked(repoName)
+	r.checkRuns = append(r.checkRuns, cr)
+}
+
 // CheckRuns returns the check runs created, oldest first.
 func (g *GitHub) CheckRuns(repoName string) []CheckRun {
 	g.mu.Lock()
@@ -724,6 +735,21 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 			items = append(items, statusJSON(ex(200), s, i+1))
 		}
 		return answer{status: 200, body: items, extra: link}
+	case "checks/list-for-ref":
+		var all []CheckRun
+		for i := len(rp.checkRuns) - 1; i >= 0; i-- { // newest first
+			cr := rp.checkRuns[i]
+			if cr.HeadSHA == params["ref"] && (req.Query.Get("check_name") == "" || req.Query.Get("check_name") == cr.Name) {
+				all = append(all, cr)
+			}
+		}
+		page, link := paginate(len(all), req.Query, r)
+		tmpl := g.spec.example(route, 200).(map[string]any)["check_runs"].([]any)[0].(map[string]any)
+		items := []any{}
+		for _, cr := range all[page[0]:page[1]] {
+			items = append(items, checkRunJSON(tmpl, cr))
+		}
+		return answer{status: 200, body: map[string]any{"total_count": len(all), "check_runs": items}, extra: link}
 	case "checks/create":
 		if user.NoChecks {
 			return answer{status: http.StatusForbidden, undocumented: true,
@@ -744,13 +770,7 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 		}
 		rp.checkRuns = append(rp.checkRuns, cr)
 		g.tick()
-		m := ex(201)
-		m["id"], m["name"], m["head_sha"] = cr.ID, cr.Name, cr.HeadSHA
-		m["status"] = "completed"
-		if cr.Conclusion != "" {
-			m["conclusion"] = cr.Conclusion
-		}
-		return answer{status: 201, body: m}
+		return answer{status: 201, body: checkRunJSON(ex(201), cr)}
 	}
 	return answer{status: http.StatusNotImplemented, undocumented: true, body: map[string]any{"message": "not implemented by the fake: " + op}}
 }
@@ -927,6 +947,19 @@ func issueJSON(tmpl map[string]any, is *Issue, full string) map[string]any {
 			"patch_url": "https://github.com/" + full + "/pull/" + strconv.Itoa(is.Number) + ".patch"}
 	} else {
 		delete(m, "pull_request")
+	}
+	return m
+}
+
+func checkRunJSON(tmpl map[string]any, cr CheckRun) map[string]any {
+	m := maps.Clone(tmpl)
+	m["id"], m["name"], m["head_sha"] = cr.ID, cr.Name, cr.HeadSHA
+	m["status"] = "completed"
+	if cr.Status != "" {
+		m["status"] = cr.Status
+	}
+	if cr.Conclusion != "" {
+		m["conclusion"] = cr.Conclusion
 	}
 	return m
 }

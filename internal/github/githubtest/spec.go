@@ -26,6 +26,7 @@ var operations = map[string][]string{
 	"/repos/{owner}/{repo}/commits/{ref}/statuses":         {"get"},
 	"/repos/{owner}/{repo}/statuses/{sha}":                 {"post"},
 	"/repos/{owner}/{repo}/check-runs":                     {"post"},
+	"/repos/{owner}/{repo}/commits/{ref}/check-runs":       {"get"},
 	"/repos/{owner}/{repo}/installation":                   {"get"},
 	"/app/installations/{installation_id}/access_tokens":   {"post"},
 }
