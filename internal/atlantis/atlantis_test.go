@@ -174,4 +174,8 @@ func TestHintsNameTheDirectories(t *testing.T) {
 	for _, c := range cmds {
 		assert.NotContains(t, c, "bad dir")
 	}
+
+	many := atlantis.Hints([]string{"a", "b", "c", "d", "e", "f", "g"})
+	assert.Len(t, many, 6, "past six directories the commands are shown once, generically")
+	assert.Equal(t, "atlantis plan -d <dir>", many[1].Command)
 }

@@ -27,10 +27,22 @@ type Hint struct {
 	Command, What string
 }
 
+// maxHintDirs bounds the directories named one by one; past it the commands are
+// shown once with a placeholder.
+const maxHintDirs = 6
+
 // Hints are the commands the PR comment shows for the given directories, the
 // seed design's reference table narrowed to this PR.
 func Hints(dirs []string) []Hint {
 	h := []Hint{{"atlantis plan", "plan every modified directory"}}
+	if len(dirs) > maxHintDirs {
+		return append(h,
+			Hint{"atlantis plan -d <dir>", "plan one directory"},
+			Hint{"atlantis apply -d <dir>", "apply one directory's plan"},
+			Hint{"atlantis apply", "apply every pending plan"},
+			Hint{"atlantis plan -d <dir> -- -destroy", "plan a destroy (extra terraform arguments go after --)"},
+			Hint{"atlantis unlock", "release the PR's locks and delete its plans"})
+	}
 	for _, d := range dirs {
 		if c, err := PlanCommand(d); err == nil {
 			h = append(h, Hint{c, "plan this directory"})

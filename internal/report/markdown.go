@@ -97,6 +97,9 @@ func legend(r *Report) string {
 // findingsSection renders one stage's findings, or reports that they do not fit
 // in room bytes; it stops building as soon as they cannot fit.
 func findingsSection(l LayerResult, k stage.Kind, res stage.Result, room int) (string, bool) {
+	if room <= 0 {
+		return "", false
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> %s · %s: %s</summary>\n\n",
 		Mark(res.Status), l.Layer.ID(), html(l.Layer.Title), k.Title(), countText(res))
