@@ -112,6 +112,9 @@ func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, e
 			return res, err
 		}
 		res.Comment = &up
+		if res.CommentText == "" { // kept: show what this run would have said
+			res.CommentText = flash.Compose(view, github.CommentLimit-1024)
+		}
 		switch up.Action {
 		case github.Kept:
 			logf("infra-flash: comment left as it is: " + up.Reason)

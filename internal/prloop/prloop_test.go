@@ -160,6 +160,7 @@ func TestFlashForAnOlderCommitKeepsTheComment(t *testing.T) {
 		Log: func(s string) { logs = append(logs, s) }})
 	require.NoError(t, err)
 	assert.Equal(t, github.Kept, res.Comment.Action)
+	assert.Contains(t, res.CommentText, "`2222222` - an older commit", "--format markdown still shows this run's comment")
 	assert.Contains(t, fake.Comments(repo, 3)[0].Body, "`1111111` - the head")
 	assert.Contains(t, strings.Join(logs, "\n"), "comment left as it is: the comment shows commit 1111111, newer than 2222222")
 	assert.Len(t, fake.CheckRuns(repo), 2, "the older commit still gets its own checks")
