@@ -564,12 +564,7 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 				all = append(all, c)
 			}
 		}
-		page, link := paginate(len(all), req.Query, r)
-		items := []any{}
-		for _, c := range all[page[0]:page[1]] {
-			items = append(items, commentJSON(ex(200), c, full))
-		}
-		return answer{status: 200, body: items, extra: link}
+		return listPage(all, req.Query, r, func(c *Comment) any { return commentJSON(ex(200), c, full) })
 	case "issues/create-comment":
 		n, _ := strconv.Atoi(params["issue_number"])
 		if rp.issues[n] == nil {
@@ -623,12 +618,7 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 			}
 		}
 		sort.Slice(all, func(i, j int) bool { return all[i].Number > all[j].Number }) // newest first, as GitHub
-		page, link := paginate(len(all), req.Query, r)
-		items := []any{}
-		for _, is := range all[page[0]:page[1]] {
-			items = append(items, issueJSON(ex(200), is, full))
-		}
-		return answer{status: 200, body: items, extra: link}
+		return listPage(all, req.Query, r, func(is *Issue) any { return issueJSON(ex(200), is, full) })
 	case "issues/create":
 		title := fmt.Sprint(in["title"])
 		body, _ := in["body"].(string)
@@ -729,12 +719,7 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 				all = append(all, rp.statuses[i])
 			}
 		}
-		page, link := paginate(len(all), req.Query, r)
-		items := []any{}
-		for i, s := range all[page[0]:page[1]] {
-			items = append(items, statusJSON(ex(200), s, i+1))
-		}
-		return answer{status: 200, body: items, extra: link}
+		return listPage(all, req.Query, r, func(s Status) any { return statusJSON(ex(200), s, 1) })
 	case "checks/list-for-ref":
 		var all []CheckRun
 		for i := len(rp.checkRuns) - 1; i >= 0; i-- { // newest first
@@ -850,6 +835,16 @@ func (g *GitHub) repoInstallation(route *routers.Route, r *http.Request) answer 
 		}
 	}
 	return notFound()
+}
+
+// listPage answers one page of a list, with GitHub's Link header.
+func listPage[T any](all []T, q url.Values, r *http.Request, render func(T) any) answer {
+	page, link := paginate(len(all), q, r)
+	items := []any{}
+	for _, x := range all[page[0]:page[1]] {
+		items = append(items, render(x))
+	}
+	return answer{status: 200, body: items, extra: link}
 }
 
 // paginate cuts a list as GitHub does (per_page up to 100, default 30) and
