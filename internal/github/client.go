@@ -12,6 +12,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -158,12 +159,9 @@ func (c *Client) write(ctx context.Context, method, path string, body, out any) 
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s /%s\n", method, path)
 		if body != nil {
-			data, err := json.MarshalIndent(body, "", "  ")
-			if err != nil {
+			if err := dryBody(&b, body); err != nil {
 				return err
 			}
-			b.Write(data)
-			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 		_, err := io.WriteString(c.dry, b.String())
@@ -292,4 +290,26 @@ func redactURL(s string) string {
 	u.User = nil
 	u.RawQuery = ""
 	return u.String()
+}
+
+// dryBody prints a request body as JSON, and a text "body" field (a comment or an
+// issue) again as it will read on GitHub, so a dry run shows the comment itself.
+func dryBody(b *strings.Builder, body any) error {
+	var data bytes.Buffer
+	enc := json.NewEncoder(&data)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(body); err != nil {
+		return err
+	}
+	b.Write(data.Bytes())
+	var fields map[string]any
+	if json.Unmarshal(data.Bytes(), &fields) == nil {
+		if text, ok := fields["body"].(string); ok && text != "" {
+			b.WriteString("----- body as posted -----\n")
+			b.WriteString(strings.TrimRight(text, "\n") + "\n")
+			b.WriteString("----- end of body -----\n")
+		}
+	}
+	return nil
 }

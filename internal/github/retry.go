@@ -3,9 +3,11 @@ package github
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -111,6 +113,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *retryTransport) classify(resp *http.Response, err error, attempt int) (time.Duration, string) {
 	backoff := t.backoff(attempt)
 	if err != nil {
+		// A name that does not resolve will not resolve in a second either.
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return 0, ""
+		}
 		return backoff, "connection failed"
 	}
 	switch {
