@@ -15,7 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"github.com/gofrs/flock"
 
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -36,7 +37,7 @@ type Executor struct {
 	workspace string
 	tools     toolchain.Tools
 	env       []string
-	lock      *os.File
+	lock      *flock.Flock
 }
 
 // New prepares the workspace for source under cacheDir/work and takes an exclusive
@@ -55,16 +56,16 @@ func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Execu
 	if err := os.MkdirAll(workspace, 0o755); err != nil {
 		return nil, fmt.Errorf("creating workspace: %w", err)
 	}
-	lock, err := os.OpenFile(workspace+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	lock := flock.New(workspace + ".lock")
+	locked, err := lock.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("locking workspace: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if !locked {
 		if o.onWait != nil {
 			o.onWait()
 		}
-		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-			lock.Close()
+		if err := lock.Lock(); err != nil {
 			return nil, fmt.Errorf("locking workspace: %w", err)
 		}
 	}
