@@ -2,9 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/report"
 )
 
@@ -22,10 +25,16 @@ func (a *app) layersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := set.CheckHCL(os.DirFS(a.source), set.Layers); err != nil {
+				return a.badInput("%v", err)
+			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"layers_dir": set.Config.LayersDir, "layers": set.Layers}); err != nil {
+				skipped := append([]layers.Skipped{}, set.Skipped...)
+				warnings := append([]string{}, set.Warnings...)
+				if err := enc.Encode(map[string]any{"layers_dir": set.Config.LayersDir, "layers": set.Layers,
+					"not_layers": skipped, "warnings": warnings}); err != nil {
 					return a.toolError(err)
 				}
 				return nil
@@ -33,6 +42,10 @@ func (a *app) layersCommand() *cobra.Command {
 			if err := report.LayerList(a.stdout, set.Layers); err != nil {
 				return a.toolError(err)
 			}
+			for _, s := range set.Skipped {
+				fmt.Fprintf(a.stderr, "infra: %s is not a layer: %s\n", s.Path, s.Reason)
+			}
+			a.warn(set)
 			return nil
 		},
 	}

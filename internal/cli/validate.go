@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/layers"
@@ -57,6 +59,12 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 	if err != nil {
 		return err
 	}
+	// The parser's errors become findings of the layers they break; the other
+	// layers are checked as usual.
+	if err := set.CheckHCL(os.DirFS(a.source), selected); err != nil {
+		return a.badInput("%v", err)
+	}
+	a.warn(set)
 	engine := cfg.EngineFor(a.engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {

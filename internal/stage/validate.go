@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // validateCommands: init without a backend (validating needs no state or
@@ -22,6 +24,9 @@ func validateCommands(t Target) (initCmd, validate Command) {
 }
 
 func runValidate(ctx context.Context, r Runner, t Target) Result {
+	if len(t.SyntaxErrors) > 0 {
+		return Result{Status: Fail, Findings: append([]Finding(nil), t.SyntaxErrors...)}
+	}
 	initCmd, validate := validateCommands(t)
 	out, err := r.Run(ctx, initCmd)
 	if err != nil {
@@ -51,39 +56,33 @@ func ParseInitFailure(root, dir string, out Output) Result {
 	return Result{Status: Fail, Findings: findings}
 }
 
-type validateOutput struct {
-	Valid       *bool `json:"valid"`
-	Diagnostics []struct {
-		Severity string `json:"severity"`
-		Summary  string `json:"summary"`
-		Detail   string `json:"detail"`
-		Range    *struct {
-			Filename string `json:"filename"`
-			Start    struct {
-				Line   int `json:"line"`
-				Column int `json:"column"`
-			} `json:"start"`
-		} `json:"range"`
-	} `json:"diagnostics"`
-}
-
 // ParseValidate reads "validate -json": exit 0 valid, 1 with "valid": false.
 func ParseValidate(root, dir string, out Output) Result {
-	var parsed validateOutput
-	if err := json.Unmarshal([]byte(out.Stdout), &parsed); err != nil || parsed.Valid == nil {
-		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
-			Message: fmt.Sprintf("validate exited %d with unreadable output: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
+	var probe struct {
+		Valid *bool `json:"valid"`
+	}
+	var parsed tfjson.ValidateOutput
+	if err := json.Unmarshal([]byte(out.Stdout), &probe); err != nil || probe.Valid == nil {
+		return unreadableValidate(dir, out)
+	}
+	if err := json.Unmarshal([]byte(out.Stdout), &parsed); err != nil {
+		return unreadableValidate(dir, out)
 	}
 	var findings []Finding
 	for _, d := range parsed.Diagnostics {
-		f := Finding{File: dir, Severity: strings.ToLower(d.Severity), Message: d.Summary, Detail: d.Detail}
+		f := Finding{File: dir, Severity: strings.ToLower(string(d.Severity)), Message: d.Summary, Detail: d.Detail}
 		if d.Range != nil {
-			f.File, f.Line, f.Column = repoPath(root, dir, d.Range.Filename), d.Range.Start.Line, d.Range.Start.Column
+			f.File, f.Line, f.Column = repoPath(root, dir, d.Range.Filename), max(d.Range.Start.Line, 0), max(d.Range.Start.Column, 0)
 		}
 		findings = append(findings, f)
 	}
-	if *parsed.Valid && out.ExitCode == 0 {
+	if parsed.Valid && out.ExitCode == 0 {
 		return Result{Status: Pass, Findings: findings}
 	}
 	return Result{Status: Fail, Findings: findings}
+}
+
+func unreadableValidate(dir string, out Output) Result {
+	return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
+		Message: fmt.Sprintf("validate exited %d with unreadable output: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
 }
