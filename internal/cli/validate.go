@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -16,8 +17,9 @@ import (
 // checkOptions are the flags of validate, fmt and lint.
 type checkOptions struct {
 	selection
-	format      string
-	concurrency int
+	format         string
+	concurrency    int
+	providerMirror string
 }
 
 // checkCommands are validate (every stage) and fmt and lint (one stage each).
@@ -40,6 +42,9 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	o.addFlags(c, layers.All)
 	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	c.Flags().StringVar(&o.providerMirror, "provider-mirror", "",
+		"install the providers this filesystem mirror has from it, the others as usual "+
+			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
 	return c
 }
 
@@ -71,10 +76,15 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 		a.progress("infra: no layer is affected by the change; nothing to check")
 		return a.render(o.format, rep)
 	}
+	mirror, err := toolchain.ResolveMirror(o.providerMirror, cfg.ProviderMirror, a.source)
+	if err != nil {
+		return a.badInput("%v", err)
+	}
 	tools, err := toolchain.Find(engine)
 	if err != nil {
 		return a.toolError(err)
 	}
+	tools.Mirror = mirror
 	exec, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
 		a.progress("infra: another run is checking this repository; waiting for it to finish")
 	}))
@@ -82,6 +92,9 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 		return a.toolError(err)
 	}
 	defer exec.Close()
+	for _, l := range exec.Outside() {
+		fmt.Fprintf(a.stderr, "infra: warning: %s\n", l)
+	}
 	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
 	a.progress("checking %d layer(s) with %s: %s", len(selected), engine, dirs(selected))
 	if !a.quiet {

@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gofrs/flock"
 
@@ -38,6 +40,28 @@ type Executor struct {
 	tools     toolchain.Tools
 	env       []string
 	lock      *flock.Flock
+	outside   []Link
+	// pluginCache is held by every command that installs providers: concurrent
+	// inits sharing one plugin cache crash (OpenTofu 1.10) or race, across runs too.
+	pluginCache *exclusive
+}
+
+// exclusive is a resource used by one command at a time, in this process and
+// across processes (a file lock).
+type exclusive struct {
+	mu   sync.Mutex
+	file *flock.Flock
+}
+
+func (x *exclusive) do(ctx context.Context, f func()) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, err := x.file.TryLockContext(ctx, 100*time.Millisecond); err != nil {
+		return err
+	}
+	defer x.file.Unlock()
+	f()
+	return nil
 }
 
 // New prepares the workspace for source under cacheDir/work and takes an exclusive
@@ -69,36 +93,60 @@ func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Execu
 			return nil, fmt.Errorf("locking workspace: %w", err)
 		}
 	}
-	cliConfig, err := toolchain.CLIConfig(filepath.Join(cacheDir, "tools"), tools.Mirror)
-	if err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("writing CLI config: %w", err)
+	cliConfig := ""
+	if tools.Mirror != "" {
+		if cliConfig, err = toolchain.CLIConfig(filepath.Join(cacheDir, "tools"), tools.Mirror); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("writing CLI config: %w", err)
+		}
 	}
-	e := &Executor{source: abs, workspace: workspace, tools: tools, lock: lock}
-	e.env = buildEnv(os.Environ(), cliConfig)
-	if err := Sync(abs, workspace); err != nil {
+	pluginCache := filepath.Join(cacheDir, "plugin-cache", tools.EngineName)
+	if err := os.MkdirAll(pluginCache, 0o755); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("creating the plugin cache: %w", err)
+	}
+	e := &Executor{source: abs, workspace: workspace, tools: tools, lock: lock,
+		pluginCache: &exclusive{file: flock.New(pluginCache + ".lock")}}
+	e.env = buildEnv(os.Environ(), cliConfig, pluginCache)
+	if e.outside, err = Sync(abs, workspace); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("copying the repository to the workspace: %w", err)
 	}
 	return e, nil
 }
 
-// buildEnv keeps the caller's environment (proxies, registry credentials) but owns
-// the variables that decide where terraform reads and writes.
-func buildEnv(base []string, cliConfig string) []string {
-	drop := map[string]bool{"TF_CLI_CONFIG_FILE": true, "TF_DATA_DIR": true, "TF_PLUGIN_CACHE_DIR": true,
+// Outside lists the symlinks of the repository that lead out of it: the workspace
+// does not have them, so the checks do not see what they point to.
+func (e *Executor) Outside() []Link { return e.outside }
+
+// buildEnv keeps the caller's environment (proxies, registry credentials, the
+// user's CLI configuration) but owns the variables that decide where terraform
+// reads and writes. cliConfig replaces the user's CLI configuration when set (a
+// provider mirror was asked for); a TF_CLI_CONFIG_FILE naming no file is dropped,
+// as terraform would only warn about it.
+func buildEnv(base []string, cliConfig, pluginCache string) []string {
+	drop := map[string]bool{"TF_DATA_DIR": true, "TF_PLUGIN_CACHE_DIR": true, "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE": true,
 		"TF_WORKSPACE": true, "TF_CLI_ARGS": true, "TF_LOG": true}
 	var env []string
 	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
+		k, v, _ := strings.Cut(kv, "=")
 		if drop[k] || strings.HasPrefix(k, "TF_CLI_ARGS_") {
 			continue
 		}
+		if k == "TF_CLI_CONFIG_FILE" {
+			if _, err := os.Stat(v); cliConfig != "" || err != nil {
+				continue
+			}
+		}
 		env = append(env, kv)
 	}
-	// No shared plugin cache: concurrent inits sharing one crashed tofu; the mirror
-	// is linked, not copied, so nothing is lost.
-	return append(env, "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
+	if cliConfig != "" {
+		env = append(env, "TF_CLI_CONFIG_FILE="+cliConfig)
+	}
+	// The workspace's lock files are never the user's, so a cached provider may be
+	// recorded with the cache's checksum alone instead of downloaded again.
+	return append(env, "TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true",
+		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
 }
 
 // Root is the workspace: tools print absolute paths under it.
@@ -137,7 +185,14 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	}
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
+	var err error
+	if cmd.InstallsProviders {
+		if lerr := e.pluginCache.do(ctx, func() { err = c.Run() }); lerr != nil {
+			return stage.Output{}, fmt.Errorf("waiting for the plugin cache: %w", lerr)
+		}
+	} else {
+		err = c.Run()
+	}
 	out := stage.Output{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	switch {

@@ -81,6 +81,9 @@ type Command struct {
 	// SkipKey, when set, lets an executor that keeps state between runs skip the
 	// command if it already succeeded in that state with the same key.
 	SkipKey string
+	// InstallsProviders marks a command that may write into a shared provider plugin
+	// cache (init): an executor sharing one runs such commands one at a time.
+	InstallsProviders bool
 }
 
 // Output is what running a Command produced.

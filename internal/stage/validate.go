@@ -18,7 +18,7 @@ func validateCommands(t Target) (initCmd, validate Command) {
 		args = append(args, "-lockfile=readonly")
 	}
 	session := t.Path + "#validate"
-	initCmd = Command{Tool: Engine, Args: args, Dir: t.Path, Session: session, SkipKey: "init:" + t.InitKey}
+	initCmd = Command{Tool: Engine, Args: args, Dir: t.Path, Session: session, SkipKey: "init:" + t.InitKey, InstallsProviders: true}
 	validate = Command{Tool: Engine, Args: []string{"validate", "-json", "-no-color"}, Dir: t.Path, Session: session}
 	return initCmd, validate
 }
