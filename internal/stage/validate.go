@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	tfjson "github.com/hashicorp/terraform-json"
@@ -43,17 +44,76 @@ func runValidate(ctx context.Context, r Runner, t Target) Result {
 }
 
 // ParseInitFailure reports a failed init. Its diagnostics (a missing module, an
-// unknown provider, a lock file that does not match) are problems with the layer.
+// unknown provider, a lock file or a constraint that cannot be met) are problems
+// with the layer (Fail); a registry, mirror or module source that cannot be
+// reached is not, and makes the result Error (could not run). Provider problems
+// are told in one line: which provider, which version, why.
 func ParseInitFailure(root, dir string, out Output) Result {
 	findings := diagnosticsOf(root, dir, out)
-	for i := range findings {
-		findings[i].Message = "init: " + findings[i].Message
-	}
 	if len(findings) == 0 {
 		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
 			Message: fmt.Sprintf("init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
 	}
-	return Result{Status: Fail, Findings: findings}
+	status := Fail
+	for i := range findings {
+		msg, unreachable := explainInit(findings[i])
+		findings[i].Message = "init: " + msg
+		if unreachable {
+			status = Error
+		}
+	}
+	return Result{Status: status, Findings: findings}
+}
+
+var (
+	// Terraform and OpenTofu wrap their details at 78 columns: match on one line.
+	spaces        = regexp.MustCompile(`\s+`)
+	noMatch       = regexp.MustCompile(`provider (\S+): no available releases match the given constraints (.+?)(?:$|\s*\(|\. )`)
+	noLonger      = regexp.MustCompile(`provider (\S+): the previously-selected version (\S+) is no longer available`)
+	checksum      = regexp.MustCompile(`(?:installing|importing) (\S+) v(\S+)\b.*doesn't match any of the checksums (?:previously )?recorded in the dependency lock file`)
+	lockMissing   = regexp.MustCompile(`(?i)provider dependency changes detected|lock file is read-only|no version is selected|missing from the dependency lock file|not yet recorded in the dependency lock file`)
+	unreachableRe = regexp.MustCompile(`(?i)could not connect to|failed to request discovery document|failed to query provider mirror|dial tcp|no such host|connection refused|i/o timeout|tls handshake|x509:|certificate|request failed after|service unavailable|bad gateway|gateway timeout|network is unreachable|timeout awaiting|context deadline exceeded|unexpected eof`)
+	queryProvider = regexp.MustCompile(`(?:list of available versions for provider|for provider|installing|importing) (\S+?)[: ]`)
+)
+
+// explainInit rewrites an init diagnostic about providers as one line naming the
+// provider, the version and the reason, and says whether the cause lies outside
+// the repository (the registry or a mirror could not be reached).
+func explainInit(f Finding) (string, bool) {
+	detail := spaces.ReplaceAllString(f.Detail, " ")
+	text := f.Message + ": " + detail
+	switch {
+	case noMatch.MatchString(detail):
+		m := noMatch.FindStringSubmatch(detail)
+		return fmt.Sprintf("provider %s: no available release matches the version constraints %s", m[1], strings.TrimSuffix(m[2], ".")), false
+	case noLonger.MatchString(detail):
+		m := noLonger.FindStringSubmatch(detail)
+		return fmt.Sprintf("provider %s %s: the version the lock file selects is not available from its registry", m[1], m[2]), false
+	case checksum.MatchString(detail):
+		m := checksum.FindStringSubmatch(detail)
+		return fmt.Sprintf("provider %s %s: the package's checksum is not among those the lock file records", m[1], m[2]), false
+	case strings.Contains(f.Message, "rovider") && unreachableRe.MatchString(detail):
+		who := "a provider"
+		if m := queryProvider.FindStringSubmatch(detail); m != nil {
+			who = "provider " + m[1]
+		}
+		return fmt.Sprintf("%s: its registry or mirror could not be reached (%s)", who, lastClause(detail)), true
+	case strings.Contains(f.Message, "Failed to download module") && unreachableRe.MatchString(detail):
+		return text, true
+	case lockMissing.MatchString(text):
+		return f.Message + ": the lock file does not record every provider the configuration requires, at versions meeting its constraints; run init and commit the lock file", false
+	}
+	return f.Message, false
+}
+
+// lastClause keeps the innermost cause of a chained error message.
+func lastClause(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	parts := strings.Split(s, ": ")
+	if len(parts) > 3 {
+		parts = parts[len(parts)-3:]
+	}
+	return strings.Join(parts, ": ")
 }
 
 // ParseValidate reads "validate -json": exit 0 valid, 1 with "valid": false.
