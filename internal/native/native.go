@@ -149,6 +149,16 @@ func buildEnv(base []string, cliConfig, pluginCache string) []string {
 		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
 }
 
+// toolIdentity names a binary by path, size and modification time, so that a tool
+// upgraded in place (a tflint on the PATH) invalidates what it did before.
+func toolIdentity(bin string) string {
+	st, err := os.Stat(bin)
+	if err != nil {
+		return bin
+	}
+	return fmt.Sprintf("%s\x00%d\x00%d", bin, st.Size(), st.ModTime().UnixNano())
+}
+
 // Root is the workspace: tools print absolute paths under it.
 func (e *Executor) Root() string { return e.workspace }
 
@@ -171,7 +181,7 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	dir := filepath.Join(e.workspace, filepath.FromSlash(cmd.Dir))
 	stamp := ""
 	if cmd.SkipKey != "" {
-		sum := sha256.Sum256([]byte(bin + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey))
+		sum := sha256.Sum256([]byte(toolIdentity(bin) + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey))
 		stamp = filepath.Join(dir, ".terraform", "infra-stamps", hex.EncodeToString(sum[:12]))
 		if _, err := os.Stat(stamp); err == nil {
 			return stage.Output{Skipped: true}, nil
