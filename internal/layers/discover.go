@@ -79,6 +79,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 		found = append(found, l)
 		set.byDir[l.Dir] = l
 	}
+	sort.Slice(set.Skipped, func(i, j int) bool { return set.Skipped[i].Path < set.Skipped[j].Path })
 	if len(found) == 0 {
 		msg := fmt.Sprintf("no layers in %q: a layer is a directory named N.name, such as 1.bootstrap, holding .tf files", cfg.LayersDir)
 		for _, s := range set.Skipped {

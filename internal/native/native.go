@@ -179,13 +179,18 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		bin = e.tools.TFLint
 	}
 	dir := filepath.Join(e.workspace, filepath.FromSlash(cmd.Dir))
-	stamp := ""
-	if cmd.SkipKey != "" {
-		sum := sha256.Sum256([]byte(toolIdentity(bin) + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey))
+	// A stamp records the key of the last successful run of this command in this
+	// directory: the command is skipped only while the key is still the same, so
+	// going back to an earlier key (a lock file added, then deleted) runs it again.
+	stamp, key := "", ""
+	if cmd.SkipKey != "" && len(cmd.Args) > 0 {
+		sum := sha256.Sum256([]byte(string(cmd.Tool) + "\x00" + cmd.Args[0])) // one stamp per kind of state: init, tflint --init
 		stamp = filepath.Join(dir, ".terraform", "infra-stamps", hex.EncodeToString(sum[:12]))
-		if _, err := os.Stat(stamp); err == nil {
+		key = toolIdentity(bin) + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey
+		if last, err := os.ReadFile(stamp); err == nil && string(last) == key {
 			return stage.Output{Skipped: true}, nil
 		}
+		_ = os.Remove(stamp) // a run that fails leaves the state unknown
 	}
 	c := exec.CommandContext(ctx, bin, cmd.Args...)
 	c.Dir = dir
@@ -218,7 +223,7 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	}
 	if stamp != "" && out.ExitCode == 0 {
 		if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err == nil {
-			_ = os.WriteFile(stamp, nil, 0o644)
+			_ = os.WriteFile(stamp, []byte(key), 0o644)
 		}
 	}
 	return out, nil
