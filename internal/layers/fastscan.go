@@ -126,9 +126,9 @@ func remoteStateOf(f *fileFacts, attrs map[string]string, dir string) bool {
 	if !ok {
 		return true
 	}
-	rs := remoteState{text: cfg}
+	backend := ""
 	if b, ok := attrs["backend"]; ok {
-		if rs.state.backend, ok = literal(b); !ok {
+		if backend, ok = literal(b); !ok {
 			return false
 		}
 	}
@@ -136,19 +136,7 @@ func remoteStateOf(f *fileFacts, attrs map[string]string, dir string) bool {
 	if !ok {
 		return false
 	}
-	field := func(names ...string) string {
-		for _, n := range names {
-			if v := fields[n]; v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	rs.state.bucket = field("bucket", "container_name")
-	rs.state.key = field("key", "prefix", "path")
-	if rs.state.backend == "local" && rs.state.key != "" && !path.IsAbs(rs.state.key) {
-		rs.state.key = path.Join(dir, rs.state.key)
-	}
+	rs := remoteState{text: cfg, state: stateFrom(backend, fields, dir)}
 	f.remoteStates = append(f.remoteStates, rs)
 	return true
 }
@@ -216,28 +204,15 @@ func (k *skimmer) terraformBody(f *fileFacts, dir string) bool {
 }
 
 func literalState(backend string, attrs map[string]string, dir string) (stateRef, bool) {
-	ref := stateRef{backend: backend}
-	get := func(names ...string) (string, bool) {
-		for _, n := range names {
-			if text, ok := attrs[n]; ok {
-				v, ok := literal(text)
-				if !ok {
-					return "", false
-				}
-				if v != "" {
-					return v, true
-				}
-			}
+	fields := map[string]string{}
+	for name, text := range attrs {
+		v, ok := literal(text)
+		if !ok && (name == "bucket" || name == "container_name" || name == "key" || name == "prefix" || name == "path") {
+			return stateRef{}, false
 		}
-		return "", true
+		fields[name] = v
 	}
-	var ok1, ok2 bool
-	ref.bucket, ok1 = get("bucket", "container_name")
-	ref.key, ok2 = get("key", "prefix", "path")
-	if backend == "local" && ref.key != "" && !path.IsAbs(ref.key) {
-		ref.key = path.Join(dir, ref.key)
-	}
-	return ref, ok1 && ok2
+	return stateFrom(backend, fields, dir), true
 }
 
 // attrs reads a block body (after its brace, through its closing brace) and returns
@@ -312,7 +287,7 @@ func isCollection(text string) bool {
 		return false
 	}
 	k := &skimmer{src: []byte(text), i: 1, ok: true}
-	k.nested(map[byte]byte{'{': '}', '[': ']'}[text[0]])
+	k.nested(closingOf(text[0]))
 	return k.ok && k.i == len(text)
 }
 
@@ -517,23 +492,8 @@ func (k *skimmer) expr(ctx exprContext) string {
 		case c == ' ' || c == '\t' || c == '\r' || c == '#' || c == '/' && (k.at("//") || k.at("/*")):
 			k.skipSpace(false)
 			continue
-		case c == '"':
-			k.str()
-		case c == '<' && k.at("<<"):
-			k.heredoc()
-		case c == '{':
-			k.i++
-			k.nested('}')
-		case c == '[':
-			k.i++
-			k.nested(']')
-		case c == '(':
-			k.i++
-			k.nested(')')
-		case c == '}' || c == ']' || c == ')':
-			k.ok = false
 		default:
-			k.i++
+			k.token()
 		}
 		end = k.i
 	}
@@ -551,31 +511,43 @@ func (k *skimmer) nested(closing byte) {
 			k.ok = false
 			return
 		}
-		c := k.src[k.i]
-		switch {
+		switch c := k.src[k.i]; {
 		case c == closing:
 			k.i++
 			return
 		case c == '#' || c == '/' && (k.at("//") || k.at("/*")):
 			k.skipSpace(false)
-		case c == '"':
-			k.str()
-		case c == '<' && k.at("<<"):
-			k.heredoc()
-		case c == '{':
-			k.i++
-			k.nested('}')
-		case c == '[':
-			k.i++
-			k.nested(']')
-		case c == '(':
-			k.i++
-			k.nested(')')
-		case c == '}' || c == ']' || c == ')':
-			k.ok = false
 		default:
-			k.i++
+			k.token()
 		}
+	}
+}
+
+func closingOf(open byte) byte {
+	switch open {
+	case '{':
+		return '}'
+	case '[':
+		return ']'
+	}
+	return ')'
+}
+
+// token skips a string, a heredoc or a bracketed group starting at the current
+// byte, or else that byte; a closing bracket here is out of place.
+func (k *skimmer) token() {
+	switch c := k.src[k.i]; {
+	case c == '"':
+		k.str()
+	case c == '<' && k.at("<<"):
+		k.heredoc()
+	case c == '{' || c == '[' || c == '(':
+		k.i++
+		k.nested(closingOf(c))
+	case c == '}' || c == ']' || c == ')':
+		k.ok = false
+	default:
+		k.i++
 	}
 }
 

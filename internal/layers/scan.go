@@ -227,22 +227,28 @@ func (s *dirScan) scanTerraform(b *hcl.Block, src []byte, dir string) hcl.Diagno
 	return diags
 }
 
-// stateOf reads the literal settings that identify a backend's state. A local
-// path is relative to the directory, so it is resolved against it.
+// stateOf reads the literal settings that identify a backend's state.
 func stateOf(backend string, attrs hcl.Attributes, dir string) stateRef {
-	ref := stateRef{backend: backend}
-	get := func(names ...string) string {
+	fields := map[string]string{}
+	for name, a := range attrs {
+		fields[name] = literalString(a.Expr)
+	}
+	return stateFrom(backend, fields, dir)
+}
+
+// stateFrom identifies a state from the literal settings of a backend block or of
+// a terraform_remote_state config. A local path is relative to the directory, so
+// it is resolved against it.
+func stateFrom(backend string, fields map[string]string, dir string) stateRef {
+	field := func(names ...string) string {
 		for _, n := range names {
-			if a, ok := attrs[n]; ok {
-				if v := literalString(a.Expr); v != "" {
-					return v
-				}
+			if v := fields[n]; v != "" {
+				return v
 			}
 		}
 		return ""
 	}
-	ref.bucket = get("bucket", "container_name")
-	ref.key = get("key", "prefix", "path")
+	ref := stateRef{backend: backend, bucket: field("bucket", "container_name"), key: field("key", "prefix", "path")}
 	if backend == "local" && ref.key != "" && !path.IsAbs(ref.key) {
 		ref.key = path.Join(dir, ref.key)
 	}
@@ -272,24 +278,11 @@ func (s *dirScan) scanRemoteState(b *hcl.Block, src []byte, dir string) {
 	if !ok {
 		return
 	}
-	rs := remoteState{text: rangeText(src, cfg.Expr.Range())}
+	backend := ""
 	if a, ok := attrs["backend"]; ok {
-		rs.state.backend = literalString(a.Expr)
+		backend = literalString(a.Expr)
 	}
-	fields := literalFields(cfg.Expr)
-	field := func(names ...string) string {
-		for _, n := range names {
-			if v := fields[n]; v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-	rs.state.bucket = field("bucket", "container_name")
-	rs.state.key = field("key", "prefix", "path")
-	if rs.state.backend == "local" && rs.state.key != "" && !path.IsAbs(rs.state.key) {
-		rs.state.key = path.Join(dir, rs.state.key)
-	}
+	rs := remoteState{text: rangeText(src, cfg.Expr.Range()), state: stateFrom(backend, literalFields(cfg.Expr), dir)}
 	s.remoteStates = append(s.remoteStates, rs)
 }
 
