@@ -41,8 +41,9 @@ type Executor struct {
 	env       []string
 	lock      *flock.Flock
 	outside   []Link
-	// pluginCache is held by every command that installs providers: concurrent
-	// inits sharing one plugin cache crash (OpenTofu 1.10) or race, across runs too.
+	// pluginCache, when there is one, is held by every command that installs
+	// providers: concurrent inits sharing one plugin cache crash (OpenTofu 1.10) or
+	// race, across runs too.
 	pluginCache *exclusive
 }
 
@@ -100,13 +101,18 @@ func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Execu
 			return nil, fmt.Errorf("writing CLI config: %w", err)
 		}
 	}
-	pluginCache := filepath.Join(cacheDir, "plugin-cache", tools.EngineName)
-	if err := os.MkdirAll(pluginCache, 0o755); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("creating the plugin cache: %w", err)
+	e := &Executor{source: abs, workspace: workspace, tools: tools, lock: lock}
+	// Providers from registries go through a shared plugin cache, or every layer
+	// would download them again; a mirror's are linked from it and need none.
+	pluginCache := ""
+	if tools.Mirror == "" {
+		pluginCache = filepath.Join(cacheDir, "plugin-cache", tools.EngineName)
+		if err := os.MkdirAll(pluginCache, 0o755); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("creating the plugin cache: %w", err)
+		}
+		e.pluginCache = &exclusive{file: flock.New(pluginCache + ".lock")}
 	}
-	e := &Executor{source: abs, workspace: workspace, tools: tools, lock: lock,
-		pluginCache: &exclusive{file: flock.New(pluginCache + ".lock")}}
 	e.env = buildEnv(os.Environ(), cliConfig, pluginCache)
 	if e.outside, err = Sync(abs, workspace); err != nil {
 		e.Close()
@@ -143,10 +149,12 @@ func buildEnv(base []string, cliConfig, pluginCache string) []string {
 	if cliConfig != "" {
 		env = append(env, "TF_CLI_CONFIG_FILE="+cliConfig)
 	}
-	// The workspace's lock files are never the user's, so a cached provider may be
-	// recorded with the cache's checksum alone instead of downloaded again.
-	return append(env, "TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true",
-		"TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
+	if pluginCache != "" {
+		// The workspace's lock files are never the user's, so a cached provider may be
+		// recorded with the cache's checksum alone instead of downloaded again.
+		env = append(env, "TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true")
+	}
+	return append(env, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
 }
 
 // toolIdentity names a binary by path, size and modification time, so that a tool
@@ -201,7 +209,7 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	var err error
-	if cmd.InstallsProviders {
+	if cmd.InstallsProviders && e.pluginCache != nil {
 		if lerr := e.pluginCache.do(ctx, func() { err = c.Run() }); lerr != nil {
 			return stage.Output{}, fmt.Errorf("waiting for the plugin cache: %w", lerr)
 		}

@@ -1,8 +1,10 @@
 package native_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/native"
+	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
@@ -32,7 +35,7 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 	write(t, filepath.Join(src, "terraform/1.a/gone.tf"), "x")
 	write(t, filepath.Join(src, ".git/HEAD"), "ref")
 	write(t, filepath.Join(src, "terraform/1.a/.terraform/junk"), "user's own init")
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.Equal(t, "v1", read(t, filepath.Join(dst, "terraform/1.a/main.tf")))
 	assert.NoFileExists(t, filepath.Join(dst, ".git/HEAD"))
 	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/.terraform/junk"))
@@ -45,7 +48,7 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 	later := time.Now().Add(time.Minute)
 	require.NoError(t, os.Chtimes(filepath.Join(src, "terraform/1.a/main.tf"), later, later))
 	require.NoError(t, os.Remove(filepath.Join(src, "terraform/1.a/gone.tf")))
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.Equal(t, "v2", read(t, filepath.Join(dst, "terraform/1.a/main.tf")))
 	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/gone.tf"))
 	assert.Equal(t, "provider", read(t, filepath.Join(dst, "terraform/1.a/.terraform/providers/p")))
@@ -53,12 +56,12 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 
 	// A lock file the repository has wins.
 	write(t, filepath.Join(src, "terraform/1.a/.terraform.lock.hcl"), "the user's")
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.Equal(t, "the user's", read(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl")))
 
 	// A removed layer goes, with its init state.
 	require.NoError(t, os.RemoveAll(filepath.Join(src, "terraform/1.a")))
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.NoDirExists(t, filepath.Join(dst, "terraform/1.a"))
 }
 
@@ -88,7 +91,7 @@ func TestSecondRunOnTheSameRepositoryWaitsForTheFirst(t *testing.T) {
 	require.NoError(t, second.Close())
 }
 
-func sync(t *testing.T, src, dst string) []native.Link {
+func syncTree(t *testing.T, src, dst string) []native.Link {
 	t.Helper()
 	outside, err := native.Sync(src, dst)
 	require.NoError(t, err)
@@ -100,16 +103,16 @@ func TestSyncRemovesALockFileTheSourceDeleted(t *testing.T) {
 	dst := filepath.Join(work, "ws")
 	write(t, filepath.Join(src, "terraform/1.a/main.tf"), "x")
 	write(t, filepath.Join(src, "terraform/1.a/.terraform.lock.hcl"), "the user's")
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.Equal(t, "the user's", read(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl")))
 
 	require.NoError(t, os.Remove(filepath.Join(src, "terraform/1.a/.terraform.lock.hcl")))
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl"), "a stale lock would pin init to old versions")
 
 	// What init writes afterwards is init's, and stays.
 	write(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl"), "made by init")
-	sync(t, src, dst)
+	syncTree(t, src, dst)
 	assert.Equal(t, "made by init", read(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl")))
 }
 
@@ -125,7 +128,7 @@ func TestSyncSymlinks(t *testing.T) {
 	require.NoError(t, os.Symlink(filepath.Join(elsewhere, "secret.tf"), filepath.Join(src, "terraform/1.a/outside.tf")))
 	require.NoError(t, os.Symlink("../../../../etc", filepath.Join(src, "terraform/1.a/up")))
 
-	outside := sync(t, src, dst)
+	outside := syncTree(t, src, dst)
 
 	// A symlinked layer directory reads the workspace's copy.
 	target, err := os.Readlink(filepath.Join(dst, "terraform/3.linked"))
@@ -147,4 +150,41 @@ func TestSyncSymlinks(t *testing.T) {
 	_, err = os.Lstat(filepath.Join(dst, "terraform/1.a/up"))
 	assert.True(t, os.IsNotExist(err))
 	assert.Contains(t, outside[0].String(), "terraform/1.a/outside.tf is a symlink to "+elsewhere)
+}
+
+// Commands that install providers into the shared plugin cache never overlap, in
+// one run or across runs on other repositories. The engine here is a script that
+// notes when it finds another one running; the real engines run concurrently in
+// the CLI tests.
+func TestProviderInstallsTakeThePluginCacheInTurn(t *testing.T) {
+	cache, marks := t.TempDir(), t.TempDir()
+	engine := filepath.Join(t.TempDir(), "engine")
+	write(t, engine, "#!/bin/sh\n"+
+		"if ! mkdir \""+marks+"/busy\" 2>/dev/null; then echo overlap >> \""+marks+"/overlaps\"; fi\n"+
+		"sleep 0.05\nrmdir \""+marks+"/busy\" 2>/dev/null\nexit 0\n")
+	require.NoError(t, os.Chmod(engine, 0o755))
+	tools := toolchain.Tools{EngineName: "terraform", Engine: engine}
+
+	var execs []*native.Executor
+	for range 2 {
+		src := t.TempDir()
+		write(t, filepath.Join(src, "terraform/1.a/main.tf"), "")
+		e, err := native.New(src, cache, tools)
+		require.NoError(t, err)
+		defer e.Close()
+		execs = append(execs, e)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := execs[i%2].Run(context.Background(), stage.Command{Tool: stage.Engine, Args: []string{"init"},
+				Dir: "terraform/1.a", InstallsProviders: true})
+			assert.NoError(t, err)
+			assert.Equal(t, 0, out.ExitCode)
+		}()
+	}
+	wg.Wait()
+	assert.NoFileExists(t, filepath.Join(marks, "overlaps"))
 }
