@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,4 +131,31 @@ func TestFilesystemMirrorServesWhatItHas(t *testing.T) {
 	bad = run(t, "validate", "--source", src)
 	assert.Equal(t, 2, bad.code)
 	assert.Contains(t, bad.stderr, toolchain.MirrorEnv)
+}
+
+// Inits share one plugin cache for providers from registries: many at once, in one
+// run and in two runs side by side, cold, must all pass (concurrent tofu inits
+// sharing a cache used to crash).
+func TestConcurrentInitsShareThePluginCache(t *testing.T) {
+	null := testmirror.LocalBuild(t, "null")
+	testfixture.ToolsWithoutMirror(t, "tofu")
+	m := testmirror.Start(t, null)
+	m.Use(t)
+	srcs := []string{repo(t, testfixture.Tree(testfixture.Diamond(6)...)), repo(t, testfixture.Tree(testfixture.Diamond(6)...))}
+	results := make([]result, len(srcs))
+	var wg sync.WaitGroup
+	for i, src := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = run(t, "validate", "--source", src, "--engine", "tofu", "--concurrency", "8", "--format", "json")
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		require.Equal(t, 0, r.code, r.stdout+r.stderr)
+		for _, l := range decode(t, r).Layers {
+			assert.Equal(t, "pass", l.Validate.Status, l.Name)
+		}
+	}
 }
