@@ -79,8 +79,7 @@ func fastScan(src []byte, dir string) (*fileFacts, bool) {
 // block reads a top-level block's body, after its opening brace, through its
 // closing brace.
 func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) bool {
-	want := map[string]int{"terraform": 0, "module": 1, "provider": 1, "resource": 2, "data": 2}
-	if n, ok := want[typ]; ok && n != len(labels) {
+	if n := labelCount(typ); n >= 0 && n != len(labels) {
 		return false // HCL reports the labels; let it
 	}
 	switch {
@@ -119,6 +118,19 @@ func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) b
 	}
 	k.skipBody()
 	return k.ok
+}
+
+// labelCount is the number of labels a block type read by discovery takes, -1 for others.
+func labelCount(typ string) int {
+	switch typ {
+	case "terraform":
+		return 0
+	case "module", "provider":
+		return 1
+	case "resource", "data":
+		return 2
+	}
+	return -1
 }
 
 func remoteStateOf(f *fileFacts, attrs map[string]string, dir string) bool {
