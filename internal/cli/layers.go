@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -24,9 +23,6 @@ func (a *app) layersCommand() *cobra.Command {
 			set, _, err := a.discover()
 			if err != nil {
 				return err
-			}
-			if err := set.CheckHCL(os.DirFS(a.source), set.Layers); err != nil {
-				return a.badInput("%v", err)
 			}
 			if format == "json" {
 				enc := json.NewEncoder(a.stdout)
