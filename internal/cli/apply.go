@@ -35,6 +35,7 @@ type applyFlags struct {
 	sha           string
 	concurrency   int
 	maskEnv       []string
+	mirror        string
 	extra         []string // after --
 }
 
@@ -49,6 +50,9 @@ func (f *applyFlags) add(c *cobra.Command, withSelection bool) {
 	c.Flags().StringVar(&f.format, "format", "text", "text, markdown or json")
 	c.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for a state lock held by another run (e.g. 5m)")
 	c.Flags().StringVar(&f.backendConfig, "backend-config", "", "a -backend-config file: backend settings and credentials (never committed)")
+	c.Flags().StringVar(&f.mirror, "provider-mirror", "",
+		"install the providers this filesystem mirror has from it, the others as usual "+
+			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
 }
 
 // extraArgs takes what follows -- as arguments for the engine; nothing else may be
@@ -204,10 +208,15 @@ func (a *app) runApply(ctx context.Context, op apply.Op, f *applyFlags, adjust f
 		a.progress("infra: no layer is affected by the change; nothing to %s", op)
 		return a.renderApply(f.format, &apply.Report{Op: op, Engine: engine, Commit: opts.Commit}, masker)
 	}
+	mirror, err := toolchain.ResolveMirror(f.mirror, cfg.ProviderMirror, a.source)
+	if err != nil {
+		return a.badInput("%v", err)
+	}
 	tools, err := toolchain.Find(engine)
 	if err != nil {
 		return a.toolError(err)
 	}
+	tools.Mirror = mirror
 	ex, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
 		a.progress("infra: another run is using this repository's workspace; waiting for it to finish")
 	}))

@@ -86,6 +86,7 @@ Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.
 	root.AddCommand(a.checkCommands()...)
 	root.AddCommand(a.layersCommand())
 	root.AddCommand(a.applyCommands()...)
+	root.AddCommand(a.flashCommand(), a.kickCommand(), a.reviewGateCommand())
 	return root
 }
 
@@ -188,6 +189,14 @@ func selectionExitCode(err error) int {
 		return report.ExitBadInput
 	}
 	return report.ExitToolError
+}
+
+// warn prints the layer model's warnings on stderr, --quiet or not: they say
+// where the results may be incomplete.
+func (a *app) warn(set *layers.Set) {
+	for _, w := range set.Warnings {
+		fmt.Fprintf(a.stderr, "infra: warning: %s\n", w)
+	}
 }
 
 // progress prints a progress line on stderr unless --quiet.

@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"context"
+	"fmt"
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/layers"
@@ -14,8 +18,9 @@ import (
 // checkOptions are the flags of validate, fmt and lint.
 type checkOptions struct {
 	selection
-	format      string
-	concurrency int
+	format         string
+	concurrency    int
+	providerMirror string
 }
 
 // checkCommands are validate (every stage) and fmt and lint (one stage each).
@@ -38,6 +43,9 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	o.addFlags(c, layers.All)
 	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	c.Flags().StringVar(&o.providerMirror, "provider-mirror", "",
+		"install the providers this filesystem mirror has from it, the others as usual "+
+			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
 	return c
 }
 
@@ -45,35 +53,58 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 	if report.CheckFormat(o.format) != nil {
 		return a.badInput("unknown --format %q: use text, markdown or json", o.format)
 	}
+	rep, _, err := a.runChecks(c.Context(), o, kinds)
+	if err != nil {
+		return err
+	}
+	return a.render(o.format, rep)
+}
+
+// runChecks runs the stages on the selected layers with host binaries; it also
+// returns the whole layer set (the PR comment draws the full graph).
+func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind) (*report.Report, *layers.Set, error) {
 	if o.concurrency < 0 {
-		return a.badInput("--concurrency must be positive")
+		return nil, nil, a.badInput("--concurrency must be positive")
 	}
 	set, cfg, err := a.discover()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ctx := c.Context()
 	selected, err := a.selectLayers(ctx, set, o.selection)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	// The parser's errors become findings of the layers they break; the other
+	// layers are checked as usual.
+	if err := set.CheckHCL(os.DirFS(a.source), selected); err != nil {
+		return nil, nil, a.badInput("%v", err)
+	}
+	a.warn(set)
 	engine := cfg.EngineFor(a.engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {
 		a.progress("infra: no layer is affected by the change; nothing to check")
-		return a.render(o.format, rep)
+		return rep, set, nil
+	}
+	mirror, err := toolchain.ResolveMirror(o.providerMirror, cfg.ProviderMirror, a.source)
+	if err != nil {
+		return nil, nil, a.badInput("%v", err)
 	}
 	tools, err := toolchain.Find(engine)
 	if err != nil {
-		return a.toolError(err)
+		return nil, nil, a.toolError(err)
 	}
+	tools.Mirror = mirror
 	exec, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
 		a.progress("infra: another run is checking this repository; waiting for it to finish")
 	}))
 	if err != nil {
-		return a.toolError(err)
+		return nil, nil, a.toolError(err)
 	}
 	defer exec.Close()
+	for _, l := range exec.Outside() {
+		fmt.Fprintf(a.stderr, "infra: warning: %s\n", l)
+	}
 	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
 	a.progress("checking %d layer(s) with %s: %s", len(selected), engine, dirs(selected))
 	if !a.quiet {
@@ -81,8 +112,7 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 			a.progress("%s", report.Progress(l, k, r))
 		}
 	}
-	rep = pipeline.Run(ctx, selected, exec, popts)
-	return a.render(o.format, rep)
+	return pipeline.Run(ctx, selected, exec, popts), set, nil
 }
 
 // render writes the report on stdout and ends with the report's exit code.
