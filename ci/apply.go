@@ -13,8 +13,10 @@ import (
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	"github.com/infra-flash/infra/internal/apply"
+	"github.com/infra-flash/infra/internal/github"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -154,7 +156,9 @@ func (m *Infra) Apply(
 
 // Drift checks each selected layer: does the code differ from the live state
 // (plan -detailed-exitcode), and did reality move (plan -refresh-only). Fails when
-// a layer drifted, with the report.
+// a layer drifted, with the report. With --issues, keeps one GitHub issue per
+// layer: opened or updated while it drifts, closed once it is in sync; what was
+// done (or, with --dry-run, the requests it would send) follows the report.
 // +cache="never"
 func (m *Infra) Drift(
 	ctx context.Context,
@@ -180,14 +184,83 @@ func (m *Infra) Drift(
 	extraArgs []string,
 	// +optional
 	concurrency int,
+	// Keep one GitHub issue per drifted layer.
+	// +optional
+	issues bool,
+	// OWNER/NAME of the repository the issues are kept in.
+	// +optional
+	repo string,
+	// The commit checked (full SHA), shown in the report.
+	// +optional
+	sha string,
+	// GitHub API root, for GitHub Enterprise Server or a compatible API.
+	// +optional
+	apiUrl string,
+	// Print the requests that would change GitHub instead of sending them.
+	// +optional
+	dryRun bool,
+	// Link to the run, shown in the issues.
+	// +optional
+	runUrl string,
+	// The Actions event payload ($GITHUB_EVENT_PATH).
+	// +optional
+	event *dagger.File,
+	// The event's name ($GITHUB_EVENT_NAME).
+	// +optional
+	eventName string,
+	// GitHub token.
+	// +optional
+	token *dagger.Secret,
+	// GitHub App ID (with --app-key), instead of --token.
+	// +optional
+	appId int,
+	// The App's installation (default: looked up from the repository).
+	// +optional
+	installationId int,
+	// The App's private key (PEM).
+	// +optional
+	appKey *dagger.Secret,
 ) (string, error) {
-	run, err := m.prepareApply(ctx, apply.OpDrift, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, "", mask, extraArgs, concurrency})
+	var log strings.Builder
+	var target prloop.Target
+	var client *github.Client
+	if issues {
+		gh := ghArgs{repo: repo, sha: sha, apiURL: apiUrl, runURL: runUrl, event: event, eventName: eventName,
+			dryRun: dryRun, token: token, appID: appId, installationID: installationId, appKey: appKey}
+		var err error
+		if target, client, err = gh.connect(ctx, &log); err != nil {
+			return "", err
+		}
+		sha = target.SHA
+	}
+	run, err := m.prepareApply(ctx, apply.OpDrift, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
 	if err != nil {
 		return "", err
 	}
 	defer run.close()
 	rep, err := apply.Drift(ctx, run.selected, run.opts)
-	return run.finish(rep, err)
+	if err != nil {
+		return "", err
+	}
+	text, err := run.render(rep)
+	if err != nil {
+		return "", err
+	}
+	code := rep.ExitCode()
+	if client != nil && code != report.ExitBadInput {
+		lines, err := apply.SyncIssues(ctx, client, apply.DriftIssues(rep, target.RunURL), target.RunURL)
+		for _, l := range lines {
+			log.WriteString(l + "\n")
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s\n%s%s", text, log.String(), err)
+		}
+	}
+	text += log.String()
+	if code != report.ExitOK {
+		return "", fmt.Errorf("%s\n%s", text, apply.Headline(rep))
+	}
+	return text, nil
 }
 
 // Unlock releases a layer's state lock, only when lock-id is exactly the ID of the
@@ -306,7 +379,7 @@ func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*ap
 	engine := cfg.EngineFor(m.Engine)
 	run.opts = apply.Options{Engine: engine, Source: os.DirFS(src), LockTimeout: timeout, ExtraArgs: a.extraArgs,
 		Concurrency: a.concurrency, Bootstrap: cfg.Bootstrap, Masker: masker, Commit: a.sha}
-	if run.opts.Commit == "" && op != apply.OpUnlock && op != apply.OpDrift {
+	if run.opts.Commit == "" && op != apply.OpUnlock {
 		run.opts.Commit = m.headCommit(ctx)
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,13 +40,15 @@ type applyFlags struct {
 	extra         []string // after --
 }
 
-func (f *applyFlags) add(c *cobra.Command, withSelection bool) {
+func (f *applyFlags) add(c *cobra.Command, withSelection, withSHA bool) {
 	if withSelection {
 		f.addFlags(c, layers.All)
 		c.Flags().IntVar(&f.concurrency, "concurrency", 0, "layers run at once (default: cores + 1)")
 		c.Flags().StringSliceVar(&f.varFiles, "var-file", nil, "a .tfvars or .tfvars.json file passed to every layer (repeatable)")
-		c.Flags().StringVar(&f.sha, "sha", "", "the commit being planned or applied (default: GITHUB_SHA, else the source's HEAD)")
 		c.Flags().StringSliceVar(&f.maskEnv, "mask-env", nil, "mask the values of these environment variables in every report (repeatable)")
+	}
+	if withSHA {
+		c.Flags().StringVar(&f.sha, "sha", "", "the commit being planned or applied (default: GITHUB_SHA, else the source's HEAD)")
 	}
 	c.Flags().StringVar(&f.format, "format", "text", "text, markdown or json")
 	c.Flags().DurationVar(&f.lockTimeout, "lock-timeout", 0, "how long to wait for a state lock held by another run (e.g. 5m)")
@@ -79,7 +82,7 @@ what would change, sensitive values redacted and secrets masked. With --out, eac
 plan is saved with the commit and hashes that apply checks.`,
 		Args: planFlags.extraArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.runApply(c.Context(), apply.OpPlan, planFlags, func(o *apply.Options) error {
+			return a.runApply(c.Context(), applyRun{op: apply.OpPlan, flags: planFlags, adjust: func(o *apply.Options) error {
 				if planOut == "" {
 					return nil
 				}
@@ -88,10 +91,10 @@ plan is saved with the commit and hashes that apply checks.`,
 				}
 				o.SavePlan = func(m plan.Meta, data []byte) error { return plan.Save(planOut, m, data) }
 				return nil
-			})
+			}})
 		},
 	}
-	planFlags.add(planCmd, true)
+	planFlags.add(planCmd, true, true)
 	planCmd.Flags().StringVar(&planOut, "out", "", "save the plans (and what they were made from) in this directory, for apply --plans")
 
 	applyCmd := &cobra.Command{
@@ -105,7 +108,7 @@ With --plans, the saved plans are applied instead, each only if it was made at
 this commit from these files.`,
 		Args: applyF.extraArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.runApply(c.Context(), apply.OpApply, applyF, func(o *apply.Options) error {
+			return a.runApply(c.Context(), applyRun{op: apply.OpApply, flags: applyF, adjust: func(o *apply.Options) error {
 				if plansDir == "" {
 					return nil
 				}
@@ -114,24 +117,54 @@ this commit from these files.`,
 				}
 				o.Plans = os.DirFS(plansDir)
 				return nil
-			})
+			}})
 		},
 	}
-	applyF.add(applyCmd, true)
+	applyF.add(applyCmd, true, true)
 	applyCmd.Flags().StringVar(&plansDir, "plans", "", "apply the plans saved by plan --out in this directory")
 
+	var issues bool
+	var gh githubFlags
 	driftCmd := &cobra.Command{
 		Use:   "drift [flags] [-- engine arguments]",
 		Short: "check whether the code matches the live state, and whether reality moved",
 		Long: `for each selected layer: plan -detailed-exitcode (does the code differ from the
 live state?) and plan -refresh-only (did anything change outside the engine?).
-Exits 1 when any layer drifted.`,
+Exits 1 when any layer drifted. With --issues, keeps one GitHub issue per layer:
+opened or updated while it drifts, closed when it is in sync again (a layer that
+could not be checked leaves its issue alone).`,
 		Args: driftFlags.extraArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.runApply(c.Context(), apply.OpDrift, driftFlags, nil)
+			run := applyRun{op: apply.OpDrift, flags: driftFlags}
+			driftFlags.sha = gh.SHA
+			if issues {
+				t, err := a.target(&gh)
+				if err != nil {
+					return err
+				}
+				// What a dry run would send goes to stderr: stdout is the report.
+				client, err := a.client(c.Context(), &gh, t, a.stderr)
+				if err != nil {
+					return err
+				}
+				driftFlags.sha = t.SHA
+				run.after = func(rep *apply.Report) error {
+					lines, err := apply.SyncIssues(c.Context(), client, apply.DriftIssues(rep, t.RunURL), t.RunURL)
+					for _, l := range lines {
+						fmt.Fprintln(a.stderr, l)
+					}
+					if err != nil {
+						return githubError(err)
+					}
+					return nil
+				}
+			}
+			return a.runApply(c.Context(), run)
 		},
 	}
-	driftFlags.add(driftCmd, true)
+	driftFlags.add(driftCmd, true, false)
+	gh.addFlags(driftCmd)
+	driftCmd.Flags().BoolVar(&issues, "issues", false, "keep one GitHub issue per drifted layer (auth: GITHUB_TOKEN, or a GitHub App)")
 
 	return []*cobra.Command{planCmd, applyCmd, driftCmd, a.unlockCommand()}
 }
@@ -151,17 +184,29 @@ the holder named.`,
 				return a.badInput("unlock needs --layer and --lock-id")
 			}
 			f.layer = []string{layer}
-			return a.runApply(c.Context(), apply.OpUnlock, f, nil, lockID)
+			return a.runApply(c.Context(), applyRun{op: apply.OpUnlock, flags: f, lockID: lockID})
 		},
 	}
-	f.add(c, false)
+	f.add(c, false, false)
 	c.Flags().StringVar(&layer, "layer", "", "the layer whose lock to release")
 	c.Flags().StringVar(&lockID, "lock-id", "", "the exact ID of the lock to release")
 	return c
 }
 
+// applyRun is one invocation of plan, apply, drift or unlock.
+type applyRun struct {
+	op     apply.Op
+	flags  *applyFlags
+	adjust func(*apply.Options) error // the command's own options
+	lockID string
+	// after runs once the report is printed (drift's issues); its failure makes
+	// the exit code a service error unless the run's own is worse.
+	after func(*apply.Report) error
+}
+
 // runApply prepares everything a run needs, runs it and renders the report.
-func (a *app) runApply(ctx context.Context, op apply.Op, f *applyFlags, adjust func(*apply.Options) error, lockID ...string) error {
+func (a *app) runApply(ctx context.Context, r applyRun) error {
+	op, f, adjust := r.op, r.flags, r.adjust
 	if report.CheckFormat(f.format) != nil {
 		return a.badInput("unknown --format %q: use text, markdown or json", f.format)
 	}
@@ -238,13 +283,27 @@ func (a *app) runApply(ctx context.Context, op apply.Op, f *applyFlags, adjust f
 	case apply.OpDrift:
 		rep, err = apply.Drift(ctx, selected, opts)
 	case apply.OpUnlock:
-		rep, err = apply.Unlock(ctx, selected[0], lockID[0], opts)
+		rep, err = apply.Unlock(ctx, selected[0], r.lockID, opts)
 	}
 	stopProgress()
 	if err != nil {
 		return a.badInput("%s", masker.Mask(err.Error()))
 	}
-	return a.renderApply(f.format, rep, masker)
+	if err := apply.Render(a.stdout, rep, f.format, masker); err != nil {
+		return &exitError{code: report.ExitToolError, msg: "infra: writing the report: " + err.Error()}
+	}
+	code := rep.ExitCode()
+	if r.after != nil && code != report.ExitBadInput {
+		if err := r.after(rep); err != nil {
+			var ex *exitError
+			if !errors.As(err, &ex) || code == report.ExitToolError {
+				fmt.Fprintln(a.stderr, err.Error())
+				return exit(report.ExitToolError)
+			}
+			return err // the report said its part; GitHub's failure decides the code
+		}
+	}
+	return exit(code)
 }
 
 func (a *app) renderApply(format string, rep *apply.Report, m *plan.Masker) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infra-flash/infra/internal/github/githubtest"
 	"github.com/infra-flash/infra/internal/testfixture"
 )
 
@@ -79,6 +80,29 @@ func TestPlanApplyDriftThroughTheCLI(t *testing.T) {
 	r = run(t, append([]string{"drift", "--format", "markdown"}, common...)...)
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "| **L2** Two | ✅ in sync |")
+
+	// Drift keeps an issue per drifted layer: the code moves on without an apply.
+	fake := githubtest.New(t)
+	fake.Repo("octo/infra")
+	fake.Token("ghs_drift", githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
+	t.Setenv("GITHUB_TOKEN", "ghs_drift")
+	issueArgs := append([]string{"drift", "--issues", "--repo", "octo/infra", "--api-url", fake.Start(),
+		"--run-url", "https://github.com/octo/infra/actions/runs/7"}, common[:len(common)-2]...)
+	testfixture.Write(t, src, testfixture.Files{"terraform/2.two/more.tf": "resource \"null_resource\" \"more\" {}\n"})
+	r = run(t, issueArgs...)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "drift issue of 2.two: created")
+	issues := fake.Issues("octo/infra")
+	require.Len(t, issues, 1)
+	assert.Equal(t, "Drift in L2 Two (2.two)", issues[0].Title)
+	assert.Contains(t, issues[0].Body, "null_resource.more")
+
+	r = run(t, append([]string{"apply"}, common...)...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = run(t, issueArgs...)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "drift issue of 2.two: closed")
+	assert.Equal(t, "closed", fake.Issues("octo/infra")[0].State)
 
 	// The credentials appear nowhere, not even in the engine's own files.
 	for _, out := range []string{r.stdout, r.stderr} {
