@@ -93,6 +93,11 @@ resource "null_resource" "after" {
   }
 }
 `})
+	// A layer can name its bootstrap targets instead.
+	for k, v := range testfixture.StateTree(testfixture.StateLayer{Dir: "2.conf", Extra: "resource \"null_resource\" \"first\" {}\n"}) {
+		files[k] = v
+	}
+	files["infra.hcl"] = "layer \"2.conf\" {\n  bootstrap_targets = [\"null_resource.first\"]\n}\n"
 	files["terraform/1.boot/nodep/main.tf"] = `resource "null_resource" "node" {}
 
 output "path" {
@@ -112,6 +117,11 @@ output "path" {
 	// First phase: the module alone; second: the rest.
 	assert.Equal(t, 3, r.Applied.Add)
 	assert.Equal(t, "module.nodep.null_resource.node", r.Applied.Changes[0].Address)
+
+	conf := result(t, rep, "2.conf")
+	assert.Equal(t, []string{"bootstrap -target=null_resource.first", "full"}, conf.Phases)
+	assert.Equal(t, "apply -auto-approve -target=null_resource.first", rec.lines("2.conf")[1])
+	assert.Equal(t, "null_resource.first", conf.Applied.Changes[0].Address)
 }
 
 func TestFailureLeavesDependentsUntouchedAndReportsThemSkipped(t *testing.T) {

@@ -92,7 +92,9 @@ func (e *env) options(src string) (apply.Options, func()) {
 	require.NoError(e.t, err)
 	masker, err := plan.NewMasker(nil, nil)
 	require.NoError(e.t, err)
-	return apply.Options{
+	cfg, err := repoconfig.Load(os.DirFS(src))
+	require.NoError(e.t, err)
+	return apply.Options{Bootstrap: cfg.Bootstrap,
 		Engine: "tofu", Runner: apply.WithEnv(ex, e.cfgFile.CredentialEnv()), Source: os.DirFS(src),
 		Backend: e.cfgFile, BackendConfigPath: e.engineBackend, VarFiles: []string{e.vars},
 		Concurrency: 3, Masker: masker, Commit: "1111111111111111111111111111111111111111",
