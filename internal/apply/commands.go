@@ -156,17 +156,7 @@ func appliedSummary(stdout string, m *plan.Masker) plan.Summary {
 	for _, addr := range order {
 		a := actions[addr]
 		s.Changes = append(s.Changes, plan.Resource{Address: m.Mask(addr), Action: a})
-		switch a {
-		case "create":
-			s.Add++
-		case "update":
-			s.Change++
-		case "delete":
-			s.Destroy++
-		case "replace":
-			s.Add++
-			s.Destroy++
-		}
+		s.Tally(a)
 	}
 	lines := countsLine.FindAllStringSubmatch(stdout, -1)
 	if len(lines) == 0 {

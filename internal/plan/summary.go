@@ -55,6 +55,23 @@ func (s Summary) HasChanges() bool {
 	return len(s.Changes) > 0 || len(s.Outputs) > 0
 }
 
+// Tally counts one resource change as the engine does: a replacement is one to
+// add and one to destroy.
+func (s *Summary) Tally(action string) {
+	switch action {
+	case "create":
+		s.Add++
+	case "update":
+		s.Change++
+	case "delete":
+		s.Destroy++
+	case "replace":
+		s.Add++
+		s.Destroy++
+		s.Replace++
+	}
+}
+
 // Counts is the engine's one-line summary: "2 to add, 1 to change, 0 to destroy".
 func (s Summary) Counts() string {
 	out := fmt.Sprintf("%d to add, %d to change, %d to destroy", s.Add, s.Change, s.Destroy)
@@ -121,20 +138,10 @@ func Summarize(p *tfjson.Plan, m *Masker) Summary {
 		if rc.Change.Importing != nil {
 			s.Import++
 		}
-		switch action {
-		case "":
+		if action == "" {
 			continue
-		case "create":
-			s.Add++
-		case "update":
-			s.Change++
-		case "delete":
-			s.Destroy++
-		case "replace":
-			s.Add++
-			s.Destroy++
-			s.Replace++
 		}
+		s.Tally(action)
 		r := Resource{Address: m.Mask(rc.Address), Action: action}
 		if action == "update" || action == "replace" {
 			r.Attributes = attributeChanges(rc.Change, m)
