@@ -288,6 +288,34 @@ func TestKilledRunLeavesALockOnlyItsIDReleases(t *testing.T) {
 	assert.Equal(t, apply.NotLocked, rep.Layers[0].Status)
 }
 
+func TestStoppedRunInterruptsTheEngineWhichReleasesItsLock(t *testing.T) {
+	files := testfixture.StateTree(testfixture.StateLayer{Dir: "1.slow", Extra: `resource "null_resource" "slow" {
+  provisioner "local-exec" {
+    command = "sleep 60"
+  }
+}
+`}, testfixture.StateLayer{Dir: "2.after", DependsOn: []string{"1.slow"}})
+	e := newEnv(t, files)
+	opts, done := e.options(e.src)
+	defer done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan *apply.Report, 1)
+	go func() {
+		rep, _ := apply.Apply(ctx, e.layers().Layers, opts)
+		stopped <- rep
+	}()
+	waitForLock(t, e, "1.slow")
+	cancel()
+	rep := <-stopped
+	require.NotNil(t, rep)
+	assert.Equal(t, apply.Error, result(t, rep, "1.slow").Status)
+	assert.Contains(t, result(t, rep, "1.slow").Reason, "stopped")
+	assert.Equal(t, apply.Skipped, result(t, rep, "2.after").Status)
+	assert.Nil(t, e.s3.Object(t, "1.slow/terraform.tfstate.tflock"), "an interrupted engine releases its lock")
+	assert.Nil(t, e.stateOf("2.after"))
+}
+
 // killEngine kills -9 the engine process this test started, as a crashed runner
 // or a cancelled CI job would, and then what it had started (the provisioner's
 // shell), so that nothing outlives the test.
