@@ -75,7 +75,7 @@ func (e Event) String() string {
 		if e.Step == "start" {
 			return name + ": started"
 		}
-		return fmt.Sprintf("%s: %s (%s)", name, e.Step, e.Elapsed.Round(100*time.Millisecond))
+		return fmt.Sprintf("%s: %s (%s in)", name, e.Step, e.Elapsed.Round(100*time.Millisecond))
 	}
 	r := e.Result
 	line := fmt.Sprintf("%s: %s", name, r.Status)

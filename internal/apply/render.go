@@ -60,9 +60,7 @@ func Text(w io.Writer, r *Report) {
 			fmt.Fprintf(w, ": %s", s)
 		}
 		fmt.Fprintln(w)
-		if l.Reason != "" && l.Status != Skipped {
-			fmt.Fprintf(w, "    %s\n", l.Reason)
-		} else if l.Status == Skipped {
+		if l.Reason != "" {
 			fmt.Fprintf(w, "    %s\n", l.Reason)
 		}
 		if l.PlanHash != "" {
