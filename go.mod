@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/hashicorp/hcl/v2 v2.25.0
+	github.com/moby/patternmatcher v0.6.1
 	github.com/stretchr/testify v1.11.1
 	github.com/zclconf/go-cty v1.19.0
 )
