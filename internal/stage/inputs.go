@@ -37,7 +37,9 @@ func (f Filter) Matcher() (*FilterMatcher, error) {
 }
 
 // FilterMatcher is a compiled Filter.
-type FilterMatcher struct{ include, exclude *patternmatcher.PatternMatcher }
+type FilterMatcher struct {
+	include, exclude *patternmatcher.PatternMatcher
+}
 
 // Match reports whether the repository-relative path p is selected.
 func (m *FilterMatcher) Match(p string) bool {
