@@ -16,6 +16,7 @@ type checkOptions struct {
 	selection
 	format      string
 	concurrency int
+	noCache     bool
 }
 
 // checkCommands are validate (every stage) and fmt and lint (one stage each).
@@ -38,6 +39,7 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	o.addFlags(c, layers.All)
 	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	cacheFlags(c, &o.noCache)
 	return c
 }
 
@@ -74,7 +76,9 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 		return a.toolError(err)
 	}
 	defer exec.Close()
-	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
+	cache, closeCache := a.openResultCache(tools, exec, o.noCache)
+	defer closeCache()
+	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency, Cache: cache}
 	a.progress("checking %d layer(s) with %s: %s", len(selected), engine, dirs(selected))
 	if !a.quiet {
 		popts.OnResult = func(l *layers.Layer, k stage.Kind, r stage.Result) {

@@ -22,6 +22,8 @@ type Options struct {
 	// OnResult is called as each stage of each layer finishes (from worker goroutines,
 	// one call at a time).
 	OnResult func(l *layers.Layer, k stage.Kind, r stage.Result)
+	// Cache, when set, reuses results whose inputs are unchanged.
+	Cache Cache
 }
 
 // DefaultConcurrency: the tools spend much of their time starting up and waiting
@@ -70,7 +72,7 @@ func Run(ctx context.Context, selected []*layers.Layer, r stage.Runner, opts Opt
 			defer wg.Done()
 			for j := range queue {
 				l := selected[j.i]
-				res := stage.Run(ctx, j.kind, r, Target(l, shared))
+				res := runStage(ctx, opts.Cache, j.kind, r, Target(l, shared))
 				mu.Lock()
 				rep.Layers[j.i].Results[j.kind] = res
 				if opts.OnResult != nil {

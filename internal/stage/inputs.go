@@ -54,12 +54,20 @@ func (m *FilterMatcher) Match(p string) bool {
 	return err == nil && !out
 }
 
+// Excludes reports whether p (a file or a directory) is excluded, so a walk can
+// skip a directory without looking inside.
+func (m *FilterMatcher) Excludes(p string) bool {
+	//nolint:staticcheck
+	out, err := m.exclude.MatchesOrParentMatches(path.Clean(strings.ReplaceAll(p, "\\", "/")))
+	return err == nil && out
+}
+
 // codeSuffixes are the files "fmt" formats (terraform and tofu): it reads nothing else.
 var codeSuffixes = []string{".tf", ".tofu", ".tfvars", ".tftest.hcl", ".tofutest.hcl", ".tfmock.hcl"}
 
 // neverRead is left out of every stage: what init and plan write, never what a
 // check reads.
-var neverRead = []string{"**/.terraform", "**/*.tfstate", "**/*.tfstate.backup"}
+var neverRead = []string{"**/.git", "**/.terraform", "**/*.tfstate", "**/*.tfstate.backup"}
 
 // Inputs says exactly what a stage reads from the repository when it runs on t,
 // the one definition behind both the native result cache key and the files the
