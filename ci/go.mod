@@ -14,6 +14,8 @@ require (
 	go.opentelemetry.io/otel/trace v1.43.0
 )
 
+require github.com/moby/patternmatcher v0.6.1 // indirect
+
 require (
 	github.com/99designs/gqlgen v0.17.89 // indirect
 	github.com/agext/levenshtein v1.2.1 // indirect
