@@ -37,6 +37,7 @@ type Executor struct {
 	tools     toolchain.Tools
 	env       []string
 	lock      *os.File
+	providers providerServers
 }
 
 // New prepares the workspace for source under cacheDir/work and takes an exclusive
@@ -103,8 +104,9 @@ func buildEnv(base []string, cliConfig string) []string {
 // Root is the workspace: tools print absolute paths under it.
 func (e *Executor) Root() string { return e.workspace }
 
-// Close releases the workspace lock.
+// Close stops the provider servers and releases the workspace lock.
 func (e *Executor) Close() error {
+	e.providers.stop()
 	if e.lock == nil {
 		return nil
 	}
@@ -134,6 +136,7 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	for k, v := range cmd.Env {
 		c.Env = append(c.Env, k+"="+v)
 	}
+	c.Env = append(c.Env, e.providerEnv(ctx, cmd, dir)...)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	err := c.Run()
