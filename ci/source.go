@@ -60,6 +60,16 @@ func (m *Infra) load(ctx context.Context) (*source, error) {
 	return src, nil
 }
 
+// discover reads the layer model of the source.
+func (m *Infra) discover(ctx context.Context) (*layers.Set, repoconfig.Config, error) {
+	src, err := m.load(ctx)
+	if err != nil {
+		return nil, repoconfig.Config{}, err
+	}
+	src.close()
+	return src.set, src.cfg, nil
+}
+
 // stageInputs maps each session the stages will open to what its commands read
 // (stage.Inputs): the layer's own sessions, and the lint of each module a layer
 // calls, which reads the module, the modules it calls and the lint config of the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/infra-flash/infra/internal/layers"
@@ -13,15 +14,24 @@ import (
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
-// Layers lists the layers in apply order with their dependencies.
-func (m *Infra) Layers(ctx context.Context) (string, error) {
-	src, err := m.load(ctx)
+// Layers lists the layers in apply order with their dependencies, as text, JSON
+// or a mermaid graph.
+func (m *Infra) Layers(
+	ctx context.Context,
+	// Output format: text, json or mermaid.
+	// +optional
+	// +default="text"
+	format string,
+) (string, error) {
+	if !slices.Contains(report.LayerFormats, format) {
+		return "", fmt.Errorf("unknown --format %q for layers: use text, json or mermaid", format)
+	}
+	set, _, err := m.discover(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer src.close()
 	var b strings.Builder
-	err = report.LayerList(&b, src.set.Layers)
+	err = report.RenderLayers(&b, set, format)
 	return b.String(), err
 }
 
@@ -156,14 +166,20 @@ func (m *Infra) gate(ctx context.Context, name string, kinds []stage.Kind, layer
 // run checks the selected layers, each (layer, stage) in a container that holds
 // only what that stage reads.
 func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*report.Report, error) {
+	rep, _, err := m.runChecks(ctx, kinds, layer, base)
+	return rep, err
+}
+
+// runChecks also returns the whole layer set, for the PR comment's graph.
+func (m *Infra) runChecks(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*report.Report, *layers.Set, error) {
 	src, err := m.load(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer src.close()
 	selected, err := src.set.Select(layer, func() ([]string, error) { return m.changedFiles(ctx, base) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	engine := src.cfg.EngineFor(m.Engine)
 	runner := newContainerRunner(m.Source, engine, toolchain.Pinned(), src.stageInputs(selected, kinds))
@@ -174,5 +190,5 @@ func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, bas
 			lr.Results[k] = res
 		}
 	}
-	return rep, nil
+	return rep, src.set, nil
 }
