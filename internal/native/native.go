@@ -136,10 +136,14 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	for k, v := range cmd.Env {
 		c.Env = append(c.Env, k+"="+v)
 	}
-	c.Env = append(c.Env, e.providerEnv(ctx, cmd, dir)...)
+	shared, servers := e.providerEnv(ctx, cmd, dir)
+	c.Env = append(c.Env, shared...)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	err := c.Run()
+	if died(servers) && ctx.Err() == nil { // a shared provider crashed under it: ask again the usual way
+		return e.Run(ctx, unshared(cmd))
+	}
 	out := stage.Output{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	switch {

@@ -35,29 +35,57 @@ type providerServers struct {
 }
 
 type providerServer struct {
-	bin   string
-	info  os.FileInfo
-	ready chan struct{}
-	cfg   json.RawMessage // go-plugin's reattach configuration; nil when it could not start
-	cmd   *exec.Cmd
-	tmp   string // the server's TMPDIR, where it makes its socket: removed with it
+	bin    string
+	info   os.FileInfo
+	ready  chan struct{}
+	cfg    json.RawMessage // go-plugin's reattach configuration; nil when it could not start
+	cmd    *exec.Cmd
+	tmp    string        // the server's TMPDIR, where it makes its socket: removed with it
+	exited chan struct{} // closed when the process has ended (or never started)
 }
 
+const noSharing = "INFRA_SHARE_PROVIDERS"
+
 // providerEnv adds TF_REATTACH_PROVIDERS to a validate command in dir (absolute),
-// unless the user's environment sets it or INFRA_SHARE_PROVIDERS=0 turns sharing off.
-func (e *Executor) providerEnv(ctx context.Context, cmd stage.Command, dir string) []string {
-	if cmd.Tool != stage.Engine || len(cmd.Args) == 0 || cmd.Args[0] != "validate" || os.Getenv("INFRA_SHARE_PROVIDERS") == "0" {
-		return nil
+// unless the user's environment sets it or INFRA_SHARE_PROVIDERS=0 turns sharing
+// off, and returns the servers it attaches to.
+func (e *Executor) providerEnv(ctx context.Context, cmd stage.Command, dir string) ([]string, []*providerServer) {
+	if cmd.Tool != stage.Engine || len(cmd.Args) == 0 || cmd.Args[0] != "validate" ||
+		os.Getenv(noSharing) == "0" || cmd.Env[noSharing] == "0" {
+		return nil, nil
 	}
 	for _, kv := range e.env {
 		if strings.HasPrefix(kv, "TF_REATTACH_PROVIDERS=") {
-			return nil
+			return nil, nil
 		}
 	}
-	if r := e.providers.reattach(ctx, dir); r != "" {
-		return []string{"TF_REATTACH_PROVIDERS=" + r}
+	if r, used := e.providers.reattach(ctx, dir); r != "" {
+		return []string{"TF_REATTACH_PROVIDERS=" + r}, used
 	}
-	return nil
+	return nil, nil
+}
+
+// died reports whether a server stopped (crashed) while a command used it: the
+// command's answer may be about the server, not the code.
+func died(used []*providerServer) bool {
+	for _, s := range used {
+		select {
+		case <-s.exited:
+			return true
+		default:
+		}
+	}
+	return false
+}
+
+// unshared is cmd run the usual way, each provider started by the engine.
+func unshared(cmd stage.Command) stage.Command {
+	env := map[string]string{noSharing: "0"}
+	for k, v := range cmd.Env {
+		env[k] = v
+	}
+	cmd.Env = env
+	return cmd
 }
 
 // serverStartTimeout bounds how long a provider may take to say where it listens.
@@ -66,35 +94,37 @@ const serverStartTimeout = 30 * time.Second
 // reattach returns TF_REATTACH_PROVIDERS for a validate in dir (absolute), or ""
 // when there is nothing to attach to: the providers come from the lock file init
 // left there and the binaries it installed under .terraform/providers.
-func (p *providerServers) reattach(ctx context.Context, dir string) string {
+func (p *providerServers) reattach(ctx context.Context, dir string) (string, []*providerServer) {
 	selected, err := lockedProviders(filepath.Join(dir, ".terraform.lock.hcl"))
 	if err != nil || len(selected) == 0 {
-		return ""
+		return "", nil
 	}
 	cfg := map[string]json.RawMessage{}
+	var used []*providerServer
 	for addr, version := range selected {
 		bin := installedProvider(dir, addr, version)
 		if bin == "" {
 			continue
 		}
-		if s := p.server(ctx, bin); s != nil {
-			cfg[addr] = s
+		if s := p.server(ctx, bin); s != nil && s.cfg != nil {
+			cfg[addr] = s.cfg
+			used = append(used, s)
 		}
 	}
 	if len(cfg) == 0 {
-		return ""
+		return "", nil
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	return string(b)
+	return string(b), used
 }
 
-// server returns the reattach configuration of a server running bin, starting one
-// when no running server has the same file (hard links and symbolic links to one
-// binary share a server).
-func (p *providerServers) server(ctx context.Context, bin string) json.RawMessage {
+// server returns a server running bin once it is ready, starting one when no
+// live server has the same file (hard links and symbolic links to one binary share
+// a server); nil when the context ends first.
+func (p *providerServers) server(ctx context.Context, bin string) *providerServer {
 	info, err := os.Stat(bin)
 	if err != nil {
 		return nil
@@ -102,20 +132,20 @@ func (p *providerServers) server(ctx context.Context, bin string) json.RawMessag
 	p.mu.Lock()
 	var s *providerServer
 	for _, cand := range p.servers {
-		if os.SameFile(cand.info, info) {
+		if os.SameFile(cand.info, info) && !died([]*providerServer{cand}) {
 			s = cand
 			break
 		}
 	}
 	if s == nil {
-		s = &providerServer{bin: bin, info: info, ready: make(chan struct{})}
+		s = &providerServer{bin: bin, info: info, ready: make(chan struct{}), exited: make(chan struct{})}
 		p.servers = append(p.servers, s)
 		go s.start()
 	}
 	p.mu.Unlock()
 	select {
 	case <-s.ready:
-		return s.cfg
+		return s
 	case <-ctx.Done():
 		return nil
 	}
@@ -127,6 +157,7 @@ func (s *providerServer) start() {
 	defer close(s.ready)
 	tmp, err := os.MkdirTemp("", "infra-provider-")
 	if err != nil {
+		close(s.exited)
 		return
 	}
 	cmd := exec.Command(s.bin, "-debug")
@@ -140,6 +171,7 @@ func (s *providerServer) start() {
 	}
 	if err != nil {
 		os.RemoveAll(tmp)
+		close(s.exited)
 		return
 	}
 	found := make(chan json.RawMessage, 1)
@@ -159,6 +191,7 @@ func (s *providerServer) start() {
 	case cfg, ok := <-found:
 		if ok && cfg != nil {
 			s.cfg, s.cmd, s.tmp = cfg, cmd, tmp
+			go func() { _ = cmd.Wait(); close(s.exited) }()
 			return
 		}
 	case <-time.After(serverStartTimeout):
@@ -166,6 +199,7 @@ func (s *providerServer) start() {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	os.RemoveAll(tmp)
+	close(s.exited)
 }
 
 // parseReattachLine reads the line a provider in debug mode prints,
@@ -206,7 +240,7 @@ func (p *providerServers) stop() {
 		// A server holds no state worth a graceful exit (validate configures
 		// nothing), and some ignore an interrupt.
 		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		<-s.exited
 		os.RemoveAll(s.tmp)
 	}
 }

@@ -40,7 +40,18 @@ func TestValidatesShareOneServerPerProviderWithTheSameResults(t *testing.T) {
 	testfixture.Write(t, src, files)
 
 	shared, e := validateTree(t, src)
-	assert.Len(t, e.providers.servers, 1, "the three layers' null provider is one binary: one server")
+	require.Len(t, e.providers.servers, 1, "the three layers' null provider is one binary: one server")
+
+	// A server that dies is replaced, never handed out again.
+	first := e.providers.servers[0]
+	require.NoError(t, first.cmd.Process.Kill())
+	<-first.exited
+	dir := filepath.Join(e.Root(), "terraform", "1.base")
+	r, used := e.providers.reattach(context.Background(), dir)
+	require.NotEmpty(t, r)
+	require.Len(t, used, 1)
+	assert.NotSame(t, first, used[0])
+	assert.False(t, died(used))
 	require.NoError(t, e.Close())
 	assert.Empty(t, e.providers.servers, "Close stops the servers")
 
@@ -61,7 +72,10 @@ func TestAProviderThatCannotServeIsLeftToTerraform(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "terraform-provider-x_v1.0.0")
 	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\necho 'no debug mode here'\nexit 1\n"), 0o755))
 	var p providerServers
-	assert.Nil(t, p.server(context.Background(), bin))
+	s := p.server(context.Background(), bin)
+	require.NotNil(t, s)
+	assert.Nil(t, s.cfg, "no configuration to attach to")
+	assert.True(t, died([]*providerServer{s}))
 	p.stop()
 }
 
