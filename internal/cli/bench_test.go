@@ -117,20 +117,15 @@ type benchCase struct {
 	before func(b *testing.B, src string, i int)
 }
 
-// infraBinary builds the CLI once per benchmark process: infra runs as a child
-// process like the naive loop, so both sides' CPU is measured the same way.
-var infraBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "infra-bench-")
-	if err != nil {
-		return "", err
+// infraBinary builds the CLI: infra runs as a child process like the naive loop,
+// so both sides' CPU is measured the same way.
+func infraBinary(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "infra")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/infra").CombinedOutput(); err != nil {
+		b.Fatalf("building infra: %v\n%s", err, out)
 	}
-	bin := filepath.Join(dir, "infra")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/infra").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("building infra: %v\n%s", err, out)
-	}
-	return bin, nil
-})
+	return bin
+}
 
 // run alternates the naive loop and `infra validate --layer all` on copies of the
 // same tree (each warmed by one untimed run), b.N times each (at least 5 for a
@@ -138,10 +133,7 @@ var infraBinary = sync.OnceValues(func() (string, error) {
 // spread and CPU seconds of each side, and the machine's load meanwhile.
 func (bc benchCase) run(b *testing.B) {
 	tools := testfixture.Tools(b, "terraform")
-	bin, err := infraBinary()
-	if err != nil {
-		b.Fatal(err)
-	}
+	bin := infraBinary(b)
 	cliConfig, err := toolchain.CLIConfig(b.TempDir(), tools.Mirror)
 	if err != nil {
 		b.Fatal(err)
