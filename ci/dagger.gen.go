@@ -61,29 +61,37 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r Infra) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Source    *dagger.Directory
-		LayersDir string
-		Engine    string
+		Source        *dagger.Directory
+		GitDir        *dagger.Directory
+		LayersDir     string
+		Engine        string
+		GithubBaseRef string
 	}
 	concrete.Source = r.Source
+	concrete.GitDir = r.GitDir
 	concrete.LayersDir = r.LayersDir
 	concrete.Engine = r.Engine
+	concrete.GithubBaseRef = r.GithubBaseRef
 	return json.Marshal(&concrete)
 }
 
 func (r *Infra) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Source    *dagger.Directory
-		LayersDir string
-		Engine    string
+		Source        *dagger.Directory
+		GitDir        *dagger.Directory
+		LayersDir     string
+		Engine        string
+		GithubBaseRef string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
 	r.Source = concrete.Source
+	r.GitDir = concrete.GitDir
 	r.LayersDir = concrete.LayersDir
 	r.Engine = concrete.Engine
+	r.GithubBaseRef = concrete.GithubBaseRef
 	return nil
 }
 
@@ -618,6 +626,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
+			var gitDir *dagger.Directory
+			if inputArgs["gitDir"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["gitDir"]), &gitDir)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg gitDir", err))
+				}
+			}
 			var layersDir string
 			if inputArgs["layersDir"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["layersDir"]), &layersDir)
@@ -632,7 +647,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg engine", err))
 				}
 			}
-			return New(source, layersDir, engine)
+			var githubBaseRef string
+			if inputArgs["githubBaseRef"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["githubBaseRef"]), &githubBaseRef)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg githubBaseRef", err))
+				}
+			}
+			return New(source, gitDir, layersDir, engine, githubBaseRef)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

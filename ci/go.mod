@@ -14,6 +14,8 @@ require (
 	go.opentelemetry.io/otel/trace v1.43.0
 )
 
+require github.com/moby/patternmatcher v0.6.1 // indirect
+
 require (
 	github.com/bradleyfalzon/ghinstallation/v2 v2.10.0 // indirect
 	github.com/golang-jwt/jwt/v4 v4.5.0 // indirect
