@@ -432,3 +432,15 @@ func (s Service) ExpectText() string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// Open loads the catalog at name and resolves it against the layer model.
+func Open(fsys fs.FS, name string, set *layers.Set) (*Catalog, error) {
+	c, err := Load(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Resolve(set); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -80,24 +80,35 @@ func row(s Service) string {
 	return fmt.Sprintf("| %s | %s | `%s` | %s |", s.LayerID, s.Name, s.URL(DomainPlaceholder), s.ExpectText())
 }
 
-// region returns the byte offsets of the text between the markers, and the line
-// of the begin marker; ok is false when the README has no complete region.
+// region returns the byte offsets of the text between the marker lines (each
+// marker alone on its line, so prose may mention them), and the line of the begin
+// marker; ok is false when the README has no region.
 func region(readme []byte) (start, end, line int, ok bool, err error) {
-	b := bytes.Index(readme, []byte(BeginMarker))
-	e := bytes.Index(readme, []byte(EndMarker))
+	var begins, ends []int // line starts
+	var beginLine int
+	for off, n := 0, 1; off < len(readme); n++ {
+		next := bytes.IndexByte(readme[off:], '\n')
+		if next < 0 {
+			next = len(readme) - off
+		}
+		switch string(bytes.TrimSpace(readme[off : off+next])) {
+		case BeginMarker:
+			begins, beginLine = append(begins, off), n
+		case EndMarker:
+			ends = append(ends, off)
+		}
+		off += next + 1
+	}
 	switch {
-	case b < 0 && e < 0:
+	case len(begins) == 0 && len(ends) == 0:
 		return 0, 0, 0, false, nil
-	case b < 0 || e < b:
-		return 0, 0, 0, false, fmt.Errorf("%s must come before %s, each once", BeginMarker, EndMarker)
-	case bytes.Count(readme, []byte(BeginMarker)) > 1 || bytes.Count(readme, []byte(EndMarker)) > 1:
-		return 0, 0, 0, false, fmt.Errorf("%s and %s must appear once each", BeginMarker, EndMarker)
+	case len(begins) != 1 || len(ends) != 1:
+		return 0, 0, 0, false, fmt.Errorf("%s and %s must each be on a line of their own, once", BeginMarker, EndMarker)
+	case ends[0] < begins[0]:
+		return 0, 0, 0, false, fmt.Errorf("%s must come before %s", BeginMarker, EndMarker)
 	}
-	start = b + len(BeginMarker)
-	if i := bytes.IndexByte(readme[start:], '\n'); i >= 0 && i < e-start {
-		start += i + 1
-	}
-	return start, e, bytes.Count(readme[:b], []byte("\n")) + 1, true, nil
+	start = begins[0] + bytes.IndexByte(readme[begins[0]:], '\n') + 1
+	return start, ends[0], beginLine, true, nil
 }
 
 // WriteReadme returns the README with its services table regenerated; changed is
@@ -135,9 +146,6 @@ func CheckReadme(name string, readme []byte, c *Catalog) (findings []Finding, pr
 		return nil, true, nil
 	}
 	firstLine := line + 1
-	if start > 0 && readme[start-1] != '\n' {
-		firstLine = line
-	}
 	lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 	have := map[string]bool{}
 	for _, l := range lines {

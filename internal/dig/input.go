@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // InputError is a bad flag value: the caller's "bad input" exit.
@@ -193,4 +194,51 @@ func CertPool(name string, pemData []byte) (*x509.CertPool, error) {
 		return nil, inputErrorf("--cacert %s holds no PEM certificate (-----BEGIN CERTIFICATE-----)", name)
 	}
 	return pool, nil
+}
+
+// Input is a run's request as the CLI's flags and the Dagger function's arguments
+// carry it; Validate turns it into the domain and probe options, so both
+// interfaces accept and reject exactly the same values.
+type Input struct {
+	Domain      string
+	Timeout     string // a Go duration: "10s"
+	Concurrency int    // 0: DefaultConcurrency
+	ConnectTo   []string
+	CACertName  string // for messages
+	CACert      []byte // PEM; nil: the system's roots only
+	Format      string
+}
+
+// Validate checks every value before anything is probed or posted.
+func (in Input) Validate() (string, Options, error) {
+	var opts Options
+	if err := CheckFormat(in.Format); err != nil {
+		return "", opts, err
+	}
+	domain, err := ParseDomain(in.Domain)
+	if err != nil {
+		return "", opts, err
+	}
+	if in.Timeout == "" {
+		opts.Timeout = DefaultTimeout
+	} else if opts.Timeout, err = time.ParseDuration(in.Timeout); err != nil || opts.Timeout <= 0 || opts.Timeout > 10*time.Minute {
+		return "", opts, inputErrorf("invalid --timeout %q: a duration such as 10s or 1m30s, more than 0 and at most 10m", in.Timeout)
+	}
+	if in.Concurrency < 0 || in.Concurrency > 1024 {
+		return "", opts, inputErrorf("invalid --concurrency %d: from 1 to 1024 (0 for the default, %d)", in.Concurrency, DefaultConcurrency)
+	}
+	opts.Concurrency = in.Concurrency
+	for _, s := range in.ConnectTo {
+		rule, err := ParseConnectTo(s)
+		if err != nil {
+			return "", opts, err
+		}
+		opts.ConnectTo = append(opts.ConnectTo, rule)
+	}
+	if in.CACert != nil {
+		if opts.RootCAs, err = CertPool(in.CACertName, in.CACert); err != nil {
+			return "", opts, err
+		}
+	}
+	return domain, opts, nil
 }

@@ -130,7 +130,7 @@ func Render(w io.Writer, r *Report, format string, mask bool) error {
 	hide := func(s string) string { return s }
 	shown := r.Domain
 	if mask && r.Domain != "" {
-		hide = func(s string) string { return strings.ReplaceAll(s, r.Domain, catalog.DomainPlaceholder) }
+		hide = func(s string) string { return Mask(s, r.Domain) }
 		shown = catalog.DomainPlaceholder
 	}
 	switch format {
@@ -142,6 +142,14 @@ func Render(w io.Writer, r *Report, format string, mask bool) error {
 		return text(w, r, shown, hide)
 	}
 	return CheckFormat(format)
+}
+
+// Mask replaces the base domain in s with ${BASE_DOMAIN}.
+func Mask(s, domain string) string {
+	if domain == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, domain, catalog.DomainPlaceholder)
 }
 
 func text(w io.Writer, r *Report, domain string, hide func(string) string) error {

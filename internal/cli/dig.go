@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infra-flash/infra/internal/catalog"
+	"github.com/infra-flash/infra/internal/dig"
+	"github.com/infra-flash/infra/internal/layers"
+)
+
+type digOptions struct {
+	in         dig.Input
+	layer      []string
+	cacert     string
+	catalog    string
+	showDomain bool
+}
+
+func (a *app) digCommand() *cobra.Command {
+	o := &digOptions{}
+	c := &cobra.Command{
+		Use:   "dig",
+		Short: "probe every documented service over HTTPS and report who answers",
+		Long: `dig probes the services of the catalog (services.hcl) under --domain, all at once
+(bounded), with an HTTPS GET following up to 5 redirects, and classifies each answer:
+✅ 200, 🔒 401/403, ❔ 404, ⚠️ 503/526 or a TLS failure, ❌ 502/504, ⛔ timeout or
+unreachable; other codes as themselves. A service is healthy when it gives the answer
+its catalog entry expects. Markdown shows the domain as ${BASE_DOMAIN} unless
+--show-domain.
+
+Exit codes: 0 every service healthy, 1 some not, 2 bad input.`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return a.dig(c, o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.in.Domain, "domain", "", "base domain the services live under (default: $BASE_DOMAIN)")
+	f.StringSliceVar(&o.layer, "layer", []string{layers.All}, "all, or layers by directory (2.platform), name (platform) or ID (L2); repeat or separate with commas")
+	f.StringVar(&o.in.Timeout, "timeout", dig.DefaultTimeout.String(), "time each service has to answer")
+	f.StringArrayVar(&o.in.ConnectTo, "connect-to", nil, "HOST:PORT:ADDR:PORT: connect there instead, as curl (empty HOST or PORT matches any); repeatable")
+	f.StringVar(&o.cacert, "cacert", "", "PEM file of a CA to trust besides the system's (a private or local CA)")
+	f.BoolVar(&o.showDomain, "show-domain", false, "show the base domain in markdown instead of ${BASE_DOMAIN}")
+	f.StringVar(&o.in.Format, "format", "text", "text, markdown or json")
+	f.IntVar(&o.in.Concurrency, "concurrency", 0, fmt.Sprintf("services probed at once (default %d)", dig.DefaultConcurrency))
+	f.StringVar(&o.catalog, "catalog", catalog.FileName, "the services catalog, relative to --source")
+	return c
+}
+
+func (a *app) dig(c *cobra.Command, o *digOptions) error {
+	if o.in.Domain == "" {
+		o.in.Domain = os.Getenv("BASE_DOMAIN")
+	}
+	if o.cacert != "" {
+		pem, err := os.ReadFile(o.cacert)
+		if err != nil {
+			return a.badInput("--cacert: %v", err)
+		}
+		o.in.CACert, o.in.CACertName = pem, o.cacert
+	}
+	domain, opts, err := o.in.Validate()
+	if err != nil {
+		return a.badInput("%v", err)
+	}
+	set, _, err := a.discover()
+	if err != nil {
+		return err
+	}
+	cat, err := catalog.Open(os.DirFS(a.source), o.catalog, set)
+	if err != nil {
+		return a.badInput("%v", err)
+	}
+	services, err := cat.Select(set, o.layer)
+	if err != nil {
+		return a.badInput("%v", err)
+	}
+	mask := dig.MaskDomain(o.in.Format, o.showDomain)
+	if !a.quiet {
+		shown := domain
+		if mask {
+			shown = catalog.DomainPlaceholder
+		}
+		a.progress("probing %d service(s) under %s, %s each", len(services), shown, opts.Timeout)
+		opts.OnResult = func(r dig.Result) {
+			line := fmt.Sprintf("  %s %s: %s (%dms)", r.Service.LayerID, r.Service.Name, r.Status(), r.Duration.Milliseconds())
+			if mask {
+				line = dig.Mask(line, domain)
+			}
+			a.progress("%s", line)
+		}
+	}
+	rep := dig.Probe(c.Context(), domain, services, opts)
+	if err := dig.Render(a.stdout, rep, o.in.Format, mask); err != nil {
+		return a.toolError(err)
+	}
+	return exit(rep.ExitCode())
+}
