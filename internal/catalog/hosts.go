@@ -50,11 +50,13 @@ func TerraformHosts(fsys fs.FS, set *layers.Set, domainVar string) ([]Host, erro
 }
 
 func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, error) {
-	first := map[string]string{}
+	// The first mention by file and line: HCL bodies are maps, so visiting order
+	// is not the file's.
+	first := map[string]hcl.Range{}
 	record := func(sub string, r hcl.Range) {
 		sub = strings.ToLower(sub)
-		if _, ok := first[sub]; !ok {
-			first[sub] = pos(r)
+		if f, ok := first[sub]; !ok || r.Filename < f.Filename || r.Filename == f.Filename && r.Start.Byte < f.Start.Byte {
+			first[sub] = r
 		}
 	}
 	var diags hcl.Diagnostics
@@ -110,7 +112,7 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, error) {
 	sort.Strings(subs)
 	out := make([]Host, len(subs))
 	for i, sub := range subs {
-		out[i] = Host{LayerDir: l.Dir, Subdomain: sub, Pos: first[sub]}
+		out[i] = Host{LayerDir: l.Dir, Subdomain: sub, Pos: pos(first[sub])}
 	}
 	return out, nil
 }

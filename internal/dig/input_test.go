@@ -94,7 +94,7 @@ func TestRoute(t *testing.T) {
 
 func TestCertPool(t *testing.T) {
 	ca := newCA(t)
-	pool, err := CertPool("ca.pem", append([]byte("junk before\n"), ca.pem...))
+	pool, err := CertPool("ca.PEM", append([]byte("junk before\n"), ca.PEM...))
 	require.NoError(t, err)
 	assert.NotNil(t, pool)
 	_, err = CertPool("empty.pem", []byte("not a certificate"))

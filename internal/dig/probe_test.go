@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/catalog"
+	"github.com/infra-flash/infra/internal/dig/digtest"
 )
 
 const testDomain = "example.test"
@@ -30,10 +31,10 @@ func TestLegend(t *testing.T) {
 	ca := newCA(t)
 	now := time.Now()
 	names := []string{testDomain, "*." + testDomain}
-	good := startTLS(t, ca.leaf(t, names, now.Add(-time.Hour), now.Add(time.Hour)), codes())
-	selfSigned := startTLS(t, (*testCA)(nil).leaf(t, names, now.Add(-time.Hour), now.Add(time.Hour)), codes())
-	expired := startTLS(t, ca.leaf(t, names, now.Add(-48*time.Hour), now.Add(-24*time.Hour)), codes())
-	wrongName := startTLS(t, ca.leaf(t, []string{"other.test"}, now.Add(-time.Hour), now.Add(time.Hour)), codes())
+	good := startTLS(t, ca.Leaf(t, names, now.Add(-time.Hour), now.Add(time.Hour)), codes())
+	selfSigned := startTLS(t, (*digtest.CA)(nil).Leaf(t, names, now.Add(-time.Hour), now.Add(time.Hour)), codes())
+	expired := startTLS(t, ca.Leaf(t, names, now.Add(-48*time.Hour), now.Add(-24*time.Hour)), codes())
+	wrongName := startTLS(t, ca.Leaf(t, []string{"other.test"}, now.Add(-time.Hour), now.Add(time.Hour)), codes())
 	plain := httptest.NewServer(codes())
 	t.Cleanup(plain.Close)
 
@@ -79,7 +80,7 @@ func TestLegend(t *testing.T) {
 		services = append(services, c.svc)
 	}
 	rep := Probe(context.Background(), testDomain, services, Options{
-		Timeout: 10 * time.Second, ConnectTo: rules, RootCAs: ca.pool(t),
+		Timeout: 10 * time.Second, ConnectTo: rules, RootCAs: pool(t, ca),
 	})
 	require.Len(t, rep.Results, len(cases))
 	for i, c := range cases {
@@ -106,12 +107,12 @@ func TestLegend(t *testing.T) {
 // slower than the timeout, are both ⛔ timeouts, and neither holds up the run.
 func TestTimeouts(t *testing.T) {
 	ca := newCA(t)
-	slow := startTLS(t, ca.leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	slow := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
 	services := []catalog.Service{svc("hung", "hung", "/code/200"), svc("slow", "slow", "/slow")}
 	rep := Probe(context.Background(), testDomain, services, Options{
 		Timeout:   300 * time.Millisecond,
 		ConnectTo: []ConnectTo{rule("hung."+testDomain, silentPort(t)), rule("slow."+testDomain, slow)},
-		RootCAs:   ca.pool(t),
+		RootCAs:   pool(t, ca),
 	})
 	for _, r := range rep.Results {
 		assert.Equal(t, Unreachable, r.Class, r.Service.ID)
@@ -125,14 +126,14 @@ func TestTimeouts(t *testing.T) {
 // trusts its CA.
 func TestUntrustedWithoutCACert(t *testing.T) {
 	ca := newCA(t)
-	p := startTLS(t, ca.leaf(t, []string{"app." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	p := startTLS(t, ca.Leaf(t, []string{"app." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
 	services := []catalog.Service{svc("app", "app", "/code/200")}
 	opts := Options{Timeout: time.Second, ConnectTo: []ConnectTo{rule("", p)}}
 	rep := Probe(context.Background(), testDomain, services, opts)
 	assert.Equal(t, Unavailable, rep.Results[0].Class)
 	assert.Equal(t, "TLS: certificate signed by an unknown authority", rep.Results[0].Reason)
 
-	opts.RootCAs = ca.pool(t)
+	opts.RootCAs = pool(t, ca)
 	rep = Probe(context.Background(), testDomain, services, opts)
 	assert.True(t, rep.Results[0].Healthy, rep.Results[0].Reason)
 }
@@ -163,9 +164,9 @@ func TestUnresolvableNameSystemResolver(t *testing.T) {
 // routed by the catch-all --connect-to rule.
 func TestRedirectToAnotherHost(t *testing.T) {
 	ca := newCA(t)
-	p := startTLS(t, ca.leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
 	rep := Probe(context.Background(), testDomain, []catalog.Service{svc("sso", "app", "/elsewhere", 401)},
-		Options{Timeout: time.Second, ConnectTo: []ConnectTo{{Port: "443", ToHost: "127.0.0.1", ToPort: p}}, RootCAs: ca.pool(t)})
+		Options{Timeout: time.Second, ConnectTo: []ConnectTo{{Port: "443", ToHost: "127.0.0.1", ToPort: p}}, RootCAs: pool(t, ca)})
 	r := rep.Results[0]
 	assert.Equal(t, 401, r.Code, r.Reason)
 	assert.True(t, r.Healthy)
@@ -176,11 +177,11 @@ func TestRedirectToAnotherHost(t *testing.T) {
 // Kubernetes API on 6443) is requested there, and --connect-to matches that port.
 func TestPortAndRoot(t *testing.T) {
 	ca := newCA(t)
-	p := startTLS(t, ca.leaf(t, []string{testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	p := startTLS(t, ca.Leaf(t, []string{testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
 	api := svc("k8s-api", "", "/code/401", 401)
 	api.Port = 6443
 	rep := Probe(context.Background(), testDomain, []catalog.Service{api},
-		Options{Timeout: time.Second, ConnectTo: []ConnectTo{{Host: testDomain, Port: "6443", ToHost: "127.0.0.1", ToPort: p}}, RootCAs: ca.pool(t)})
+		Options{Timeout: time.Second, ConnectTo: []ConnectTo{{Host: testDomain, Port: "6443", ToHost: "127.0.0.1", ToPort: p}}, RootCAs: pool(t, ca)})
 	r := rep.Results[0]
 	assert.Equal(t, "https://example.test:6443/code/401", r.URL)
 	assert.True(t, r.Healthy, r.Reason)
@@ -189,14 +190,14 @@ func TestPortAndRoot(t *testing.T) {
 
 func TestOnResultSeesEveryProbe(t *testing.T) {
 	ca := newCA(t)
-	p := startTLS(t, ca.leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
 	var services []catalog.Service
 	for _, path := range []string{"/code/200", "/code/503", "/code/404", "/code/401"} {
 		services = append(services, svc(path, "app", path))
 	}
 	seen := map[string]int{}
 	rep := Probe(context.Background(), testDomain, services, Options{
-		Timeout: time.Second, Concurrency: 2, ConnectTo: []ConnectTo{rule("", p)}, RootCAs: ca.pool(t),
+		Timeout: time.Second, Concurrency: 2, ConnectTo: []ConnectTo{rule("", p)}, RootCAs: pool(t, ca),
 		OnResult: func(r Result) { seen[r.Service.ID] = r.Code },
 	})
 	assert.Equal(t, map[string]int{"/code/200": 200, "/code/503": 503, "/code/404": 404, "/code/401": 401}, seen)

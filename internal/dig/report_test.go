@@ -18,7 +18,7 @@ import (
 func probeCodes(t *testing.T, paths ...string) *Report {
 	t.Helper()
 	ca := newCA(t)
-	p := startTLS(t, ca.leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
 	var services []catalog.Service
 	for i, path := range paths {
 		s := svc(path, "svc"+string(rune('a'+i)), path)
@@ -30,7 +30,7 @@ func probeCodes(t *testing.T, paths ...string) *Report {
 		services = append(services, s)
 	}
 	return Probe(context.Background(), testDomain, services, Options{
-		Timeout: 10 * time.Second, ConnectTo: []ConnectTo{rule("", p)}, RootCAs: ca.pool(t),
+		Timeout: 10 * time.Second, ConnectTo: []ConnectTo{rule("", p)}, RootCAs: pool(t, ca),
 		Now: func() time.Time { return time.Date(2026, 11, 30, 3, 7, 0, 0, time.UTC) },
 	})
 }

@@ -1,4 +1,8 @@
-package dig
+// Package digtest starts the servers the health check is tested against, on
+// 127.0.0.1: HTTPS with certificates made for the test (a private CA, self-signed,
+// expired), a hung port, a refused port, a DNS server answering NXDOMAIN. Every
+// server stops when its test ends.
+package digtest
 
 import (
 	"context"
@@ -26,14 +30,14 @@ import (
 // discardLog keeps the servers' handshake complaints out of the test output.
 var discardLog = log.New(io.Discard, "", 0)
 
-// testCA is a private CA made for one test, as a team's local stack would have.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
+// CA is a private CA made for one test, as a team's local stack would have.
+type CA struct {
+	Cert *x509.Certificate
+	Key  *ecdsa.PrivateKey
+	PEM  []byte // the certificate, for --cacert
 }
 
-func newCA(t testing.TB) *testCA {
+func NewCA(t testing.TB) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -50,12 +54,12 @@ func newCA(t testing.TB) *testCA {
 	require.NoError(t, err)
 	cert, err := x509.ParseCertificate(der)
 	require.NoError(t, err)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &CA{Cert: cert, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
 }
 
-// leaf issues a server certificate for names, valid from notBefore to notAfter;
+// Leaf issues a server certificate for names, valid from notBefore to notAfter;
 // a nil CA makes it self-signed.
-func (ca *testCA) leaf(t testing.TB, names []string, notBefore, notAfter time.Time) tls.Certificate {
+func (ca *CA) Leaf(t testing.TB, names []string, notBefore, notAfter time.Time) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -72,41 +76,35 @@ func (ca *testCA) leaf(t testing.TB, names []string, notBefore, notAfter time.Ti
 	}
 	parent, signer := tmpl, key
 	if ca != nil {
-		parent, signer = ca.cert, ca.key
+		parent, signer = ca.Cert, ca.Key
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	require.NoError(t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-func (ca *testCA) pool(t testing.TB) *x509.CertPool {
-	t.Helper()
-	pool, err := CertPool("ca.pem", ca.pem)
-	require.NoError(t, err)
-	return pool
-}
-
-// startTLS serves handler over HTTPS with cert on 127.0.0.1 and returns its port.
-func startTLS(t testing.TB, cert tls.Certificate, handler http.Handler) string {
+// StartTLS serves handler over HTTPS with cert on 127.0.0.1 and returns its port.
+func StartTLS(t testing.TB, cert tls.Certificate, handler http.Handler) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(handler)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = discardLog
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	return port(t, srv.Listener.Addr())
+	return Port(t, srv.Listener.Addr())
 }
 
-func port(t testing.TB, addr net.Addr) string {
+// Port is the port of a loopback address.
+func Port(t testing.TB, addr net.Addr) string {
 	t.Helper()
 	_, p, err := net.SplitHostPort(addr.String())
 	require.NoError(t, err)
 	return p
 }
 
-// codes answers /code/N with status N, /loop with a redirect to itself, /hop/N
+// Codes answers /code/N with status N, /loop with a redirect to itself, /hop/N
 // with a chain of N redirects ending in 200, and /slow only when the client gives up.
-func codes() http.Handler {
+func Codes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/code/{n}", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.PathValue("n"))
@@ -136,18 +134,18 @@ func codes() http.Handler {
 	return mux
 }
 
-// refusedPort is a loopback port nothing listens on.
-func refusedPort(t testing.TB) string {
+// RefusedPort is a loopback port nothing listens on.
+func RefusedPort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	p := port(t, l.Addr())
+	p := Port(t, l.Addr())
 	require.NoError(t, l.Close())
 	return p
 }
 
-// silentPort accepts connections and never says anything: a hung server.
-func silentPort(t testing.TB) string {
+// SilentPort accepts connections and never says anything: a hung server.
+func SilentPort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -167,12 +165,12 @@ func silentPort(t testing.TB) string {
 		}
 	}()
 	t.Cleanup(func() { l.Close(); <-done })
-	return port(t, l.Addr())
+	return Port(t, l.Addr())
 }
 
-// nxdomainResolver resolves through a DNS server on loopback that answers every
+// NXDomainResolver resolves through a DNS server on loopback that answers every
 // question with NXDOMAIN, so name failures are tested without the network.
-func nxdomainResolver(t testing.TB) *net.Resolver {
+func NXDomainResolver(t testing.TB) *net.Resolver {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
