@@ -213,6 +213,104 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Infra).All(&parent, ctx)
+		case "Catalog":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var check bool
+			if inputArgs["check"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["check"]), &check)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg check", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var catalog string
+			if inputArgs["catalog"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["catalog"]), &catalog)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
+				}
+			}
+			return (*Infra).Catalog(&parent, ctx, check, format, catalog)
+		case "Dig":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var domain string
+			if inputArgs["domain"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["domain"]), &domain)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg domain", err))
+				}
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var connectTo []string
+			if inputArgs["connectTo"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["connectTo"]), &connectTo)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg connectTo", err))
+				}
+			}
+			var cacert *dagger.File
+			if inputArgs["cacert"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacert"]), &cacert)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacert", err))
+				}
+			}
+			var showDomain bool
+			if inputArgs["showDomain"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["showDomain"]), &showDomain)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg showDomain", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var catalog string
+			if inputArgs["catalog"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["catalog"]), &catalog)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
+				}
+			}
+			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog)
 		case "Fmt":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

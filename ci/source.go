@@ -21,6 +21,11 @@ func (m *Infra) discover(ctx context.Context) (*layers.Set, repoconfig.Config, e
 	if err != nil {
 		return nil, repoconfig.Config{}, err
 	}
+	return m.discoverIn(fsys)
+}
+
+// discoverIn runs the discovery on files already read.
+func (m *Infra) discoverIn(fsys fstest.MapFS) (*layers.Set, repoconfig.Config, error) {
 	cfg, err := repoconfig.Load(fsys)
 	if err != nil {
 		return nil, cfg, err

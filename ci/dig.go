@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing/fstest"
+
+	"github.com/infra-flash/infra/ci/internal/dagger"
+	catalogpkg "github.com/infra-flash/infra/internal/catalog"
+	"github.com/infra-flash/infra/internal/dig"
+	"github.com/infra-flash/infra/internal/layers"
+)
+
+// Dig probes every service of the catalog under the base domain over HTTPS, from
+// the module's container with the same probes as the native CLI, and fails when a
+// service is not healthy, printing the report. Never replayed from the cache: each
+// call asks the services again.
+// +cache="never"
+func (m *Infra) Dig(
+	ctx context.Context,
+	// Base domain the services live under, such as example.com.
+	domain string,
+	// all, or layers by directory (2.platform), name (platform) or ID (L2).
+	// +optional
+	// +default=["all"]
+	layer []string,
+	// Time each service has to answer.
+	// +optional
+	// +default="10s"
+	timeout string,
+	// HOST:PORT:ADDR:PORT as curl has it: connect there instead (empty HOST or PORT
+	// matches any). Addresses are as the module's container sees them.
+	// +optional
+	connectTo []string,
+	// PEM file of a CA to trust besides the system's.
+	// +optional
+	cacert *dagger.File,
+	// Show the base domain in markdown instead of ${BASE_DOMAIN}.
+	// +optional
+	showDomain bool,
+	// text, markdown or json.
+	// +optional
+	// +default="text"
+	format string,
+	// Services probed at once (0: the default, 32).
+	// +optional
+	concurrency int,
+	// The services catalog, relative to the source.
+	// +optional
+	// +default="services.hcl"
+	catalog string,
+) (string, error) {
+	in := dig.Input{Domain: domain, Timeout: timeout, Concurrency: concurrency, ConnectTo: connectTo, Format: format}
+	if cacert != nil {
+		pem, err := cacert.Contents(ctx)
+		if err != nil {
+			return "", fmt.Errorf("reading --cacert: %w", err)
+		}
+		in.CACert, in.CACertName = []byte(pem), "(file)"
+	}
+	base, opts, err := in.Validate()
+	if err != nil {
+		return "", err
+	}
+	set, fsys, err := m.catalogSource(ctx, false)
+	if err != nil {
+		return "", err
+	}
+	cat, err := openCatalog(fsys, catalog, set)
+	if err != nil {
+		return "", err
+	}
+	services, err := cat.Select(set, layer)
+	if err != nil {
+		return "", err
+	}
+	rep := dig.Probe(ctx, base, services, opts)
+	var b strings.Builder
+	if err := dig.Render(&b, rep, format, dig.MaskDomain(format, showDomain)); err != nil {
+		return "", err
+	}
+	if rep.ExitCode() != dig.ExitHealthy {
+		return "", errors.New(b.String())
+	}
+	return b.String(), nil
+}
+
+// Catalog lists the services catalog; with check it compares the catalog with the
+// README's services table and the hosts the layers build, and fails on a
+// difference. (Regenerating the README table writes to the repository: run
+// `infra catalog --write` natively.)
+func (m *Infra) Catalog(
+	ctx context.Context,
+	// Compare with the README's table and the terraform hosts.
+	// +optional
+	check bool,
+	// text, markdown (the README table) or json.
+	// +optional
+	// +default="text"
+	format string,
+	// The services catalog, relative to the source.
+	// +optional
+	// +default="services.hcl"
+	catalog string,
+) (string, error) {
+	if err := dig.CheckFormat(format); err != nil {
+		return "", err
+	}
+	set, fsys, err := m.catalogSource(ctx, check)
+	if err != nil {
+		return "", err
+	}
+	cat, err := openCatalog(fsys, catalog, set)
+	if err != nil {
+		return "", err
+	}
+	res := &catalogpkg.CheckResult{Catalog: cat}
+	if check {
+		if res, err = catalogpkg.Check(fsys, set, cat); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	if err := catalogpkg.Render(&b, res, check, format); err != nil {
+		return "", err
+	}
+	if len(res.Findings) > 0 {
+		return "", errors.New(b.String())
+	}
+	return b.String(), nil
+}
+
+// catalogSource is the layer model and the files the catalog needs: the HCL, and
+// for a check the README and the values templates.
+func (m *Infra) catalogSource(ctx context.Context, check bool) (*layers.Set, fstest.MapFS, error) {
+	fsys, err := hclFiles(ctx, m.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	if check {
+		var names []string
+		for _, pattern := range []string{catalogpkg.ReadmeFile, "**/*.tftpl"} {
+			found, err := m.Source.Glob(ctx, pattern)
+			if err != nil {
+				return nil, nil, fmt.Errorf("listing %s: %w", pattern, err)
+			}
+			names = append(names, found...)
+		}
+		for _, name := range names {
+			contents, err := m.Source.File(name).Contents(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			fsys[name] = &fstest.MapFile{Data: []byte(contents)}
+		}
+	}
+	set, _, err := m.discoverIn(fsys)
+	return set, fsys, err
+}
+
+func openCatalog(fsys fstest.MapFS, name string, set *layers.Set) (*catalogpkg.Catalog, error) {
+	return catalogpkg.Open(fsys, name, set)
+}
