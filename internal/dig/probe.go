@@ -21,7 +21,7 @@ import (
 // Defaults of the probe options.
 const (
 	DefaultTimeout      = 10 * time.Second
-	DefaultConcurrency  = 32
+	DefaultConcurrency  = 64
 	DefaultMaxRedirects = 5
 )
 
@@ -113,7 +113,6 @@ func newClient(opts Options) *http.Client {
 			return dialer.DialContext(ctx, network, route(opts.ConnectTo, host, port))
 		},
 		TLSClientConfig:    &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
-		ForceAttemptHTTP2:  true,
 		DisableCompression: true,
 		// Headers only: the body is never read, so a huge page costs nothing.
 		MaxResponseHeaderBytes: 64 << 10,
