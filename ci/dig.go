@@ -44,7 +44,7 @@ func (m *Infra) Dig(
 	// +optional
 	// +default="text"
 	format string,
-	// Services probed at once (0: the default, 32).
+	// Services probed at once (0: the default, 64).
 	// +optional
 	concurrency int,
 	// The services catalog, relative to the source.
@@ -64,11 +64,7 @@ func (m *Infra) Dig(
 	if err != nil {
 		return "", err
 	}
-	set, fsys, err := m.catalogSource(ctx, false)
-	if err != nil {
-		return "", err
-	}
-	cat, err := openCatalog(fsys, catalog, set)
+	set, _, cat, err := m.openCatalog(ctx, catalog, false)
 	if err != nil {
 		return "", err
 	}
@@ -108,11 +104,7 @@ func (m *Infra) Catalog(
 	if err := dig.CheckFormat(format); err != nil {
 		return "", err
 	}
-	set, fsys, err := m.catalogSource(ctx, check)
-	if err != nil {
-		return "", err
-	}
-	cat, err := openCatalog(fsys, catalog, set)
+	set, fsys, cat, err := m.openCatalog(ctx, catalog, check)
 	if err != nil {
 		return "", err
 	}
@@ -132,34 +124,34 @@ func (m *Infra) Catalog(
 	return b.String(), nil
 }
 
-// catalogSource is the layer model and the files the catalog needs: the HCL, and
-// for a check the README and the values templates.
-func (m *Infra) catalogSource(ctx context.Context, check bool) (*layers.Set, fstest.MapFS, error) {
+// openCatalog reads the layer model and the catalog named name; for a check it
+// also loads the README and the values templates into the returned files.
+func (m *Infra) openCatalog(ctx context.Context, name string, check bool) (*layers.Set, fstest.MapFS, *catalogpkg.Catalog, error) {
 	fsys, err := hclFiles(ctx, m.Source)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if check {
 		var names []string
 		for _, pattern := range []string{catalogpkg.ReadmeFile, "**/*.tftpl"} {
 			found, err := m.Source.Glob(ctx, pattern)
 			if err != nil {
-				return nil, nil, fmt.Errorf("listing %s: %w", pattern, err)
+				return nil, nil, nil, fmt.Errorf("listing %s: %w", pattern, err)
 			}
 			names = append(names, found...)
 		}
-		for _, name := range names {
-			contents, err := m.Source.File(name).Contents(ctx)
+		for _, f := range names {
+			contents, err := m.Source.File(f).Contents(ctx)
 			if err != nil {
-				return nil, nil, fmt.Errorf("reading %s: %w", name, err)
+				return nil, nil, nil, fmt.Errorf("reading %s: %w", f, err)
 			}
-			fsys[name] = &fstest.MapFile{Data: []byte(contents)}
+			fsys[f] = &fstest.MapFile{Data: []byte(contents)}
 		}
 	}
 	set, _, err := m.discoverIn(fsys)
-	return set, fsys, err
-}
-
-func openCatalog(fsys fstest.MapFS, name string, set *layers.Set) (*catalogpkg.Catalog, error) {
-	return catalogpkg.Open(fsys, name, set)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cat, err := catalogpkg.Open(fsys, name, set)
+	return set, fsys, cat, err
 }
