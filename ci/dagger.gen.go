@@ -310,7 +310,77 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
 				}
 			}
-			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog)
+			var pr int
+			if inputArgs["pr"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
+				}
+			}
+			var repo string
+			if inputArgs["repo"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
+				}
+			}
+			var apiUrl string
+			if inputArgs["apiUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var event *dagger.File
+			if inputArgs["event"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
+				}
+			}
+			var eventName string
+			if inputArgs["eventName"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
+				}
+			}
+			var token *dagger.Secret
+			if inputArgs["token"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["token"]), &token)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg token", err))
+				}
+			}
+			var appId int
+			if inputArgs["appId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["appId"]), &appId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appId", err))
+				}
+			}
+			var installationId int
+			if inputArgs["installationId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["installationId"]), &installationId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg installationId", err))
+				}
+			}
+			var appKey *dagger.Secret
+			if inputArgs["appKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["appKey"]), &appKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
+				}
+			}
+			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog, pr, repo, apiUrl, dryRun, event, eventName, token, appId, installationId, appKey)
 		case "Flash":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

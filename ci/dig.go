@@ -10,6 +10,7 @@ import (
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	catalogpkg "github.com/infra-flash/infra/internal/catalog"
 	"github.com/infra-flash/infra/internal/dig"
+	"github.com/infra-flash/infra/internal/github"
 	"github.com/infra-flash/infra/internal/layers"
 )
 
@@ -51,6 +52,37 @@ func (m *Infra) Dig(
 	// +optional
 	// +default="services.hcl"
 	catalog string,
+	// Answer on this pull request: "Testing connectivity…" at once, then the results
+	// (an issue_comment --event that is not a trusted /dig is skipped).
+	// +optional
+	pr int,
+	// OWNER/NAME (default: the event's).
+	// +optional
+	repo string,
+	// GitHub API root, for GitHub Enterprise Server or a compatible API.
+	// +optional
+	apiUrl string,
+	// Print the requests that would change GitHub instead of sending them.
+	// +optional
+	dryRun bool,
+	// The Actions event payload ($GITHUB_EVENT_PATH).
+	// +optional
+	event *dagger.File,
+	// The event's name ($GITHUB_EVENT_NAME).
+	// +optional
+	eventName string,
+	// GitHub token.
+	// +optional
+	token *dagger.Secret,
+	// GitHub App ID (with --app-key), instead of --token.
+	// +optional
+	appId int,
+	// The App's installation (default: looked up from the repository).
+	// +optional
+	installationId int,
+	// The App's private key (PEM).
+	// +optional
+	appKey *dagger.Secret,
 ) (string, error) {
 	in := dig.Input{Domain: domain, Timeout: timeout, Concurrency: concurrency, ConnectTo: connectTo, Format: format}
 	if cacert != nil {
@@ -72,8 +104,28 @@ func (m *Infra) Dig(
 	if err != nil {
 		return "", err
 	}
-	rep := dig.Probe(ctx, base, services, opts)
-	var b strings.Builder
+	probe := func(ctx context.Context) *dig.Report { return dig.Probe(ctx, base, services, opts) }
+	var b strings.Builder // what a dry run would send, the client's log, then the report
+	var rep *dig.Report
+	if pr != 0 || event != nil {
+		args := ghArgs{repo: repo, pr: pr, apiURL: apiUrl, event: event, eventName: eventName, dryRun: dryRun,
+			token: token, appID: appId, installationID: installationId, appKey: appKey}
+		t, client, err := args.connect(ctx, &b)
+		if err != nil {
+			return "", err
+		}
+		if skip := dig.Skip(t.Event); skip != "" {
+			return "skipped: " + skip + "\n", nil
+		}
+		if t.PR == 0 {
+			return "", errors.New("the /dig flow answers on a pull request: pass --pr N (or an issue_comment --event)")
+		}
+		if rep, err = dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), showDomain, probe); err != nil {
+			return "", fmt.Errorf("%s%w", b.String(), err)
+		}
+	} else {
+		rep = probe(ctx)
+	}
 	if err := dig.Render(&b, rep, format, dig.MaskDomain(format, showDomain)); err != nil {
 		return "", err
 	}

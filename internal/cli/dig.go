@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -8,10 +9,12 @@ import (
 
 	"github.com/infra-flash/infra/internal/catalog"
 	"github.com/infra-flash/infra/internal/dig"
+	"github.com/infra-flash/infra/internal/github"
 	"github.com/infra-flash/infra/internal/layers"
 )
 
 type digOptions struct {
+	githubFlags
 	in         dig.Input
 	layer      []string
 	cacert     string
@@ -31,7 +34,14 @@ unreachable; other codes as themselves. A service is healthy when it gives the a
 its catalog entry expects. Markdown shows the domain as ${BASE_DOMAIN} unless
 --show-domain.
 
-Exit codes: 0 every service healthy, 1 some not, 2 bad input.`,
+With --pr N, or on an issue_comment event (--event, or the Actions environment),
+it answers on the pull request: a /dig comment from an OWNER, MEMBER or
+COLLABORATOR gets "Testing connectivity…" at once, edited into the results when
+the probes end; any other comment is skipped with the reason (exit 0). --dry-run
+prints the requests instead.
+
+Exit codes: 0 every service healthy (or skipped), 1 some not, 2 bad input,
+3 GitHub could not be reached.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return a.dig(c, o) },
 	}
@@ -45,6 +55,7 @@ Exit codes: 0 every service healthy, 1 some not, 2 bad input.`,
 	f.StringVar(&o.in.Format, "format", "text", "text, markdown or json")
 	f.IntVar(&o.in.Concurrency, "concurrency", 0, fmt.Sprintf("services probed at once (default %d)", dig.DefaultConcurrency))
 	f.StringVar(&o.catalog, "catalog", catalog.FileName, "the services catalog, relative to --source")
+	o.githubFlags.addFlags(c)
 	return c
 }
 
@@ -75,24 +86,60 @@ func (a *app) dig(c *cobra.Command, o *digOptions) error {
 	if err != nil {
 		return a.badInput("%v", err)
 	}
+	onPR := o.PR != 0 || o.EventPath != "" || a.runtime().Env().EventName == "issue_comment"
 	mask := dig.MaskDomain(o.in.Format, o.showDomain)
+	hide := mask || onPR && !o.showDomain
+	shown := domain
+	if hide {
+		shown = catalog.DomainPlaceholder
+	}
 	if !a.quiet {
-		shown := domain
-		if mask {
-			shown = catalog.DomainPlaceholder
-		}
-		a.progress("probing %d service(s) under %s, %s each", len(services), shown, opts.Timeout)
 		opts.OnResult = func(r dig.Result) {
 			line := fmt.Sprintf("  %s %s: %s (%dms)", r.Service.LayerID, r.Service.Name, r.Status(), r.Duration.Milliseconds())
-			if mask {
+			if hide {
 				line = dig.Mask(line, domain)
 			}
 			a.progress("%s", line)
 		}
 	}
-	rep := dig.Probe(c.Context(), domain, services, opts)
+	probe := func(ctx context.Context) *dig.Report {
+		a.progress("probing %d service(s) under %s, %s each", len(services), shown, opts.Timeout)
+		return dig.Probe(ctx, domain, services, opts)
+	}
+	var rep *dig.Report
+	if onPR {
+		if rep, err = a.digOnPR(c.Context(), o, probe); err != nil || rep == nil {
+			return err
+		}
+	} else {
+		rep = probe(c.Context())
+	}
 	if err := dig.Render(a.stdout, rep, o.in.Format, mask); err != nil {
 		return a.toolError(err)
 	}
 	return exit(rep.ExitCode())
+}
+
+// digOnPR answers on the pull request; a nil report means the event was skipped.
+func (a *app) digOnPR(ctx context.Context, o *digOptions, probe func(context.Context) *dig.Report) (*dig.Report, error) {
+	t, err := a.target(&o.githubFlags)
+	if err != nil {
+		return nil, err
+	}
+	if skip := dig.Skip(t.Event); skip != "" {
+		a.progress("infra dig: skipped: %s", skip)
+		return nil, nil
+	}
+	if t.PR == 0 {
+		return nil, a.badInput("the /dig flow answers on a pull request: pass --pr N (or run on its issue_comment event)")
+	}
+	client, err := a.client(ctx, &o.githubFlags, t, a.stdout)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), o.showDomain, probe)
+	if err != nil {
+		return nil, githubError(err)
+	}
+	return rep, nil
 }

@@ -2,18 +2,25 @@ package dig
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/infra-flash/infra/internal/actions"
+	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/review"
 )
 
-// Commenter is what the /dig flow needs from GitHub: create a comment on a pull
-// request (an issue, to GitHub's API) and edit it. The GitHub client and its
-// dry-run notifier both satisfy it, so the flow runs the same with either.
+// Commenter is all the /dig flow needs from GitHub: put a comment up at once and
+// replace its text later. GitHub adapts internal/github's client (whose dry run
+// prints the requests instead); tests plug in their own.
 type Commenter interface {
-	CreateComment(ctx context.Context, number int, body string) (id int64, err error)
-	EditComment(ctx context.Context, id int64, body string) error
+	Post(ctx context.Context, body string) (Posted, error)
+}
+
+// Posted is a comment Post put up.
+type Posted interface {
+	Edit(ctx context.Context, body string) error
 }
 
 // Placeholder is posted as soon as /dig is seen, then replaced by the results.
@@ -23,47 +30,48 @@ const Placeholder = "## Service Health Check ⏳\n\nTesting connectivity…\n"
 // comment with what check returns. Everything that can be validated must be
 // before calling it: if check fails anyway, the comment says so rather than
 // staying "Testing connectivity…" forever.
-func CommentFlow(ctx context.Context, c Commenter, number int, check func(context.Context) (string, error)) (int64, error) {
-	id, err := c.CreateComment(ctx, number, Placeholder)
+func CommentFlow(ctx context.Context, c Commenter, check func(context.Context) (string, error)) error {
+	posted, err := c.Post(ctx, Placeholder)
 	if err != nil {
-		return 0, fmt.Errorf("posting the placeholder comment: %w", err)
+		return fmt.Errorf("posting the placeholder comment: %w", err)
 	}
 	body, checkErr := check(ctx)
 	if checkErr != nil {
 		body = "## Service Health Check ⚠️ could not run\n\n" + cell(checkErr.Error()) + "\n"
 	}
 	// The edit must land even when the run was cancelled meanwhile.
-	if err := c.EditComment(context.WithoutCancel(ctx), id, body); err != nil {
-		return id, fmt.Errorf("editing comment %d with the results: %w", id, err)
+	if err := posted.Edit(context.WithoutCancel(ctx), body); err != nil {
+		return fmt.Errorf("editing the placeholder comment with the results: %w", err)
 	}
-	return id, checkErr
+	return checkErr
 }
 
-// TrustedAssociations may trigger /dig: people with write access to the repository.
-var TrustedAssociations = []string{"OWNER", "MEMBER", "COLLABORATOR"}
+// Marker marks the /dig answers; each /dig gets a comment of its own.
+const Marker github.Marker = "dig"
 
-// Trigger is the decision on a comment event.
-type Trigger struct {
-	Run    bool   // a trusted /dig on a pull request
-	Number int    // the pull request
-	Author string // the comment's author
-	Reason string // why it runs or not, for the log
+// GitHub posts the answer on pull request pr through the project's GitHub client.
+func GitHub(c *github.Client, pr int, stamp github.Stamp) Commenter {
+	return ghCommenter{c, pr, stamp}
 }
 
-type commentEvent struct {
-	Action string `json:"action"`
-	Issue  *struct {
-		Number      int             `json:"number"`
-		PullRequest json.RawMessage `json:"pull_request"`
-	} `json:"issue"`
-	Comment *struct {
-		ID                int64  `json:"id"`
-		Body              string `json:"body"`
-		AuthorAssociation string `json:"author_association"`
-		User              *struct {
-			Login string `json:"login"`
-		} `json:"user"`
-	} `json:"comment"`
+type ghCommenter struct {
+	c     *github.Client
+	pr    int
+	stamp github.Stamp
+}
+
+func (g ghCommenter) Post(ctx context.Context, body string) (Posted, error) {
+	p, err := g.c.Placeholder(ctx, g.pr, Marker, g.stamp, body)
+	if err != nil {
+		return nil, err
+	}
+	return ghPosted{p}, nil
+}
+
+type ghPosted struct{ p *github.Pending }
+
+func (g ghPosted) Edit(ctx context.Context, body string) error {
+	return g.p.Update(ctx, github.Fit(body))
 }
 
 // IsCommand reports whether a comment body is the /dig command: its first
@@ -77,36 +85,60 @@ func IsCommand(body string) bool {
 	return false
 }
 
-// CommentTrigger decides whether an Actions event is a /dig to act on. Events that
-// are not (another event, another comment, an untrusted author) come back with Run
-// false and the reason; an unreadable payload is an error (bad input).
-func CommentTrigger(eventName string, payload []byte) (Trigger, error) {
-	if eventName != "issue_comment" {
-		return Trigger{Reason: fmt.Sprintf("event %q is not a comment (issue_comment)", eventName)}, nil
-	}
-	var ev commentEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
-		return Trigger{}, inputErrorf("reading the issue_comment event: %v", err)
-	}
-	if ev.Issue == nil || ev.Comment == nil || ev.Issue.Number <= 0 {
-		return Trigger{}, inputErrorf("the issue_comment event has no issue number or comment")
-	}
-	t := Trigger{Number: ev.Issue.Number}
-	if ev.Comment.User != nil {
-		t.Author = ev.Comment.User.Login
-	}
+// Decide says whether an event is a /dig to answer: a new comment on a pull
+// request whose first line is /dig, from someone with write access (the same
+// associations that may start a review). Anything else is skipped, with the reason.
+func Decide(ev *actions.Event) (run bool, reason string) {
 	switch {
+	case ev == nil:
+		return false, "no event"
+	case ev.Name != "issue_comment":
+		return false, fmt.Sprintf("a %s event is not a comment", ev.Name)
 	case ev.Action != "created":
-		t.Reason = fmt.Sprintf("comment %s, not created", ev.Action)
+		return false, fmt.Sprintf("the comment was %s, not created", ev.Action)
+	case ev.Comment == nil:
+		return false, "the event carries no comment"
 	case !IsCommand(ev.Comment.Body):
-		t.Reason = "the comment is not /dig"
-	case len(ev.Issue.PullRequest) == 0 || string(ev.Issue.PullRequest) == "null":
-		t.Reason = fmt.Sprintf("#%d is an issue, not a pull request", t.Number)
-	case !slices.Contains(TrustedAssociations, ev.Comment.AuthorAssociation):
-		t.Reason = fmt.Sprintf("%s is %s on this repository; /dig runs for %s", t.Author, strings.ToLower(ev.Comment.AuthorAssociation), strings.Join(TrustedAssociations, ", "))
-	default:
-		t.Run = true
-		t.Reason = fmt.Sprintf("/dig by %s (%s) on #%d", t.Author, ev.Comment.AuthorAssociation, t.Number)
+		return false, "the comment is not /dig"
+	case ev.PR == 0:
+		return false, "the comment is on an issue, not a pull request"
 	}
-	return t, nil
+	who := "@" + ev.Comment.Author
+	if !slices.Contains(review.Trusted, ev.Comment.Association) {
+		assoc := ev.Comment.Association
+		if assoc == "" {
+			assoc = "unknown"
+		}
+		return false, fmt.Sprintf("%s is %s; /dig runs for %s", who, assoc, strings.Join(review.Trusted, ", "))
+	}
+	return true, fmt.Sprintf("/dig by %s (%s) on #%d", who, ev.Comment.Association, ev.PR)
+}
+
+// Skip is why a run on event ev must neither probe nor post: a comment event that
+// is not a trusted /dig. "" means answer (no event, or another event with an
+// explicit pull request).
+func Skip(ev *actions.Event) string {
+	if ev == nil || ev.Name != "issue_comment" {
+		return ""
+	}
+	if ok, reason := Decide(ev); !ok {
+		return reason
+	}
+	return ""
+}
+
+// OnPR is the /dig flow as the CLI and the Dagger module run it (after Skip): the
+// placeholder goes up, run probes, and the comment becomes the markdown report
+// (the base domain masked unless showDomain).
+func OnPR(ctx context.Context, c Commenter, showDomain bool, run func(context.Context) *Report) (*Report, error) {
+	var rep *Report
+	err := CommentFlow(ctx, c, func(ctx context.Context) (string, error) {
+		rep = run(ctx)
+		var b strings.Builder
+		if err := Render(&b, rep, "markdown", !showDomain); err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	})
+	return rep, err
 }

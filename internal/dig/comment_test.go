@@ -1,88 +1,146 @@
 package dig
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infra-flash/infra/internal/toolchain"
+	"github.com/infra-flash/infra/internal/actions"
+	"github.com/infra-flash/infra/internal/catalog"
+	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/github/githubtest"
 )
 
-// recorder keeps the calls the flow makes, in order.
+const (
+	testRepo = "octo/infra"
+	testPR   = 7
+)
+
+// fakeGitHub is GitHub as its published REST description has it, with one PR.
+func fakeGitHub(t *testing.T, dry *bytes.Buffer) (*githubtest.GitHub, *github.Client) {
+	t.Helper()
+	fake := githubtest.New(t)
+	fake.Repo(testRepo)
+	fake.PR(testRepo, testPR, strings.Repeat("a", 40), "feature/x")
+	fake.Token("tok", githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
+	o := github.Options{APIURL: fake.Start(), Token: "tok",
+		Retry: github.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}}
+	if dry != nil {
+		o.DryRun = dry
+	}
+	c, err := github.New(context.Background(), testRepo, o)
+	require.NoError(t, err)
+	return fake, c
+}
+
+// TestCommentFlowOnGitHub: the placeholder is on the PR before any probe runs,
+// and the same comment then holds the results.
+func TestCommentFlowOnGitHub(t *testing.T) {
+	fake, client := fakeGitHub(t, nil)
+	rep := probeCodes(t, "/code/200", "/code/503")
+	err := CommentFlow(context.Background(), GitHub(client, testPR, github.Stamp{}), func(context.Context) (string, error) {
+		comments := fake.Comments(testRepo, testPR)
+		require.Len(t, comments, 1)
+		assert.Equal(t, "<!-- infra-flash:dig {} -->\n"+Placeholder, comments[0].Body)
+		var b bytes.Buffer
+		require.NoError(t, Render(&b, rep, "markdown", true))
+		return b.String(), nil
+	})
+	require.NoError(t, err)
+	comments := fake.Comments(testRepo, testPR)
+	require.Len(t, comments, 1, "edited in place, not a second comment")
+	body := comments[0].Body
+	assert.True(t, strings.HasPrefix(body, "<!-- infra-flash:dig {} -->\n## Service Health Check 🟡 Partial outage\n"), body)
+	assert.Contains(t, body, "| L2 | Service B | `svcb.${BASE_DOMAIN}/code/503` | ⚠️ 503 Service Unavailable |")
+	assert.NotContains(t, body, testDomain)
+	assert.Empty(t, fake.TakeViolations(), "every request matches GitHub's description")
+
+	// A second /dig gets its own answer.
+	require.NoError(t, CommentFlow(context.Background(), GitHub(client, testPR, github.Stamp{}), func(context.Context) (string, error) { return "again\n", nil }))
+	assert.Len(t, fake.Comments(testRepo, testPR), 2)
+}
+
+// TestCommentFlowDryRun prints the create and the edit and changes nothing.
+func TestCommentFlowDryRun(t *testing.T) {
+	var out bytes.Buffer
+	fake, client := fakeGitHub(t, &out)
+	require.NoError(t, CommentFlow(context.Background(), GitHub(client, testPR, github.Stamp{}), func(context.Context) (string, error) {
+		return "## Service Health Check 🟢 All systems operational\n", nil
+	}))
+	assert.Empty(t, fake.Comments(testRepo, testPR))
+	printed := out.String()
+	assert.True(t, strings.HasPrefix(printed, "POST /repos/octo/infra/issues/7/comments\n"), printed)
+	assert.Contains(t, printed, "Testing connectivity…")
+	assert.Contains(t, printed, "PATCH /repos/octo/infra/issues/comments/")
+	assert.Contains(t, printed, "All systems operational")
+}
+
+// recorder is a Commenter that keeps the calls in order, for the failure paths.
 type recorder struct {
-	calls     []string
-	bodies    map[int64]string
-	createErr error
-	editErr   error
+	calls            []string
+	body             string
+	postErr, editErr error
 }
 
-func (r *recorder) CreateComment(_ context.Context, number int, body string) (int64, error) {
-	r.calls = append(r.calls, "create")
-	if r.createErr != nil {
-		return 0, r.createErr
+func (r *recorder) Post(_ context.Context, body string) (Posted, error) {
+	r.calls = append(r.calls, "post")
+	if r.postErr != nil {
+		return nil, r.postErr
 	}
-	if r.bodies == nil {
-		r.bodies = map[int64]string{}
-	}
-	id := int64(1000 + number)
-	r.bodies[id] = body
-	return id, nil
+	r.body = body
+	return r, nil
 }
 
-func (r *recorder) EditComment(_ context.Context, id int64, body string) error {
+func (r *recorder) Edit(_ context.Context, body string) error {
 	r.calls = append(r.calls, "edit")
 	if r.editErr != nil {
 		return r.editErr
 	}
-	if _, ok := r.bodies[id]; !ok {
-		return errors.New("no such comment")
-	}
-	r.bodies[id] = body
+	r.body = body
 	return nil
-}
-
-func TestCommentFlow(t *testing.T) {
-	rec := &recorder{}
-	id, err := CommentFlow(context.Background(), rec, 7, func(context.Context) (string, error) {
-		rec.calls = append(rec.calls, "check")
-		assert.Equal(t, Placeholder, rec.bodies[1007], "the placeholder is up before the probes start")
-		return "## Service Health Check 🟢 All systems operational\n", nil
-	})
-	require.NoError(t, err)
-	assert.Equal(t, int64(1007), id)
-	assert.Equal(t, []string{"create", "check", "edit"}, rec.calls)
-	assert.Equal(t, "## Service Health Check 🟢 All systems operational\n", rec.bodies[1007], "the same comment is edited")
-	assert.Contains(t, Placeholder, "Testing connectivity…")
 }
 
 func TestCommentFlowFailures(t *testing.T) {
 	// The check fails after the placeholder is up: the comment says so.
 	rec := &recorder{}
-	_, err := CommentFlow(context.Background(), rec, 7, func(context.Context) (string, error) {
+	err := CommentFlow(context.Background(), rec, func(context.Context) (string, error) {
+		rec.calls = append(rec.calls, "check")
 		return "", errors.New("catalog | broken")
 	})
 	assert.EqualError(t, err, "catalog | broken")
-	assert.Equal(t, "## Service Health Check ⚠️ could not run\n\ncatalog \\| broken\n", rec.bodies[1007])
+	assert.Equal(t, []string{"post", "check", "edit"}, rec.calls)
+	assert.Equal(t, "## Service Health Check ⚠️ could not run\n\ncatalog \\| broken\n", rec.body)
 
 	// No placeholder, no probes.
-	rec = &recorder{createErr: errors.New("403 Resource not accessible by integration")}
-	_, err = CommentFlow(context.Background(), rec, 7, func(context.Context) (string, error) {
+	rec = &recorder{postErr: errors.New("403 Resource not accessible by integration")}
+	err = CommentFlow(context.Background(), rec, func(context.Context) (string, error) {
 		t.Fatal("the check must not run without a comment to edit")
 		return "", nil
 	})
 	assert.EqualError(t, err, "posting the placeholder comment: 403 Resource not accessible by integration")
 
-	// The edit fails: the error names the comment left behind.
+	// The edit fails: said so.
 	rec = &recorder{editErr: errors.New("502")}
-	id, err := CommentFlow(context.Background(), rec, 7, func(context.Context) (string, error) { return "done", nil })
-	assert.Equal(t, int64(1007), id)
-	assert.EqualError(t, err, "editing comment 1007 with the results: 502")
+	err = CommentFlow(context.Background(), rec, func(context.Context) (string, error) { return "done", nil })
+	assert.EqualError(t, err, "editing the placeholder comment with the results: 502")
+
+	// A cancelled run still edits the comment.
+	ctx, cancel := context.WithCancel(context.Background())
+	rec = &recorder{}
+	err = CommentFlow(ctx, rec, func(ctx context.Context) (string, error) {
+		cancel()
+		rep := Probe(ctx, "dig-test.invalid", []catalog.Service{svc("x", "x", "/")}, Options{Timeout: time.Second})
+		return rep.Results[0].Reason, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"post", "edit"}, rec.calls)
 }
 
 func TestIsCommand(t *testing.T) {
@@ -90,6 +148,7 @@ func TestIsCommand(t *testing.T) {
 		"/dig":                 true,
 		"  /dig  \n":           true,
 		"\n\n/dig\r\nthanks":   true,
+		"/dig\n/apply":         true,
 		"/dig please":          false,
 		"/digest":              false,
 		"please /dig":          false,
@@ -97,9 +156,7 @@ func TestIsCommand(t *testing.T) {
 		"":                     false,
 		"/DIG":                 false,
 		"`/dig`":               false,
-		"/dig\n/apply":         true,
 		"lgtm\n/dig":           false,
-		"\u00a0/dig":           true,
 		"/dig\u200b":           false,
 		"atlantis plan\n/dig ": false,
 	} {
@@ -107,99 +164,68 @@ func TestIsCommand(t *testing.T) {
 	}
 }
 
-// webhookExamples are GitHub's published issue_comment payloads
-// (@octokit/webhooks-examples), as installed for the tests.
-func webhookExamples(t *testing.T) []map[string]any {
-	t.Helper()
-	path := filepath.Join(toolchain.CacheDir(), "npm", "webhooks-examples.json")
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("no %s: the npm package @octokit/webhooks-examples is installed by the project's setup scripts (scripts/test)", path)
-	}
-	require.NoError(t, err)
-	var all []struct {
-		Name     string           `json:"name"`
-		Examples []map[string]any `json:"examples"`
-	}
-	require.NoError(t, json.Unmarshal(data, &all))
-	for _, e := range all {
-		if e.Name == "issue_comment" {
-			require.NotEmpty(t, e.Examples)
-			return e.Examples
-		}
-	}
-	t.Fatal("no issue_comment examples")
-	return nil
-}
-
-func TestCommentTrigger(t *testing.T) {
-	examples := webhookExamples(t)
-	payload := func(ev map[string]any, edit func(ev map[string]any)) []byte {
-		var c map[string]any
-		b, err := json.Marshal(ev)
+// TestDecide on GitHub's published issue_comment payloads, read by the same event
+// parser the CLI uses, with the comment turned into /dig on a pull request.
+func TestDecide(t *testing.T) {
+	edit := func(raw json.RawMessage, f func(ev map[string]any)) *actions.Event {
+		var ev map[string]any
+		require.NoError(t, json.Unmarshal(raw, &ev))
+		f(ev)
+		data, err := json.Marshal(ev)
 		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(b, &c))
-		edit(c)
-		b, err = json.Marshal(c)
+		parsed, err := actions.ParseEvent("issue_comment", data)
 		require.NoError(t, err)
-		return b
+		return parsed
 	}
 	comment := func(ev map[string]any) map[string]any { return ev["comment"].(map[string]any) }
-	issue := func(ev map[string]any) map[string]any { return ev["issue"].(map[string]any) }
-	onPR := func(ev map[string]any) {
-		issue(ev)["pull_request"] = map[string]any{"url": "https://api.github.com/repos/o/r/pulls/1"}
-	}
-	for _, ev := range examples {
-		action := ev["action"].(string)
-		number := int(issue(ev)["number"].(float64))
-		login := comment(ev)["user"].(map[string]any)["login"].(string)
-
-		tr, err := CommentTrigger("issue_comment", payload(ev, func(map[string]any) {}))
-		require.NoError(t, err)
-		assert.False(t, tr.Run, "an ordinary comment on an issue")
-		assert.Equal(t, number, tr.Number)
-
-		tr, err = CommentTrigger("issue_comment", payload(ev, func(ev map[string]any) { comment(ev)["body"] = "/dig"; onPR(ev) }))
-		require.NoError(t, err)
-		if action == "created" {
-			assert.True(t, tr.Run, tr.Reason)
-			assert.Equal(t, "/dig by "+login+" (OWNER) on #1", tr.Reason)
-		} else {
-			assert.False(t, tr.Run)
-			assert.Equal(t, "comment "+action+", not created", tr.Reason)
+	dig := func(assoc string) func(map[string]any) {
+		return func(ev map[string]any) {
+			comment(ev)["body"] = "/dig"
+			if assoc != "" {
+				comment(ev)["author_association"] = assoc
+			}
+			ev["issue"].(map[string]any)["pull_request"] = map[string]any{"url": "https://api.github.com/repos/o/r/pulls/1"}
 		}
-		if action != "created" {
+	}
+	examples := githubtest.Webhooks(t, "issue_comment")
+	created := 0
+	for _, raw := range examples {
+		ev := edit(raw, func(map[string]any) {})
+		run, reason := Decide(ev)
+		assert.False(t, run, "an ordinary comment on an issue: %s", reason)
+
+		ev = edit(raw, dig(""))
+		run, reason = Decide(ev)
+		if ev.Action != "created" {
+			assert.False(t, run)
+			assert.Equal(t, "the comment was "+ev.Action+", not created", reason)
 			continue
 		}
+		created++
+		assert.True(t, run, reason)
+		assert.Equal(t, "/dig by @"+ev.Comment.Author+" (OWNER) on #1", reason)
 		for _, assoc := range []string{"MEMBER", "COLLABORATOR"} {
-			tr, err = CommentTrigger("issue_comment", payload(ev, func(ev map[string]any) {
-				comment(ev)["body"], comment(ev)["author_association"] = "/dig", assoc
-				onPR(ev)
-			}))
-			require.NoError(t, err)
-			assert.True(t, tr.Run, assoc)
+			run, reason = Decide(edit(raw, dig(assoc)))
+			assert.True(t, run, reason)
 		}
-		for _, assoc := range []string{"CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE", "MANNEQUIN", ""} {
-			tr, err = CommentTrigger("issue_comment", payload(ev, func(ev map[string]any) {
-				comment(ev)["body"], comment(ev)["author_association"] = "/dig", assoc
-				onPR(ev)
-			}))
-			require.NoError(t, err)
-			assert.False(t, tr.Run, assoc)
-			assert.Contains(t, tr.Reason, "/dig runs for OWNER, MEMBER, COLLABORATOR")
+		for _, assoc := range []string{"CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE", "MANNEQUIN"} {
+			run, reason = Decide(edit(raw, dig(assoc)))
+			assert.False(t, run, assoc)
+			assert.Equal(t, "@"+ev.Comment.Author+" is "+assoc+"; /dig runs for OWNER, MEMBER, COLLABORATOR", reason)
 		}
-		tr, err = CommentTrigger("issue_comment", payload(ev, func(ev map[string]any) { comment(ev)["body"] = "/dig" }))
-		require.NoError(t, err)
-		assert.False(t, tr.Run)
-		assert.Equal(t, "#1 is an issue, not a pull request", tr.Reason)
+		run, reason = Decide(edit(raw, func(ev map[string]any) { comment(ev)["body"] = "/dig" }))
+		assert.False(t, run)
+		assert.Equal(t, "the comment is on an issue, not a pull request", reason)
 	}
+	assert.NotZero(t, created)
+	run, reason := Decide(&actions.Event{Name: "pull_request", Action: "opened", PR: 1})
+	assert.False(t, run)
+	assert.Equal(t, "a pull_request event is not a comment", reason)
+	run, _ = Decide(nil)
+	assert.False(t, run)
 
-	tr, err := CommentTrigger("pull_request", []byte(`{}`))
-	require.NoError(t, err)
-	assert.False(t, tr.Run)
-	for _, bad := range []string{`{`, `[]`, `{"action":"created"}`, `{"issue":{"number":0},"comment":{}}`} {
-		_, err = CommentTrigger("issue_comment", []byte(bad))
-		var inputErr *InputError
-		assert.ErrorAs(t, err, &inputErr, bad)
-	}
+	assert.Empty(t, Skip(nil), "no event: the caller named the PR")
+	assert.Empty(t, Skip(&actions.Event{Name: "workflow_dispatch"}))
+	assert.Empty(t, Skip(edit(examples[0], dig("COLLABORATOR"))))
+	assert.Equal(t, "the comment is not /dig", Skip(edit(examples[0], func(map[string]any) {})))
 }
