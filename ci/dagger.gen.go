@@ -324,11 +324,25 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
 				}
 			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
 			var apiUrl string
 			if inputArgs["apiUrl"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
+				}
+			}
+			var runUrl string
+			if inputArgs["runUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
 				}
 			}
 			var dryRun bool
@@ -380,7 +394,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
 				}
 			}
-			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog, pr, repo, apiUrl, dryRun, event, eventName, token, appId, installationId, appKey)
+			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog, pr, repo, sha, apiUrl, runUrl, dryRun, event, eventName, token, appId, installationId, appKey)
 		case "Flash":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

@@ -59,9 +59,15 @@ func (m *Infra) Dig(
 	// OWNER/NAME (default: the event's).
 	// +optional
 	repo string,
+	// Commit the answer is about (default: the PR head from the event).
+	// +optional
+	sha string,
 	// GitHub API root, for GitHub Enterprise Server or a compatible API.
 	// +optional
 	apiUrl string,
+	// Link to the run, shown in the comment.
+	// +optional
+	runUrl string,
 	// Print the requests that would change GitHub instead of sending them.
 	// +optional
 	dryRun bool,
@@ -108,7 +114,7 @@ func (m *Infra) Dig(
 	var b strings.Builder // what a dry run would send, the client's log, then the report
 	var rep *dig.Report
 	if pr != 0 || event != nil {
-		args := ghArgs{repo: repo, pr: pr, apiURL: apiUrl, event: event, eventName: eventName, dryRun: dryRun,
+		args := ghArgs{repo: repo, pr: pr, sha: sha, apiURL: apiUrl, runURL: runUrl, event: event, eventName: eventName, dryRun: dryRun,
 			token: token, appID: appId, installationID: installationId, appKey: appKey}
 		t, client, err := args.connect(ctx, &b)
 		if err != nil {
@@ -120,7 +126,7 @@ func (m *Infra) Dig(
 		if t.PR == 0 {
 			return "", errors.New("the /dig flow answers on a pull request: pass --pr N (or an issue_comment --event)")
 		}
-		if rep, err = dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), showDomain, probe); err != nil {
+		if rep, err = dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), showDomain, t.RunURL, probe); err != nil {
 			return "", fmt.Errorf("%s%w", b.String(), err)
 		}
 	} else {

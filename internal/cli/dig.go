@@ -137,7 +137,7 @@ func (a *app) digOnPR(ctx context.Context, o *digOptions, probe func(context.Con
 	if err != nil {
 		return nil, err
 	}
-	rep, err := dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), o.showDomain, probe)
+	rep, err := dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), o.showDomain, t.RunURL, probe)
 	if err != nil {
 		return nil, githubError(err)
 	}

@@ -129,11 +129,12 @@ func Skip(ev *actions.Event) string {
 
 // OnPR is the /dig flow as the CLI and the Dagger module run it (after Skip): the
 // placeholder goes up, run probes, and the comment becomes the markdown report
-// (the base domain masked unless showDomain).
-func OnPR(ctx context.Context, c Commenter, showDomain bool, run func(context.Context) *Report) (*Report, error) {
+// (the base domain masked unless showDomain), linking the run.
+func OnPR(ctx context.Context, c Commenter, showDomain bool, runURL string, run func(context.Context) *Report) (*Report, error) {
 	var rep *Report
 	err := CommentFlow(ctx, c, func(ctx context.Context) (string, error) {
 		rep = run(ctx)
+		rep.RunURL = runURL
 		var b strings.Builder
 		if err := Render(&b, rep, "markdown", !showDomain); err != nil {
 			return "", err

@@ -26,6 +26,7 @@ type Report struct {
 	Started  time.Time
 	Duration time.Duration
 	Results  []Result
+	RunURL   string // the CI run that probed, linked from the markdown
 }
 
 // Healthy counts the services that answered as expected.
@@ -187,8 +188,12 @@ func markdown(w io.Writer, r *Report, domain string, hide func(string) string) e
 			strings.ReplaceAll(res.Target(domain), "`", ""), cell(hide(res.Status())))
 	}
 	b.WriteString("\n</details>\n\n")
-	fmt.Fprintf(&b, "<sub>%s UTC · %s timeout per service · ✅ 200 · 🔒 401/403 · ❔ 404 · ⚠️ 503/526, TLS · ❌ 502/504 · ⛔ timeout, unreachable · healthy means the answer the catalog expects</sub>\n",
-		r.Started.UTC().Format("2006-01-02 15:04"), r.Timeout)
+	run := ""
+	if r.RunURL != "" {
+		run = " · [run](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(r.RunURL) + ")"
+	}
+	fmt.Fprintf(&b, "<sub>%s UTC%s · %s timeout per service · ✅ 200 · 🔒 401/403 · ❔ 404 · ⚠️ 503/526, TLS · ❌ 502/504 · ⛔ timeout, unreachable · healthy means the answer the catalog expects</sub>\n",
+		r.Started.UTC().Format("2006-01-02 15:04"), run, r.Timeout)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
