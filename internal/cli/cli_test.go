@@ -213,8 +213,6 @@ func TestMissingModuleFailsValidateThroughInit(t *testing.T) {
 
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	testfixture.Tools(t, "terraform")
-	broken := threeLayers()
-	broken["terraform/2.platform/main.tf"] = "resource \"null_resource\" \"x\" {\n  triggers = {\n}\n"
 	cyclic := testfixture.Tree(
 		testfixture.Layer{Dir: "1.a", DependsOn: []string{"2.b"}},
 		testfixture.Layer{Dir: "2.b", DependsOn: []string{"1.a"}},
@@ -225,7 +223,6 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{"broken HCL", broken, nil, "terraform/2.platform/main.tf:1,30-31: Unclosed configuration block"},
 		{"unknown layer", threeLayers(), []string{"--layer", "nope"}, `unknown layer "nope" (layers: 1.bootstrap, 2.platform, 3.data; or all, changed)`},
 		{"cycle", cyclic, nil, "layer dependency cycle: 1.a -> 2.b -> 1.a"},
 		{"no terraform directory", testfixture.Files{"README.md": "hi"}, nil, `no layers directory "terraform"`},

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,10 @@ func (a *app) layersCommand() *cobra.Command {
 			if err := report.RenderLayers(a.stdout, set, format); err != nil {
 				return a.toolError(err)
 			}
+			for _, s := range set.Skipped {
+				fmt.Fprintf(a.stderr, "infra: %s is not a layer: %s\n", s.Path, s.Reason)
+			}
+			a.warn(set)
 			return nil
 		},
 	}

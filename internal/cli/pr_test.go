@@ -157,7 +157,8 @@ func TestFlashDryRunPrintsAndSendsNothing(t *testing.T) {
 		assert.Equal(t, "GET", q.Method, "%s", q)
 	}
 	assert.Empty(t, r.fake.Comments(ghRepo, ghPR))
-	assert.Contains(t, res.stdout, "POST /repos/octo/infra/issues/7/comments\n{\n  \"body\": \"\\u003c!-- infra-flash:pr ")
+	assert.Contains(t, res.stdout, "POST /repos/octo/infra/issues/7/comments\n{\n  \"body\": \"<!-- infra-flash:pr ")
+	assert.Contains(t, res.stdout, "----- body as posted -----\n<!-- infra-flash:pr ", "the dry run shows the comment as GitHub will")
 	assert.Contains(t, res.stdout, "POST /repos/octo/infra/check-runs\n")
 	assert.Contains(t, res.stdout, "## ⚡ infra-flash | `feature/vault`", "--format markdown shows the comment itself")
 

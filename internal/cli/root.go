@@ -191,6 +191,14 @@ func selectionExitCode(err error) int {
 	return report.ExitToolError
 }
 
+// warn prints the layer model's warnings on stderr, --quiet or not: they say
+// where the results may be incomplete.
+func (a *app) warn(set *layers.Set) {
+	for _, w := range set.Warnings {
+		fmt.Fprintf(a.stderr, "infra: warning: %s\n", w)
+	}
+}
+
 // progress prints a progress line on stderr unless --quiet.
 func (a *app) progress(format string, args ...any) {
 	if !a.quiet {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -16,8 +18,9 @@ import (
 // checkOptions are the flags of validate, fmt and lint.
 type checkOptions struct {
 	selection
-	format      string
-	concurrency int
+	format         string
+	concurrency    int
+	providerMirror string
 }
 
 // checkCommands are validate (every stage) and fmt and lint (one stage each).
@@ -40,6 +43,9 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	o.addFlags(c, layers.All)
 	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	c.Flags().StringVar(&o.providerMirror, "provider-mirror", "",
+		"install the providers this filesystem mirror has from it, the others as usual "+
+			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
 	return c
 }
 
@@ -68,16 +74,27 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 	if err != nil {
 		return nil, nil, err
 	}
+	// The parser's errors become findings of the layers they break; the other
+	// layers are checked as usual.
+	if err := set.CheckHCL(os.DirFS(a.source), selected); err != nil {
+		return nil, nil, a.badInput("%v", err)
+	}
+	a.warn(set)
 	engine := cfg.EngineFor(a.engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {
 		a.progress("infra: no layer is affected by the change; nothing to check")
 		return rep, set, nil
 	}
+	mirror, err := toolchain.ResolveMirror(o.providerMirror, cfg.ProviderMirror, a.source)
+	if err != nil {
+		return nil, nil, a.badInput("%v", err)
+	}
 	tools, err := toolchain.Find(engine)
 	if err != nil {
 		return nil, nil, a.toolError(err)
 	}
+	tools.Mirror = mirror
 	exec, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
 		a.progress("infra: another run is checking this repository; waiting for it to finish")
 	}))
@@ -85,6 +102,9 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 		return nil, nil, a.toolError(err)
 	}
 	defer exec.Close()
+	for _, l := range exec.Outside() {
+		fmt.Fprintf(a.stderr, "infra: warning: %s\n", l)
+	}
 	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
 	a.progress("checking %d layer(s) with %s: %s", len(selected), engine, dirs(selected))
 	if !a.quiet {

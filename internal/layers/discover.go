@@ -2,12 +2,14 @@ package layers
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/infra-flash/infra/internal/repoconfig"
 )
@@ -16,12 +18,25 @@ import (
 type Set struct {
 	Config repoconfig.Config
 	Layers []*Layer // topological order; ties broken by index, then directory name
+	// Skipped are N.name entries of the layers directory that are not layers, and why.
+	Skipped []Skipped
+	// Warnings say where the model may be incomplete (dependencies read from a
+	// layer whose HCL does not fully parse, an ambiguous state key).
+	Warnings []string
 
 	byDir map[string]*Layer
 }
 
+// Skipped is an N.name entry that is not a layer.
+type Skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
 // Discover finds the layers under cfg.LayersDir in fsys (rooted at the repository),
-// reads their dependencies from the HCL and from cfg, and orders them.
+// reads their dependencies from the HCL and from cfg, and orders them. HCL errors
+// do not stop it: a layer's dependencies are read from the blocks that parse, and
+// CheckHCL records the errors on the layers that are to be checked.
 func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	entries, err := fs.ReadDir(fsys, cfg.LayersDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -31,42 +46,92 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 		return nil, inputErrorf("reading layers directory %q: %v", cfg.LayersDir, err)
 	}
 	set := &Set{Config: cfg, byDir: map[string]*Layer{}}
-	var found []*Layer
+	var candidates []*Layer
 	for _, e := range entries {
 		index, name, ok := parseDir(e.Name())
-		if !ok || !e.IsDir() {
+		if !ok {
 			continue
 		}
-		l := &Layer{Dir: e.Name(), Path: path.Join(cfg.LayersDir, e.Name()), Index: index, Name: name, Title: title(name)}
-		found = append(found, l)
-		set.byDir[l.Dir] = l
+		p := path.Join(cfg.LayersDir, e.Name())
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			if target, out := leavesRepo(fsys, p); out {
+				set.Skipped = append(set.Skipped, Skipped{Path: p, Reason: "a symlink to " + target + ", outside the repository"})
+				continue
+			}
+			st, err := fs.Stat(fsys, p)
+			isDir = err == nil && st.IsDir()
+		}
+		if isDir {
+			candidates = append(candidates, &Layer{Dir: e.Name(), Path: p, Index: index, Name: name, Title: title(name)})
+		}
 	}
-	if len(found) == 0 {
-		return nil, inputErrorf("no layers in %q: a layer is a directory named N.name, such as 1.bootstrap", cfg.LayersDir)
-	}
-	scans, err := scanLayers(fsys, found)
+	scans, err := scanLayers(fsys, candidates)
 	if err != nil {
 		return nil, err
 	}
+	var found []*Layer
+	for i, l := range candidates {
+		if !scans[i].hasConfig {
+			set.Skipped = append(set.Skipped, Skipped{Path: l.Path, Reason: "no .tf or .tf.json files"})
+			continue
+		}
+		found = append(found, l)
+		set.byDir[l.Dir] = l
+	}
+	sort.Slice(set.Skipped, func(i, j int) bool { return set.Skipped[i].Path < set.Skipped[j].Path })
+	if len(found) == 0 {
+		msg := fmt.Sprintf("no layers in %q: a layer is a directory named N.name, such as 1.bootstrap, holding .tf files", cfg.LayersDir)
+		for _, s := range set.Skipped {
+			msg += fmt.Sprintf("; %s is not one: %s", s.Path, s.Reason)
+		}
+		return nil, &InputError{Msg: msg}
+	}
+	byPath := make(map[string]*dirScan, len(found))
+	for i, l := range candidates {
+		byPath[l.Path] = scans[i]
+	}
+	if err := set.checkSharedState(found, byPath); err != nil {
+		return nil, err
+	}
+	rootLint := ""
+	if st, err := fs.Stat(fsys, tflintConfig); err == nil && !st.IsDir() {
+		rootLint = tflintConfig
+	}
+	lintKeys := map[string]string{}
 	moduleScans := map[string]*dirScan{}
+	index := set.stateIndex(found, byPath)
 	for _, l := range found {
-		scan := scans[l.Path]
-		mods, parts, err := moduleClosure(fsys, scan.modules, moduleScans)
+		scan := byPath[l.Path]
+		c, err := moduleClosure(fsys, scan.modules, moduleScans)
 		if err != nil {
 			return nil, err
 		}
-		l.Modules = mods
+		l.Modules = c.modules
 		l.HasLockFile = scan.hasLock
-		l.LintConfig = lintConfig(fsys, l.Path)
-		l.InitKey = digest(append(append([]string{}, scan.initParts...), parts...))
-		l.DependsOn = set.remoteStateDeps(l, scan, scans)
+		l.LintConfig = rootLint
+		if scan.hasLint {
+			l.LintConfig = path.Join(l.Path, tflintConfig)
+		}
+		if l.LintConfig != "" {
+			key, ok := lintKeys[l.LintConfig]
+			if !ok {
+				key = lintKey(fsys, l.LintConfig)
+				lintKeys[l.LintConfig] = key
+			}
+			l.LintKey = key
+		}
+		l.InitKey = digest(append(append([]string{}, scan.initParts...), c.parts...))
+		l.warnBroken(scan.broken)
+		l.DependsOn = set.remoteStateDeps(l, scan, index)
+		set.Warnings = append(set.Warnings, l.Warnings...)
 	}
-	for dir, deps := range cfg.DependsOn {
+	for _, dir := range sortedKeys(cfg.DependsOn) {
 		l, ok := set.byDir[dir]
 		if !ok {
 			return nil, inputErrorf("%s declares dependencies for layer %q, which does not exist (layers: %s)", repoconfig.FileName, dir, set.dirList(found))
 		}
-		for _, d := range deps {
+		for _, d := range cfg.DependsOn[dir] {
 			if _, ok := set.byDir[d]; !ok {
 				return nil, inputErrorf("%s: layer %q depends on %q, which does not exist (layers: %s)", repoconfig.FileName, dir, d, set.dirList(found))
 			}
@@ -90,25 +155,71 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	return set, nil
 }
 
+// checkSharedState fails when two layers keep their state in the same place: each
+// would overwrite the other's, and which one another layer reads is undecidable.
+func (s *Set) checkSharedState(found []*Layer, scans map[string]*dirScan) error {
+	owner := map[stateRef]*Layer{}
+	for _, l := range found {
+		ref := scans[l.Path].state
+		if ref.key == "" {
+			continue
+		}
+		if other, ok := owner[ref]; ok {
+			return inputErrorf("layers %s and %s keep their state in the same place (%s): give each layer its own backend key", other.Path, l.Path, ref)
+		}
+		owner[ref] = l
+	}
+	return nil
+}
+
+// stateIndex maps each literal backend key to the layers that use it.
+func (s *Set) stateIndex(found []*Layer, scans map[string]*dirScan) map[string][]stateOwner {
+	index := map[string][]stateOwner{}
+	for _, l := range found {
+		if ref := scans[l.Path].state; ref.key != "" {
+			index[ref.key] = append(index[ref.key], stateOwner{l, ref})
+		}
+	}
+	return index
+}
+
+type stateOwner struct {
+	layer *Layer
+	ref   stateRef
+}
+
 // remoteStateDeps maps each terraform_remote_state block to the layer whose state it
-// reads: by the literal key against each layer's backend key, else by a layer
-// directory named as a path segment of the config. Unmatched blocks read external state.
-func (s *Set) remoteStateDeps(l *Layer, scan *dirScan, scans map[string]*dirScan) []string {
+// reads: by the literal key (and bucket, when both name one) against each layer's
+// backend, else by a layer directory named as a path segment of the config.
+// Unmatched blocks read external state.
+func (s *Set) remoteStateDeps(l *Layer, scan *dirScan, index map[string][]stateOwner) []string {
 	var deps []string
+	seen := map[string]bool{}
 	for _, rs := range scan.remoteStates {
 		target := ""
-		if rs.key != "" {
-			for _, other := range s.byDir {
-				if k := scans[other.Path].stateKey; k != "" && k == rs.key {
-					target = other.Dir
+		if rs.state.key != "" {
+			var match []*Layer
+			for _, o := range index[rs.state.key] {
+				if rs.state.bucket == "" || o.ref.bucket == "" || rs.state.bucket == o.ref.bucket {
+					match = append(match, o.layer)
+				}
+			}
+			switch {
+			case len(match) == 1:
+				target = match[0].Dir
+			case len(match) > 1:
+				if target = s.dirNamedIn(rs.text, l.Dir); target == "" {
+					w := fmt.Sprintf("%s reads state key %q, which %s use in different buckets; name the bucket as a literal to make it a dependency", l.Path, rs.state.key, s.dirList(match))
+					l.Warnings = append(l.Warnings, w)
 				}
 			}
 		}
 		if target == "" {
 			target = s.dirNamedIn(rs.text, l.Dir)
 		}
-		if target != "" && target != l.Dir {
-			deps = appendUnique(deps, target)
+		if target != "" && target != l.Dir && !seen[target] {
+			seen[target] = true
+			deps = append(deps, target)
 		}
 	}
 	return deps
@@ -173,42 +284,24 @@ func appendUnique(list []string, v string) []string {
 
 const tflintConfig = ".tflint.hcl"
 
-func lintConfig(fsys fs.FS, layerPath string) string {
-	for _, p := range []string{path.Join(layerPath, tflintConfig), tflintConfig} {
-		if st, err := fs.Stat(fsys, p); err == nil && !st.IsDir() {
-			return p
-		}
-	}
-	return ""
-}
-
 // scanLayers parses the layers in parallel (parsing is most of discovery's time);
 // the error reported is the first layer's, in directory order, as a serial scan would.
-func scanLayers(fsys fs.FS, ls []*Layer) (map[string]*dirScan, error) {
+func scanLayers(fsys fs.FS, ls []*Layer) ([]*dirScan, error) {
 	scans := make([]*dirScan, len(ls))
 	errs := make([]error, len(ls))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < runtime.NumCPU(); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				scans[i], errs[i] = scanDir(fsys, ls[i].Path)
-			}
-		}()
-	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range ls {
-		next <- i
+		g.Go(func() error {
+			scans[i], errs[i] = scanDir(fsys, ls[i].Path, false)
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
-	out := make(map[string]*dirScan, len(ls))
+	_ = g.Wait()
 	for i, l := range ls {
 		if errs[i] != nil {
-			return nil, errs[i]
+			return nil, inputErrorf("reading layer %s: %v", l.Path, errs[i])
 		}
-		out[l.Path] = scans[i]
 	}
-	return out, nil
+	return scans, nil
 }

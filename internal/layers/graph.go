@@ -1,7 +1,7 @@
 package layers
 
 import (
-	"sort"
+	"container/heap"
 	"strings"
 )
 
@@ -9,42 +9,57 @@ import (
 // Among layers that are free to go, the lower index (then name) goes first, so the
 // order matches the N. prefixes whenever the dependencies allow it.
 func topoSort(ls []*Layer) ([]*Layer, error) {
-	byDir := make(map[string]*Layer, len(ls))
-	indegree := make(map[string]int, len(ls))
-	dependents := map[string][]string{}
-	for _, l := range ls {
-		byDir[l.Dir] = l
+	pos := make(map[string]int, len(ls))
+	for i, l := range ls {
+		pos[l.Dir] = i
 	}
-	for _, l := range ls {
-		indegree[l.Dir] += 0
+	indegree := make([]int, len(ls))
+	dependents := make([][]int, len(ls))
+	for i, l := range ls {
 		for _, d := range l.DependsOn {
-			indegree[l.Dir]++
-			dependents[d] = append(dependents[d], l.Dir)
+			indegree[i]++
+			dependents[pos[d]] = append(dependents[pos[d]], i)
 		}
 	}
-	var ready []*Layer
-	for _, l := range ls {
-		if indegree[l.Dir] == 0 {
-			ready = append(ready, l)
+	ready := &layerHeap{}
+	for i, l := range ls {
+		if indegree[i] == 0 {
+			ready.items = append(ready.items, l)
 		}
 	}
+	heap.Init(ready)
 	out := make([]*Layer, 0, len(ls))
-	for len(ready) > 0 {
-		sort.Slice(ready, func(i, j int) bool { return less(ready[i], ready[j]) })
-		next := ready[0]
-		ready = ready[1:]
+	for ready.Len() > 0 {
+		next := heap.Pop(ready).(*Layer)
 		out = append(out, next)
-		for _, dep := range dependents[next.Dir] {
+		for _, dep := range dependents[pos[next.Dir]] {
 			indegree[dep]--
 			if indegree[dep] == 0 {
-				ready = append(ready, byDir[dep])
+				heap.Push(ready, ls[dep])
 			}
 		}
 	}
 	if len(out) != len(ls) {
-		return nil, inputErrorf("layer dependency cycle: %s", strings.Join(findCycle(ls, indegree), " -> "))
+		left := make(map[string]int, len(ls))
+		for i, l := range ls {
+			left[l.Dir] = indegree[i]
+		}
+		return nil, inputErrorf("layer dependency cycle: %s", strings.Join(findCycle(ls, left), " -> "))
 	}
 	return out, nil
+}
+
+// layerHeap is a min-heap of layers by less.
+type layerHeap struct{ items []*Layer }
+
+func (h *layerHeap) Len() int           { return len(h.items) }
+func (h *layerHeap) Less(i, j int) bool { return less(h.items[i], h.items[j]) }
+func (h *layerHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *layerHeap) Push(x any)         { h.items = append(h.items, x.(*Layer)) }
+func (h *layerHeap) Pop() any {
+	last := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return last
 }
 
 func less(a, b *Layer) bool {

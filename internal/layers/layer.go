@@ -26,6 +26,14 @@ type Layer struct {
 	// InitKey changes exactly when "init" must run again: required providers, module
 	// calls, provider-implying resource types and the lock file.
 	InitKey string `json:"-"`
+	// LintKey changes exactly when "tflint --init" must run again: the plugin blocks
+	// of the lint config.
+	LintKey string `json:"-"`
+
+	// Problems are HCL errors in the layer's files or in the local modules it calls.
+	Problems []Problem `json:"problems,omitempty"`
+	// Warnings say where this layer's model may be incomplete.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ID is the short label used in tables: "L2".

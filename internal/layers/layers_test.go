@@ -136,12 +136,13 @@ func TestInputErrors(t *testing.T) {
 	}{
 		{"no layers directory", fstest.MapFS{"main.tf": file("")}, `no layers directory "terraform"`},
 		{"no layer in it", fstest.MapFS{"terraform/modules/main.tf": file("")}, "a layer is a directory named N.name"},
-		{"broken HCL", fstest.MapFS{"terraform/1.a/main.tf": file("resource \"x\" \"y\" {\n  a = \n}\n")},
-			"terraform/1.a/main.tf:2,"},
-		{"broken HCL in a called module", fstest.MapFS{
-			"terraform/1.a/main.tf": file(`module "m" { source = "../../modules/m" }`),
-			"modules/m/main.tf":     file("variable {"),
-		}, "modules/m/main.tf:1,"},
+		{"no layer with .tf files", fstest.MapFS{"terraform/1.a/README.md": file("")},
+			"terraform/1.a is not one: no .tf or .tf.json files"},
+		{"two layers share a state", fstest.MapFS{
+			"terraform/1.a/main.tf": file(backend("shared.tfstate")),
+			"terraform/2.b/main.tf": file(backend("other.tfstate")),
+			"terraform/3.c/main.tf": file(backend("shared.tfstate")),
+		}, `layers terraform/1.a and terraform/3.c keep their state in the same place (s3 backend, key "shared.tfstate")`},
 		{"config names an unknown layer", fstest.MapFS{
 			"infra.hcl":             file("layer \"9.z\" {\n  depends_on = []\n}\n"),
 			"terraform/1.a/main.tf": file(""),

@@ -11,24 +11,51 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 )
 
+// Problem is an error in a layer's HCL (or in a local module it calls), located in
+// the repository; the layer's Validate reports it.
+type Problem struct {
+	File    string `json:"file"` // repository-relative
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Message string `json:"message"`
+	Detail  string `json:"detail,omitempty"`
+}
+
 // dirScan is what the pipeline needs to know about one Terraform directory.
 type dirScan struct {
-	stateKey     string // the s3-style backend key, when it is a literal
+	state        stateRef // where the backend keeps this directory's state
 	remoteStates []remoteState
 	modules      []string // local module sources, resolved to repository-relative dirs
 	initParts    []string // inputs that decide whether init must run again
 	hasLock      bool
+	hasConfig    bool // at least one .tf or .tf.json file
+	hasLint      bool // a .tflint.hcl of its own
+	problems     []Problem
+	broken       []string // files with errors, whose other blocks were still read
+}
+
+// stateRef identifies a state: the backend type, its bucket (or container) and the
+// key (or path, or prefix) when they are literals. Key is "" when unknown.
+type stateRef struct {
+	backend, bucket, key string
+}
+
+func (s stateRef) String() string {
+	if s.bucket != "" {
+		return fmt.Sprintf("%s backend, bucket %q, key %q", s.backend, s.bucket, s.key)
+	}
+	return fmt.Sprintf("%s backend, key %q", s.backend, s.key)
 }
 
 // remoteState is a data "terraform_remote_state" block.
 type remoteState struct {
-	key  string // config.key or config.path when literal
-	text string // the config expression's source, for matching when it is not literal
-	rng  hcl.Range
+	state stateRef // the key is "" when not a literal
+	text  string   // the config expression's source, for matching when it is not literal
 }
 
 var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
@@ -46,19 +73,25 @@ var terraformSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 
 const lockFile = ".terraform.lock.hcl"
 
-// scanDir parses the top-level .tf and .tf.json files of dir (a repository-relative
-// path). Parse errors come back as one error listing every diagnostic with its range.
-func scanDir(fsys fs.FS, dir string) (*dirScan, error) {
+// scanDir reads the top-level .tf and .tf.json files of dir (a repository-relative
+// path). With full set every file is parsed with HCL and its errors are recorded as
+// problems; otherwise the fast path reads the files it can (fastscan.go). Either
+// way the blocks that parse are read, so a file with an error still yields the
+// dependencies it shows. The error return is for a directory or file that cannot
+// be read.
+func scanDir(fsys fs.FS, dir string, full bool) (*dirScan, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
+		return nil, err
 	}
 	s := &dirScan{}
-	parser := hclparse.NewParser()
-	var diags hcl.Diagnostics
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
+			continue
+		}
+		if name == tflintConfig {
+			s.hasLint = true
 			continue
 		}
 		if name == lockFile {
@@ -75,69 +108,115 @@ func scanDir(fsys fs.FS, dir string) (*dirScan, error) {
 			continue
 		}
 		filename := path.Join(dir, name)
+		if e.Type()&fs.ModeSymlink != 0 {
+			if _, out := leavesRepo(fsys, filename); out {
+				continue // not in the workspace either; the executor reports it
+			}
+		}
 		src, err := fs.ReadFile(fsys, filename)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // a dangling symlink: terraform does not see it either
+			}
 			return nil, err
 		}
-		var file *hcl.File
-		var d hcl.Diagnostics
-		if isJSON {
-			file, d = parser.ParseJSON(src, filename)
-		} else {
-			file, d = parser.ParseHCL(src, filename)
+		s.hasConfig = true
+		if !full && !isJSON {
+			if facts, ok := fastScan(src, dir); ok {
+				facts.addTo(s)
+				continue
+			}
 		}
-		diags = append(diags, d...)
-		if file == nil || d.HasErrors() {
-			continue
-		}
-		diags = append(diags, s.scanFile(file, src, dir)...)
-	}
-	if diags.HasErrors() {
-		return nil, &InputError{Msg: "invalid HCL: " + errorsOnly(diags).Error()}
+		s.parseFile(src, filename, dir, isJSON)
 	}
 	return s, nil
 }
 
-func errorsOnly(diags hcl.Diagnostics) hcl.Diagnostics {
-	var out hcl.Diagnostics
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError {
-			out = append(out, d)
-		}
+// parseFile reads one file with the HCL parser.
+func (s *dirScan) parseFile(src []byte, filename, dir string, isJSON bool) {
+	var file *hcl.File
+	var diags hcl.Diagnostics
+	if isJSON {
+		file, diags = json.Parse(src, filename)
+	} else {
+		file, diags = hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	}
-	return out
+	if diags.HasErrors() {
+		s.broken = append(s.broken, filename)
+	}
+	if file != nil && file.Body != nil {
+		diags = append(diags, s.scanFile(file, src, dir, diags)...)
+	}
+	s.addProblems(diags)
 }
 
-func (s *dirScan) scanFile(file *hcl.File, src []byte, dir string) hcl.Diagnostics {
+func (s *dirScan) addProblems(diags hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		p := Problem{Message: d.Summary, Detail: d.Detail}
+		if d.Subject != nil {
+			p.File, p.Line, p.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		s.problems = append(s.problems, p)
+	}
+}
+
+// scanFile reads the blocks of a file. parseErrs are the file's syntax errors: a
+// block that holds one is skipped, the others are read as if the file were whole.
+func (s *dirScan) scanFile(file *hcl.File, src []byte, dir string, parseErrs hcl.Diagnostics) hcl.Diagnostics {
 	content, _, diags := file.Body.PartialContent(fileSchema)
+	if parseErrs.HasErrors() {
+		diags = nil // the schema errors of a broken file repeat the syntax errors
+	}
 	for _, b := range content.Blocks {
+		if holdsError(b, parseErrs) {
+			continue
+		}
 		switch b.Type {
 		case "terraform":
-			diags = append(diags, s.scanTerraform(b, src)...)
+			diags = append(diags, s.scanTerraform(b, src, dir)...)
 		case "module":
-			diags = append(diags, s.scanModule(b, src, dir)...)
+			s.scanModule(b, src, dir)
 		case "provider":
 			s.initParts = append(s.initParts, "provider:"+b.Labels[0])
 		case "resource", "data":
 			typ := b.Labels[0]
-			s.initParts = append(s.initParts, "type:"+strings.SplitN(typ, "_", 2)[0])
+			prefix, _, _ := strings.Cut(typ, "_")
+			s.initParts = append(s.initParts, "type:"+prefix)
 			if b.Type == "data" && typ == "terraform_remote_state" {
-				diags = append(diags, s.scanRemoteState(b, src)...)
+				s.scanRemoteState(b, src, dir)
 			}
 		}
 	}
 	return diags
 }
 
-func (s *dirScan) scanTerraform(b *hcl.Block, src []byte) hcl.Diagnostics {
+// holdsError reports whether a syntax error lies inside the block.
+func holdsError(b *hcl.Block, diags hcl.Diagnostics) bool {
+	if len(diags) == 0 {
+		return false
+	}
+	rng := b.DefRange
+	if sb, ok := b.Body.(*hclsyntax.Body); ok {
+		rng = hcl.RangeBetween(b.DefRange, sb.SrcRange)
+	}
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil && rng.ContainsOffset(d.Subject.Start.Byte) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *dirScan) scanTerraform(b *hcl.Block, src []byte, dir string) hcl.Diagnostics {
 	content, _, diags := b.Body.PartialContent(terraformSchema)
 	for _, inner := range content.Blocks {
 		attrs, d := inner.Body.JustAttributes()
 		if inner.Type == "backend" {
-			// Backend bodies may hold blocks (e.g. assume_role); only literal keys matter here.
-			if a, ok := attrs["key"]; ok {
-				s.stateKey = literalString(a.Expr)
-			}
+			// Backend bodies may hold blocks (e.g. assume_role); only literal settings matter here.
+			s.state = stateOf(inner.Labels[0], attrs, dir)
 			continue
 		}
 		diags = append(diags, d...)
@@ -148,11 +227,39 @@ func (s *dirScan) scanTerraform(b *hcl.Block, src []byte) hcl.Diagnostics {
 	return diags
 }
 
-func (s *dirScan) scanModule(b *hcl.Block, src []byte, dir string) hcl.Diagnostics {
+// stateOf reads the literal settings that identify a backend's state.
+func stateOf(backend string, attrs hcl.Attributes, dir string) stateRef {
+	fields := map[string]string{}
+	for name, a := range attrs {
+		fields[name] = literalString(a.Expr)
+	}
+	return stateFrom(backend, fields, dir)
+}
+
+// stateFrom identifies a state from the literal settings of a backend block or of
+// a terraform_remote_state config. A local path is relative to the directory, so
+// it is resolved against it.
+func stateFrom(backend string, fields map[string]string, dir string) stateRef {
+	field := func(names ...string) string {
+		for _, n := range names {
+			if v := fields[n]; v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	ref := stateRef{backend: backend, bucket: field("bucket", "container_name"), key: field("key", "prefix", "path")}
+	if backend == "local" && ref.key != "" && !path.IsAbs(ref.key) {
+		ref.key = path.Join(dir, ref.key)
+	}
+	return ref
+}
+
+func (s *dirScan) scanModule(b *hcl.Block, src []byte, dir string) {
 	attrs, _ := b.Body.JustAttributes() // module bodies hold arbitrary inputs; blocks are errors for terraform to report
 	srcAttr, ok := attrs["source"]
 	if !ok {
-		return nil
+		return
 	}
 	source := literalString(srcAttr.Expr)
 	version := ""
@@ -163,28 +270,47 @@ func (s *dirScan) scanModule(b *hcl.Block, src []byte, dir string) hcl.Diagnosti
 	if strings.HasPrefix(source, "./") || strings.HasPrefix(source, "../") {
 		s.modules = append(s.modules, path.Join(dir, source))
 	}
-	return nil
 }
 
-func (s *dirScan) scanRemoteState(b *hcl.Block, src []byte) hcl.Diagnostics {
+func (s *dirScan) scanRemoteState(b *hcl.Block, src []byte, dir string) {
 	attrs, _ := b.Body.JustAttributes()
-	rs := remoteState{rng: b.DefRange}
 	cfg, ok := attrs["config"]
 	if !ok {
-		return nil
+		return
 	}
-	rs.text = rangeText(src, cfg.Expr.Range())
-	if v, diags := cfg.Expr.Value(nil); !diags.HasErrors() && v.IsKnown() && !v.IsNull() && v.CanIterateElements() {
-		for _, field := range []string{"key", "path"} {
-			if v.Type().IsObjectType() && v.Type().HasAttribute(field) {
-				if f := v.GetAttr(field); f.Type() == cty.String && f.IsKnown() && !f.IsNull() {
-					rs.key = f.AsString()
+	backend := ""
+	if a, ok := attrs["backend"]; ok {
+		backend = literalString(a.Expr)
+	}
+	rs := remoteState{text: rangeText(src, cfg.Expr.Range()), state: stateFrom(backend, literalFields(cfg.Expr), dir)}
+	s.remoteStates = append(s.remoteStates, rs)
+}
+
+// literalFields returns the string attributes of an object expression that are
+// literals, even when other attributes are not (bucket = var.bucket).
+func literalFields(expr hcl.Expression) map[string]string {
+	out := map[string]string{}
+	if obj, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
+		for _, item := range obj.Items {
+			if k := literalString(item.KeyExpr); k != "" {
+				if v := literalString(item.ValueExpr); v != "" {
+					out[k] = v
 				}
 			}
 		}
+		return out
 	}
-	s.remoteStates = append(s.remoteStates, rs)
-	return nil
+	// JSON bodies carry objects as values.
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || !v.Type().IsObjectType() {
+		return out
+	}
+	for name := range v.Type().AttributeTypes() {
+		if f := v.GetAttr(name); f.Type() == cty.String && f.IsKnown() && !f.IsNull() {
+			out[name] = f.AsString()
+		}
+	}
+	return out
 }
 
 func literalString(expr hcl.Expression) string {
@@ -211,12 +337,17 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// closure is what a layer inherits from the local modules it calls.
+type closure struct {
+	modules []string // sorted
+	parts   []string
+}
+
 // moduleClosure follows local module calls from a layer, scanning each module once.
 // A module directory that does not exist is left for init/validate to report.
-func moduleClosure(fsys fs.FS, start []string, cache map[string]*dirScan) ([]string, []string, error) {
+func moduleClosure(fsys fs.FS, start []string, cache map[string]*dirScan) (closure, error) {
+	var c closure
 	seen := map[string]bool{}
-	var order []string
-	var parts []string
 	queue := append([]string(nil), start...)
 	for len(queue) > 0 {
 		dir := queue[0]
@@ -228,22 +359,26 @@ func moduleClosure(fsys fs.FS, start []string, cache map[string]*dirScan) ([]str
 		scan, ok := cache[dir]
 		if !ok {
 			var err error
-			scan, err = scanDir(fsys, dir)
+			scan, err = scanDir(fsys, dir, false)
 			if errors.Is(err, fs.ErrNotExist) {
+				cache[dir] = nil
 				continue
 			}
 			if err != nil {
-				return nil, nil, err
+				return c, inputErrorf("reading module %s: %v", dir, err)
 			}
 			cache[dir] = scan
 		}
-		order = append(order, dir)
-		parts = append(parts, "in:"+dir)
-		parts = append(parts, scan.initParts...)
+		if scan == nil {
+			continue
+		}
+		c.modules = append(c.modules, dir)
+		c.parts = append(c.parts, "in:"+dir)
+		c.parts = append(c.parts, scan.initParts...)
 		queue = append(queue, scan.modules...)
 	}
-	sort.Strings(order)
-	return order, parts, nil
+	sort.Strings(c.modules)
+	return c, nil
 }
 
 func digest(parts []string) string {
@@ -255,4 +390,26 @@ func digest(parts []string) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// leavesRepo reports whether the symlink at p (a repository-relative path) points
+// outside the repository, and where. An absolute target counts as outside: it is
+// not part of the repository on another machine.
+func leavesRepo(fsys fs.FS, p string) (string, bool) {
+	cur := p
+	for range 40 {
+		target, err := fs.ReadLink(fsys, cur)
+		if err != nil {
+			return "", false // not a link (any more), or the file system cannot say
+		}
+		if path.IsAbs(target) || strings.HasPrefix(target, "/") {
+			return target, true
+		}
+		next := path.Join(path.Dir(cur), target)
+		if next == ".." || strings.HasPrefix(next, "../") {
+			return target, true
+		}
+		cur = next
+	}
+	return "", false
 }

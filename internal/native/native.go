@@ -15,7 +15,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
 
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -36,7 +39,30 @@ type Executor struct {
 	workspace string
 	tools     toolchain.Tools
 	env       []string
-	lock      *os.File
+	lock      *flock.Flock
+	outside   []Link
+	// pluginCache, when there is one, is held by every command that installs
+	// providers: concurrent inits sharing one plugin cache crash (OpenTofu 1.10) or
+	// race, across runs too.
+	pluginCache *exclusive
+}
+
+// exclusive is a resource used by one command at a time, in this process and
+// across processes (a file lock).
+type exclusive struct {
+	mu   sync.Mutex
+	file *flock.Flock
+}
+
+func (x *exclusive) do(ctx context.Context, f func()) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, err := x.file.TryLockContext(ctx, 100*time.Millisecond); err != nil {
+		return err
+	}
+	defer x.file.Unlock()
+	f()
+	return nil
 }
 
 // New prepares the workspace for source under cacheDir/work and takes an exclusive
@@ -55,49 +81,90 @@ func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Execu
 	if err := os.MkdirAll(workspace, 0o755); err != nil {
 		return nil, fmt.Errorf("creating workspace: %w", err)
 	}
-	lock, err := os.OpenFile(workspace+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	lock := flock.New(workspace + ".lock")
+	locked, err := lock.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("locking workspace: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if !locked {
 		if o.onWait != nil {
 			o.onWait()
 		}
-		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-			lock.Close()
+		if err := lock.Lock(); err != nil {
 			return nil, fmt.Errorf("locking workspace: %w", err)
 		}
 	}
-	cliConfig, err := toolchain.CLIConfig(filepath.Join(cacheDir, "tools"), tools.Mirror)
-	if err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("writing CLI config: %w", err)
+	cliConfig := ""
+	if tools.Mirror != "" {
+		if cliConfig, err = toolchain.CLIConfig(filepath.Join(cacheDir, "tools"), tools.Mirror); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("writing CLI config: %w", err)
+		}
 	}
 	e := &Executor{source: abs, workspace: workspace, tools: tools, lock: lock}
-	e.env = buildEnv(os.Environ(), cliConfig)
-	if err := Sync(abs, workspace); err != nil {
+	// Providers from registries go through a shared plugin cache, or every layer
+	// would download them again; a mirror's are linked from it and need none.
+	pluginCache := ""
+	if tools.Mirror == "" {
+		pluginCache = filepath.Join(cacheDir, "plugin-cache", tools.EngineName)
+		if err := os.MkdirAll(pluginCache, 0o755); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("creating the plugin cache: %w", err)
+		}
+		e.pluginCache = &exclusive{file: flock.New(pluginCache + ".lock")}
+	}
+	e.env = buildEnv(os.Environ(), cliConfig, pluginCache)
+	if e.outside, err = Sync(abs, workspace); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("copying the repository to the workspace: %w", err)
 	}
 	return e, nil
 }
 
-// buildEnv keeps the caller's environment (proxies, registry credentials) but owns
-// the variables that decide where terraform reads and writes.
-func buildEnv(base []string, cliConfig string) []string {
-	drop := map[string]bool{"TF_CLI_CONFIG_FILE": true, "TF_DATA_DIR": true, "TF_PLUGIN_CACHE_DIR": true,
+// Outside lists the symlinks of the repository that lead out of it: the workspace
+// does not have them, so the checks do not see what they point to.
+func (e *Executor) Outside() []Link { return e.outside }
+
+// buildEnv keeps the caller's environment (proxies, registry credentials, the
+// user's CLI configuration) but owns the variables that decide where terraform
+// reads and writes. cliConfig replaces the user's CLI configuration when set (a
+// provider mirror was asked for); a TF_CLI_CONFIG_FILE naming no file is dropped,
+// as terraform would only warn about it.
+func buildEnv(base []string, cliConfig, pluginCache string) []string {
+	drop := map[string]bool{"TF_DATA_DIR": true, "TF_PLUGIN_CACHE_DIR": true, "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE": true,
 		"TF_WORKSPACE": true, "TF_CLI_ARGS": true, "TF_LOG": true}
 	var env []string
 	for _, kv := range base {
-		k, _, _ := strings.Cut(kv, "=")
+		k, v, _ := strings.Cut(kv, "=")
 		if drop[k] || strings.HasPrefix(k, "TF_CLI_ARGS_") {
 			continue
 		}
+		if k == "TF_CLI_CONFIG_FILE" {
+			if _, err := os.Stat(v); cliConfig != "" || err != nil {
+				continue
+			}
+		}
 		env = append(env, kv)
 	}
-	// No shared plugin cache: concurrent inits sharing one crashed tofu; the mirror
-	// is linked, not copied, so nothing is lost.
-	return append(env, "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
+	if cliConfig != "" {
+		env = append(env, "TF_CLI_CONFIG_FILE="+cliConfig)
+	}
+	if pluginCache != "" {
+		// The workspace's lock files are never the user's, so a cached provider may be
+		// recorded with the cache's checksum alone instead of downloaded again.
+		env = append(env, "TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true")
+	}
+	return append(env, "TF_IN_AUTOMATION=1", "TF_INPUT=0", "CHECKPOINT_DISABLE=1")
+}
+
+// toolIdentity names a binary by path, size and modification time, so that a tool
+// upgraded in place (a tflint on the PATH) invalidates what it did before.
+func toolIdentity(bin string) string {
+	st, err := os.Stat(bin)
+	if err != nil {
+		return bin
+	}
+	return fmt.Sprintf("%s\x00%d\x00%d", bin, st.Size(), st.ModTime().UnixNano())
 }
 
 // Root is the workspace: tools print absolute paths under it.
@@ -120,13 +187,18 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		bin = e.tools.TFLint
 	}
 	dir := filepath.Join(e.workspace, filepath.FromSlash(cmd.Dir))
-	stamp := ""
-	if cmd.SkipKey != "" {
-		sum := sha256.Sum256([]byte(bin + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey))
+	// A stamp records the key of the last successful run of this command in this
+	// directory: the command is skipped only while the key is still the same, so
+	// going back to an earlier key (a lock file added, then deleted) runs it again.
+	stamp, key := "", ""
+	if cmd.SkipKey != "" && len(cmd.Args) > 0 {
+		sum := sha256.Sum256([]byte(string(cmd.Tool) + "\x00" + cmd.Args[0])) // one stamp per kind of state: init, tflint --init
 		stamp = filepath.Join(dir, ".terraform", "infra-stamps", hex.EncodeToString(sum[:12]))
-		if _, err := os.Stat(stamp); err == nil {
+		key = toolIdentity(bin) + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey
+		if last, err := os.ReadFile(stamp); err == nil && string(last) == key {
 			return stage.Output{Skipped: true}, nil
 		}
+		_ = os.Remove(stamp) // a run that fails leaves the state unknown
 	}
 	c := exec.CommandContext(ctx, bin, cmd.Args...)
 	c.Dir = dir
@@ -136,7 +208,14 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	}
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
+	var err error
+	if cmd.InstallsProviders && e.pluginCache != nil {
+		if lerr := e.pluginCache.do(ctx, func() { err = c.Run() }); lerr != nil {
+			return stage.Output{}, fmt.Errorf("waiting for the plugin cache: %w", lerr)
+		}
+	} else {
+		err = c.Run()
+	}
 	out := stage.Output{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	switch {
@@ -152,7 +231,7 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	}
 	if stamp != "" && out.ExitCode == 0 {
 		if err := os.MkdirAll(filepath.Dir(stamp), 0o755); err == nil {
-			_ = os.WriteFile(stamp, nil, 0o644)
+			_ = os.WriteFile(stamp, []byte(key), 0o644)
 		}
 	}
 	return out, nil

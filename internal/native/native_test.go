@@ -1,8 +1,10 @@
 package native_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/native"
+	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
@@ -32,7 +35,7 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 	write(t, filepath.Join(src, "terraform/1.a/gone.tf"), "x")
 	write(t, filepath.Join(src, ".git/HEAD"), "ref")
 	write(t, filepath.Join(src, "terraform/1.a/.terraform/junk"), "user's own init")
-	require.NoError(t, native.Sync(src, dst))
+	syncTree(t, src, dst)
 	assert.Equal(t, "v1", read(t, filepath.Join(dst, "terraform/1.a/main.tf")))
 	assert.NoFileExists(t, filepath.Join(dst, ".git/HEAD"))
 	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/.terraform/junk"))
@@ -45,7 +48,7 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 	later := time.Now().Add(time.Minute)
 	require.NoError(t, os.Chtimes(filepath.Join(src, "terraform/1.a/main.tf"), later, later))
 	require.NoError(t, os.Remove(filepath.Join(src, "terraform/1.a/gone.tf")))
-	require.NoError(t, native.Sync(src, dst))
+	syncTree(t, src, dst)
 	assert.Equal(t, "v2", read(t, filepath.Join(dst, "terraform/1.a/main.tf")))
 	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/gone.tf"))
 	assert.Equal(t, "provider", read(t, filepath.Join(dst, "terraform/1.a/.terraform/providers/p")))
@@ -53,12 +56,12 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 
 	// A lock file the repository has wins.
 	write(t, filepath.Join(src, "terraform/1.a/.terraform.lock.hcl"), "the user's")
-	require.NoError(t, native.Sync(src, dst))
+	syncTree(t, src, dst)
 	assert.Equal(t, "the user's", read(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl")))
 
 	// A removed layer goes, with its init state.
 	require.NoError(t, os.RemoveAll(filepath.Join(src, "terraform/1.a")))
-	require.NoError(t, native.Sync(src, dst))
+	syncTree(t, src, dst)
 	assert.NoDirExists(t, filepath.Join(dst, "terraform/1.a"))
 }
 
@@ -86,4 +89,102 @@ func TestSecondRunOnTheSameRepositoryWaitsForTheFirst(t *testing.T) {
 	second := <-acquired
 	require.NotNil(t, second)
 	require.NoError(t, second.Close())
+}
+
+func syncTree(t *testing.T, src, dst string) []native.Link {
+	t.Helper()
+	outside, err := native.Sync(src, dst)
+	require.NoError(t, err)
+	return outside
+}
+
+func TestSyncRemovesALockFileTheSourceDeleted(t *testing.T) {
+	src, work := t.TempDir(), t.TempDir()
+	dst := filepath.Join(work, "ws")
+	write(t, filepath.Join(src, "terraform/1.a/main.tf"), "x")
+	write(t, filepath.Join(src, "terraform/1.a/.terraform.lock.hcl"), "the user's")
+	syncTree(t, src, dst)
+	assert.Equal(t, "the user's", read(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl")))
+
+	require.NoError(t, os.Remove(filepath.Join(src, "terraform/1.a/.terraform.lock.hcl")))
+	syncTree(t, src, dst)
+	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl"), "a stale lock would pin init to old versions")
+
+	// What init writes afterwards is init's, and stays.
+	write(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl"), "made by init")
+	syncTree(t, src, dst)
+	assert.Equal(t, "made by init", read(t, filepath.Join(dst, "terraform/1.a/.terraform.lock.hcl")))
+}
+
+func TestSyncSymlinks(t *testing.T) {
+	src, work, elsewhere := t.TempDir(), t.TempDir(), t.TempDir()
+	dst := filepath.Join(work, "ws")
+	write(t, filepath.Join(src, "stacks/c/main.tf"), "c")
+	write(t, filepath.Join(src, "shared/providers.tf"), "p")
+	write(t, filepath.Join(elsewhere, "secret.tf"), "not the repository's")
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "terraform/1.a"), 0o755))
+	require.NoError(t, os.Symlink("../stacks/c", filepath.Join(src, "terraform/3.linked")))
+	require.NoError(t, os.Symlink(filepath.Join(src, "shared/providers.tf"), filepath.Join(src, "terraform/1.a/providers.tf")))
+	require.NoError(t, os.Symlink(filepath.Join(elsewhere, "secret.tf"), filepath.Join(src, "terraform/1.a/outside.tf")))
+	require.NoError(t, os.Symlink("../../../../etc", filepath.Join(src, "terraform/1.a/up")))
+
+	outside := syncTree(t, src, dst)
+
+	// A symlinked layer directory reads the workspace's copy.
+	target, err := os.Readlink(filepath.Join(dst, "terraform/3.linked"))
+	require.NoError(t, err)
+	assert.Equal(t, "../stacks/c", target)
+	assert.Equal(t, "c", read(t, filepath.Join(dst, "terraform/3.linked/main.tf")))
+	// An absolute link into the repository becomes relative, so tools never reach the user's tree.
+	target, err = os.Readlink(filepath.Join(dst, "terraform/1.a/providers.tf"))
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join("..", "..", "shared", "providers.tf"), target)
+	assert.Equal(t, "p", read(t, filepath.Join(dst, "terraform/1.a/providers.tf")))
+	// Links leaving the repository are reported and not copied.
+	assert.Equal(t, []native.Link{
+		{Path: "terraform/1.a/outside.tf", Target: filepath.Join(elsewhere, "secret.tf")},
+		{Path: "terraform/1.a/up", Target: "../../../../etc"},
+	}, outside)
+	_, err = os.Lstat(filepath.Join(dst, "terraform/1.a/outside.tf"))
+	assert.True(t, os.IsNotExist(err))
+	_, err = os.Lstat(filepath.Join(dst, "terraform/1.a/up"))
+	assert.True(t, os.IsNotExist(err))
+	assert.Contains(t, outside[0].String(), "terraform/1.a/outside.tf is a symlink to "+elsewhere)
+}
+
+// Commands that install providers into the shared plugin cache never overlap, in
+// one run or across runs on other repositories. The engine here is a script that
+// notes when it finds another one running; the real engines run concurrently in
+// the CLI tests.
+func TestProviderInstallsTakeThePluginCacheInTurn(t *testing.T) {
+	cache, marks := t.TempDir(), t.TempDir()
+	engine := filepath.Join(t.TempDir(), "engine")
+	write(t, engine, "#!/bin/sh\n"+
+		"if ! mkdir \""+marks+"/busy\" 2>/dev/null; then echo overlap >> \""+marks+"/overlaps\"; fi\n"+
+		"sleep 0.05\nrmdir \""+marks+"/busy\" 2>/dev/null\nexit 0\n")
+	require.NoError(t, os.Chmod(engine, 0o755))
+	tools := toolchain.Tools{EngineName: "terraform", Engine: engine}
+
+	var execs []*native.Executor
+	for range 2 {
+		src := t.TempDir()
+		write(t, filepath.Join(src, "terraform/1.a/main.tf"), "")
+		e, err := native.New(src, cache, tools)
+		require.NoError(t, err)
+		defer e.Close()
+		execs = append(execs, e)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := execs[i%2].Run(context.Background(), stage.Command{Tool: stage.Engine, Args: []string{"init"},
+				Dir: "terraform/1.a", InstallsProviders: true})
+			assert.NoError(t, err)
+			assert.Equal(t, 0, out.ExitCode)
+		}()
+	}
+	wg.Wait()
+	assert.NoFileExists(t, filepath.Join(marks, "overlaps"))
 }

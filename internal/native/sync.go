@@ -1,25 +1,57 @@
 package native
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 )
 
 // skipDirs are never copied: VCS data, terraform's own state directories and
 // dependency trees that no layer reads.
 var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules": true, ".dagger": true}
 
+const lockFileName = ".terraform.lock.hcl"
+
+// Link is a symbolic link of the source that Sync did not copy because it leads
+// out of the repository: the copy would dangle, or reach the user's files.
+type Link struct {
+	Path   string // repository-relative, slash-separated
+	Target string // as the link says
+}
+
+func (l Link) String() string {
+	return fmt.Sprintf("%s is a symlink to %s, outside the repository; the checks do not see it", l.Path, l.Target)
+}
+
 // Sync makes dst mirror src: it copies files whose size or modification time
 // differ and removes files src no longer has, except what init made in dst: the
-// .terraform directories and, where src has none, the dependency lock files
-// (validate needs both; a lock file src does have is copied over them).
+// .terraform directories and the dependency lock files that init wrote where src
+// has none (validate needs both). A lock file that came from src goes when src
+// deletes it; one src has is copied over init's. The lock files taken from src
+// are listed next to dst, so the next Sync can tell them from init's.
+//
+// Symbolic links that stay in the repository are copied as links to the same
+// place in dst (an absolute one made relative); links leading out of the
+// repository are not copied and are returned.
+//
 // Copies, never hard links: whatever a tool writes in the workspace must not be
 // able to reach the user's files.
-func Sync(src, dst string) error {
+func Sync(src, dst string) ([]Link, error) {
+	realSrc, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return nil, err
+	}
+	manifest := dst + ".source-locks"
+	fromSource := readManifest(manifest)
 	seen := map[string]bool{}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	var locks []string
+	var outside []Link
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -31,13 +63,28 @@ func Sync(src, dst string) error {
 			seen[rel] = true
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			target, inside, err := linkTarget(src, realSrc, p)
+			if err != nil {
+				return err
+			}
+			if !inside {
+				outside = append(outside, Link{Path: filepath.ToSlash(rel), Target: target})
+				return nil // not seen: a copy left from before is removed
+			}
+			seen[rel] = true
+			return syncLink(target, filepath.Join(dst, rel))
+		}
 		seen[rel] = true
+		if d.Name() == lockFileName {
+			locks = append(locks, rel)
+		}
 		return syncFile(p, filepath.Join(dst, rel), d)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -48,7 +95,8 @@ func Sync(src, dst string) error {
 		if d.IsDir() && d.Name() == ".terraform" {
 			return filepath.SkipDir
 		}
-		if !seen[rel] && d.Name() != ".terraform.lock.hcl" {
+		initMade := d.Name() == lockFileName && !fromSource[rel]
+		if !seen[rel] && !initMade {
 			if err := os.RemoveAll(p); err != nil {
 				return err
 			}
@@ -58,23 +106,93 @@ func Sync(src, dst string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return outside, writeManifest(manifest, locks)
+}
+
+// linkTarget reads the link at p and says whether it stays in the repository
+// (rooted at src, which resolves to realSrc). The target returned is the one to
+// write in the workspace: the link's own, or a relative one for an absolute
+// target inside the repository.
+func linkTarget(src, realSrc, p string) (string, bool, error) {
+	target, err := os.Readlink(p)
+	if err != nil {
+		return "", false, err
+	}
+	lexical := target
+	if !filepath.IsAbs(target) {
+		lexical = filepath.Join(filepath.Dir(p), target)
+	}
+	if !within(src, lexical) && !within(realSrc, lexical) {
+		return target, false, nil
+	}
+	// The whole chain must stay inside too; a dangling link is judged by its text.
+	if real, err := filepath.EvalSymlinks(p); err == nil && !within(realSrc, real) {
+		return target, false, nil
+	}
+	if filepath.IsAbs(target) {
+		inSrc := target
+		if !within(src, target) {
+			r, _ := filepath.Rel(realSrc, target)
+			inSrc = filepath.Join(src, r)
+		}
+		rel, err := filepath.Rel(filepath.Dir(p), inSrc)
+		if err != nil {
+			return target, false, nil
+		}
+		return rel, true, nil
+	}
+	return target, true, nil
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, filepath.Clean(p))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+func syncLink(target, dst string) error {
+	if cur, err := os.Readlink(dst); err == nil && cur == target {
+		return nil
+	}
+	_ = os.RemoveAll(dst)
+	return os.Symlink(target, dst)
+}
+
+func readManifest(path string) map[string]bool {
+	out := map[string]bool{}
+	f, err := os.Open(path)
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := sc.Text(); line != "" {
+			out[filepath.FromSlash(line)] = true
+		}
+	}
+	return out
+}
+
+func writeManifest(path string, rels []string) error {
+	sort.Strings(rels)
+	var b strings.Builder
+	for _, r := range rels {
+		b.WriteString(filepath.ToSlash(r) + "\n")
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func syncFile(src, dst string, d fs.DirEntry) error {
 	info, err := d.Info()
 	if err != nil {
 		return err
-	}
-	if info.Mode()&fs.ModeSymlink != 0 {
-		target, err := os.Readlink(src)
-		if err != nil {
-			return err
-		}
-		if cur, err := os.Readlink(dst); err == nil && cur == target {
-			return nil
-		}
-		_ = os.RemoveAll(dst)
-		return os.Symlink(target, dst)
 	}
 	if !info.Mode().IsRegular() {
 		return nil

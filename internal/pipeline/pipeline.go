@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
@@ -30,7 +32,13 @@ func DefaultConcurrency() int { return runtime.NumCPU() + 1 }
 
 // Target describes a layer to the stages.
 func Target(l *layers.Layer, shared *stage.Shared) stage.Target {
-	return stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig, Modules: l.Modules, Shared: shared}
+	t := stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig,
+		LintKey: l.LintKey, Modules: l.Modules, Shared: shared}
+	for _, p := range l.Problems {
+		t.SyntaxErrors = append(t.SyntaxErrors, stage.Finding{File: p.File, Line: p.Line, Column: p.Column,
+			Severity: "error", Message: p.Message, Detail: p.Detail})
+	}
+	return t
 }
 
 // Run checks the selected layers and returns the report, in apply order.
@@ -49,42 +57,27 @@ func Run(ctx context.Context, selected []*layers.Layer, r stage.Runner, opts Opt
 		rep.Layers = append(rep.Layers, report.LayerResult{Layer: l, Results: map[stage.Kind]stage.Result{}})
 	}
 
-	type job struct {
-		i    int
-		kind stage.Kind
-	}
-	// Slowest stages first, so the short ones fill the gaps at the end.
-	var jobs []job
+	// Slowest stages first, so the short ones fill the gaps at the end; Go blocks
+	// while all workers are busy, so jobs start in this order.
+	shared := stage.NewShared()
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(workers)
 	for _, k := range byCost(kinds) {
-		for i := range selected {
-			jobs = append(jobs, job{i, k})
+		for i, l := range selected {
+			g.Go(func() error {
+				res := stage.Run(ctx, k, r, Target(l, shared))
+				mu.Lock()
+				defer mu.Unlock()
+				rep.Layers[i].Results[k] = res
+				if opts.OnResult != nil {
+					opts.OnResult(l, k, res)
+				}
+				return nil
+			})
 		}
 	}
-	shared := stage.NewShared()
-	queue := make(chan job)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, len(jobs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range queue {
-				l := selected[j.i]
-				res := stage.Run(ctx, j.kind, r, Target(l, shared))
-				mu.Lock()
-				rep.Layers[j.i].Results[j.kind] = res
-				if opts.OnResult != nil {
-					opts.OnResult(l, j.kind, res)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, j := range jobs {
-		queue <- j
-	}
-	close(queue)
-	wg.Wait()
+	_ = g.Wait() // stages report failures in their results, never as errors
 	rep.Duration = time.Since(start)
 	return rep
 }

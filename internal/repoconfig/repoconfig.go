@@ -26,6 +26,10 @@ type Config struct {
 	Engine string
 	// DependsOn declares layer dependencies the HCL does not show, keyed by layer directory.
 	DependsOn map[string][]string
+	// ProviderMirror is a provider filesystem mirror to install providers from
+	// (relative to the repository root, or absolute); "" installs them as terraform
+	// init does for the user.
+	ProviderMirror string
 }
 
 // DefaultEngine is used when neither a flag nor infra.hcl names one.
@@ -49,9 +53,10 @@ func Defaults() Config {
 }
 
 type fileSchema struct {
-	LayersDir *string       `hcl:"layers_dir,optional"`
-	Engine    *string       `hcl:"engine,optional"`
-	Layers    []layerSchema `hcl:"layer,block"`
+	LayersDir      *string       `hcl:"layers_dir,optional"`
+	Engine         *string       `hcl:"engine,optional"`
+	ProviderMirror *string       `hcl:"provider_mirror,optional"`
+	Layers         []layerSchema `hcl:"layer,block"`
 }
 
 type layerSchema struct {
@@ -107,6 +112,12 @@ func validate(raw fileSchema, body hcl.Body) (Config, error) {
 			return cfg, fmt.Errorf("%s: engine must be \"terraform\" or \"tofu\", not %q", attrPos(body, "engine"), *raw.Engine)
 		}
 		cfg.Engine = *raw.Engine
+	}
+	if raw.ProviderMirror != nil {
+		if *raw.ProviderMirror == "" {
+			return cfg, fmt.Errorf("%s: provider_mirror must name a directory; leave it out to install providers from their registries", attrPos(body, "provider_mirror"))
+		}
+		cfg.ProviderMirror = *raw.ProviderMirror
 	}
 	first := map[string]string{}
 	for i, l := range raw.Layers {

@@ -253,3 +253,17 @@ func TestEngineForPrefersTheFlagThenTheFile(t *testing.T) {
 	assert.Equal(t, "tofu", cfg.EngineFor(""))
 	assert.Equal(t, "terraform", cfg.EngineFor("terraform"))
 }
+
+func TestParseProviderMirror(t *testing.T) {
+	cfg, err := repoconfig.Parse([]byte("provider_mirror = \"vendor/providers\"\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "vendor/providers", cfg.ProviderMirror)
+
+	cfg, err = repoconfig.Parse([]byte("engine = \"tofu\"\n"))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.ProviderMirror, "by default providers install from their registries")
+
+	_, err = repoconfig.Parse([]byte("provider_mirror = \"\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "infra.hcl:1,19: provider_mirror must name a directory")
+}

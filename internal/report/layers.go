@@ -20,7 +20,8 @@ func RenderLayers(w io.Writer, set *layers.Set, format string) error {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"layers_dir": set.Config.LayersDir, "layers": set.Layers})
+		return enc.Encode(map[string]any{"layers_dir": set.Config.LayersDir, "layers": set.Layers,
+			"not_layers": append([]layers.Skipped{}, set.Skipped...), "warnings": append([]string{}, set.Warnings...)})
 	case "mermaid":
 		return Mermaid(w, set.Layers, nil)
 	}

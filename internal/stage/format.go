@@ -24,7 +24,24 @@ func runFormat(ctx context.Context, r Runner, t Target) Result {
 	if err != nil {
 		return errorResult(t, "format: "+err.Error())
 	}
-	return ParseFormat(r.Root(), t.Path, out)
+	return withColumns(ParseFormat(r.Root(), t.Path, out), t.SyntaxErrors)
+}
+
+// withColumns completes findings that fmt located by line only (its syntax errors)
+// with the column of the parser's error at that place.
+func withColumns(res Result, syntaxErrors []Finding) Result {
+	for i, f := range res.Findings {
+		if f.Column != 0 {
+			continue
+		}
+		for _, e := range syntaxErrors {
+			if e.File == f.File && e.Line == f.Line && e.Message == f.Message {
+				res.Findings[i].Column = e.Column
+				break
+			}
+		}
+	}
+	return res
 }
 
 // ParseFormat reads the output of "fmt -check -diff".

@@ -61,6 +61,8 @@ func FuzzParseValidate(f *testing.F) {
 func FuzzParseInitFailure(f *testing.F) {
 	f.Add("Error: Unreadable module directory\n\n  on main.tf line 1:\n   1: module \"m\" {\n")
 	f.Add("╷\n│ Error: x\n│ \n│   on ../../modules/a.tf line 9, in module:\n╵\n")
+	f.Add("Error: Failed to query available provider packages\n\nCould not retrieve the list of available versions for provider\nhashicorp/null: the previously-selected version 3.2.0 is no longer available\n")
+	f.Add("Error: Failed to query available provider packages\n\nCould not resolve provider hashicorp/null: failed to query provider mirror\nhttps://127.0.0.1:1/ for registry.opentofu.org/hashicorp/null: request\nfailed: dial tcp 127.0.0.1:1: connect: connection refused\n")
 	f.Fuzz(func(t *testing.T, stderr string) {
 		r := stage.ParseInitFailure("/src", "terraform/1.a", stage.Output{Stderr: stderr, ExitCode: 1})
 		checkResult(t, r)

@@ -10,13 +10,14 @@ import (
 
 // lintCommands returns "tflint --init" (installs any plugins the config names; a
 // no-op for the bundled ruleset) and the lint run itself in dir, with JSON output.
-func lintCommands(dir, config string) (initCmd, lint Command) {
+// The init is skipped while the config's plugin blocks (key) are unchanged.
+func lintCommands(dir, config, key string) (initCmd, lint Command) {
 	var cfg []string
 	if config != "" && path.Dir(config) != dir {
 		cfg = []string{"--config=" + relativeTo(dir, config)}
 	}
 	session := dir + "#lint"
-	initCmd = Command{Tool: TFLint, Args: append([]string{"--init", "--no-color"}, cfg...), Dir: dir, Session: session, SkipKey: "tflint-init:" + config}
+	initCmd = Command{Tool: TFLint, Args: append([]string{"--init", "--no-color"}, cfg...), Dir: dir, Session: session, SkipKey: "tflint-init:" + config + "\x00" + key}
 	lint = Command{Tool: TFLint, Args: append([]string{"--format=json", "--no-color", "--call-module-type=local"}, cfg...), Dir: dir, Session: session}
 	return initCmd, lint
 }
@@ -34,17 +35,17 @@ func relativeTo(dir, target string) string {
 // finds inside a module only when run in the module's directory. A module called
 // by several layers is linted once per run (Target.Shared) and counts for each.
 func runLint(ctx context.Context, r Runner, t Target) Result {
-	res := lintDir(ctx, r, t.Path, t.LintConfig)
+	res := lintDir(ctx, r, t.Path, t.LintConfig, t.LintKey)
 	for _, m := range t.Modules {
-		mod := t.Shared.once("lint\x00"+m+"\x00"+t.LintConfig, func() Result { return lintDir(ctx, r, m, t.LintConfig) })
+		mod := t.Shared.once("lint\x00"+m+"\x00"+t.LintConfig, func() Result { return lintDir(ctx, r, m, t.LintConfig, t.LintKey) })
 		res = merge(res, mod)
 	}
 	return res
 }
 
-func lintDir(ctx context.Context, r Runner, dir, config string) Result {
+func lintDir(ctx context.Context, r Runner, dir, config, key string) Result {
 	t := Target{Path: dir}
-	initCmd, lint := lintCommands(dir, config)
+	initCmd, lint := lintCommands(dir, config, key)
 	out, err := r.Run(ctx, initCmd)
 	if err != nil {
 		return errorResult(t, "lint: "+err.Error())

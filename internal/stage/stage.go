@@ -81,6 +81,9 @@ type Command struct {
 	// SkipKey, when set, lets an executor that keeps state between runs skip the
 	// command if it already succeeded in that state with the same key.
 	SkipKey string
+	// InstallsProviders marks a command that may write into a shared provider plugin
+	// cache (init): an executor sharing one runs such commands one at a time.
+	InstallsProviders bool
 }
 
 // Output is what running a Command produced.
@@ -105,8 +108,13 @@ type Target struct {
 	HasLockFile bool
 	InitKey     string
 	LintConfig  string   // repository-relative .tflint.hcl that applies, or "" for tflint's defaults
+	LintKey     string   // changes when what tflint --init installs changes (the config's plugin blocks)
 	Modules     []string // repository-relative local module directories the layer calls
 	Shared      *Shared  // results shared between the layers of one run; nil shares nothing
+	// SyntaxErrors are the HCL parser's errors in the layer and the modules it calls:
+	// Validate reports them as its findings, since init and validate cannot load the
+	// configuration, and Format uses them to place fmt's errors at their column.
+	SyntaxErrors []Finding
 }
 
 // Run executes one stage on a target.

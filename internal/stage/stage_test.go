@@ -162,7 +162,8 @@ func TestValidateHonoursALockFileWithoutRewritingIt(t *testing.T) {
 }
 `)
 	require.NoError(t, os.WriteFile(filepath.Join(layerDir, ".terraform.lock.hcl"), bad, 0o644))
-	require.NoError(t, native.Sync(src, exec.Root()))
+	_, err = native.Sync(src, exec.Root())
+	require.NoError(t, err)
 	target.InitKey = "bad-lock"
 	r = stage.Run(ctx, stage.Validate, exec, target)
 	require.Equal(t, stage.Fail, r.Status, "%+v", r)

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
+
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // validateCommands: init without a backend (validating needs no state or
@@ -16,12 +19,15 @@ func validateCommands(t Target) (initCmd, validate Command) {
 		args = append(args, "-lockfile=readonly")
 	}
 	session := t.Path + "#validate"
-	initCmd = Command{Tool: Engine, Args: args, Dir: t.Path, Session: session, SkipKey: "init:" + t.InitKey}
+	initCmd = Command{Tool: Engine, Args: args, Dir: t.Path, Session: session, SkipKey: "init:" + t.InitKey, InstallsProviders: true}
 	validate = Command{Tool: Engine, Args: []string{"validate", "-json", "-no-color"}, Dir: t.Path, Session: session}
 	return initCmd, validate
 }
 
 func runValidate(ctx context.Context, r Runner, t Target) Result {
+	if len(t.SyntaxErrors) > 0 {
+		return Result{Status: Fail, Findings: append([]Finding(nil), t.SyntaxErrors...)}
+	}
 	initCmd, validate := validateCommands(t)
 	out, err := r.Run(ctx, initCmd)
 	if err != nil {
@@ -38,52 +44,105 @@ func runValidate(ctx context.Context, r Runner, t Target) Result {
 }
 
 // ParseInitFailure reports a failed init. Its diagnostics (a missing module, an
-// unknown provider, a lock file that does not match) are problems with the layer.
+// unknown provider, a lock file or a constraint that cannot be met) are problems
+// with the layer (Fail); a registry, mirror or module source that cannot be
+// reached is not, and makes the result Error (could not run). Provider problems
+// are told in one line: which provider, which version, why.
 func ParseInitFailure(root, dir string, out Output) Result {
 	findings := diagnosticsOf(root, dir, out)
-	for i := range findings {
-		findings[i].Message = "init: " + findings[i].Message
-	}
 	if len(findings) == 0 {
 		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
 			Message: fmt.Sprintf("init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
 	}
-	return Result{Status: Fail, Findings: findings}
+	status := Fail
+	for i := range findings {
+		msg, unreachable := explainInit(findings[i])
+		findings[i].Message = "init: " + msg
+		if unreachable {
+			status = Error
+		}
+	}
+	return Result{Status: status, Findings: findings}
 }
 
-type validateOutput struct {
-	Valid       *bool `json:"valid"`
-	Diagnostics []struct {
-		Severity string `json:"severity"`
-		Summary  string `json:"summary"`
-		Detail   string `json:"detail"`
-		Range    *struct {
-			Filename string `json:"filename"`
-			Start    struct {
-				Line   int `json:"line"`
-				Column int `json:"column"`
-			} `json:"start"`
-		} `json:"range"`
-	} `json:"diagnostics"`
+var (
+	// Terraform and OpenTofu wrap their details at 78 columns: match on one line.
+	spaces        = regexp.MustCompile(`\s+`)
+	noMatch       = regexp.MustCompile(`provider (\S+): no available releases match the given constraints (.+?)(?:$|\s*\(|\. )`)
+	noLonger      = regexp.MustCompile(`provider (\S+): the previously-selected version (\S+) is no longer available`)
+	checksum      = regexp.MustCompile(`(?:installing|importing) (\S+) v(\S+)\b.*doesn't match any of the checksums (?:previously )?recorded in the dependency lock file`)
+	lockMissing   = regexp.MustCompile(`(?i)provider dependency changes detected|lock file is read-only|no version is selected|missing from the dependency lock file|not yet recorded in the dependency lock file`)
+	unreachableRe = regexp.MustCompile(`(?i)could not connect to|failed to request discovery document|failed to query provider mirror|dial tcp|no such host|connection refused|i/o timeout|tls handshake|x509:|certificate|request failed after|service unavailable|bad gateway|gateway timeout|network is unreachable|timeout awaiting|context deadline exceeded|unexpected eof`)
+	queryProvider = regexp.MustCompile(`(?:list of available versions for provider|resolve provider|for provider|installing|importing) (\S+?)[: ]`)
+)
+
+// explainInit rewrites an init diagnostic about providers as one line naming the
+// provider, the version and the reason, and says whether the cause lies outside
+// the repository (the registry or a mirror could not be reached).
+func explainInit(f Finding) (string, bool) {
+	detail := spaces.ReplaceAllString(f.Detail, " ")
+	text := f.Message + ": " + detail
+	switch {
+	case noMatch.MatchString(detail):
+		m := noMatch.FindStringSubmatch(detail)
+		return fmt.Sprintf("provider %s: no available release matches the version constraints %s", m[1], strings.TrimSuffix(m[2], ".")), false
+	case noLonger.MatchString(detail):
+		m := noLonger.FindStringSubmatch(detail)
+		return fmt.Sprintf("provider %s %s: the version the lock file selects is not available from its registry", m[1], m[2]), false
+	case checksum.MatchString(detail):
+		m := checksum.FindStringSubmatch(detail)
+		return fmt.Sprintf("provider %s %s: the package's checksum is not among those the lock file records", m[1], m[2]), false
+	case strings.Contains(f.Message, "rovider") && unreachableRe.MatchString(detail):
+		who := "a provider"
+		if m := queryProvider.FindStringSubmatch(detail); m != nil {
+			who = "provider " + m[1]
+		}
+		return fmt.Sprintf("%s: its registry or mirror could not be reached (%s)", who, lastClause(detail)), true
+	case strings.Contains(f.Message, "Failed to download module") && unreachableRe.MatchString(detail):
+		return text, true
+	case lockMissing.MatchString(text):
+		return f.Message + ": the lock file does not record every provider the configuration requires, at versions meeting its constraints; run init and commit the lock file", false
+	}
+	return f.Message, false
+}
+
+// lastClause keeps the innermost cause of a chained error message.
+func lastClause(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	parts := strings.Split(s, ": ")
+	if len(parts) > 3 {
+		parts = parts[len(parts)-3:]
+	}
+	return strings.Join(parts, ": ")
 }
 
 // ParseValidate reads "validate -json": exit 0 valid, 1 with "valid": false.
 func ParseValidate(root, dir string, out Output) Result {
-	var parsed validateOutput
-	if err := json.Unmarshal([]byte(out.Stdout), &parsed); err != nil || parsed.Valid == nil {
-		return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
-			Message: fmt.Sprintf("validate exited %d with unreadable output: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
+	var probe struct {
+		Valid *bool `json:"valid"`
+	}
+	var parsed tfjson.ValidateOutput
+	if err := json.Unmarshal([]byte(out.Stdout), &probe); err != nil || probe.Valid == nil {
+		return unreadableValidate(dir, out)
+	}
+	if err := json.Unmarshal([]byte(out.Stdout), &parsed); err != nil {
+		return unreadableValidate(dir, out)
 	}
 	var findings []Finding
 	for _, d := range parsed.Diagnostics {
-		f := Finding{File: dir, Severity: strings.ToLower(d.Severity), Message: d.Summary, Detail: d.Detail}
+		f := Finding{File: dir, Severity: strings.ToLower(string(d.Severity)), Message: d.Summary, Detail: d.Detail}
 		if d.Range != nil {
-			f.File, f.Line, f.Column = repoPath(root, dir, d.Range.Filename), d.Range.Start.Line, d.Range.Start.Column
+			f.File, f.Line, f.Column = repoPath(root, dir, d.Range.Filename), max(d.Range.Start.Line, 0), max(d.Range.Start.Column, 0)
 		}
 		findings = append(findings, f)
 	}
-	if *parsed.Valid && out.ExitCode == 0 {
+	if parsed.Valid && out.ExitCode == 0 {
 		return Result{Status: Pass, Findings: findings}
 	}
 	return Result{Status: Fail, Findings: findings}
+}
+
+func unreadableValidate(dir string, out Output) Result {
+	return Result{Status: Error, Findings: []Finding{{File: dir, Severity: "error",
+		Message: fmt.Sprintf("validate exited %d with unreadable output: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10))}}}
 }

@@ -143,19 +143,32 @@ func Write(t testing.TB, dir string, files Files) {
 
 // Tools finds the installed pinned tools and points the process at them through
 // the INFRA_* variables, with caches and workspaces in a fresh temporary directory.
-// It fails (never skips) when they are missing: scripts/test installs them.
+// Providers come from the setup script's filesystem mirror (INFRA_PROVIDER_MIRROR),
+// as the tests run offline. It fails (never skips) when they are missing:
+// scripts/test installs them.
 func Tools(t testing.TB, engine string) toolchain.Tools {
+	t.Helper()
+	mirror, err := toolchain.ResolveMirror(toolchain.DefaultMirror(), "", "")
+	tools := ToolsWithoutMirror(t, engine) // moves the cache dir: resolve the mirror first
+	if err != nil {
+		t.Fatalf("%v: run scripts/setup-tools", err)
+	}
+	tools.Mirror = mirror
+	t.Setenv(toolchain.MirrorEnv, mirror)
+	return tools
+}
+
+// ToolsWithoutMirror is Tools for tests of the default provider installation
+// (the user's CLI configuration and registries): no mirror is asked for.
+func ToolsWithoutMirror(t testing.TB, engine string) toolchain.Tools {
 	t.Helper()
 	tools, err := toolchain.Find(engine)
 	if err != nil {
 		t.Fatalf("%v (scripts/test installs the tools before running the tests)", err)
 	}
-	if tools.Mirror == "" {
-		t.Fatalf("no provider mirror under %s: run scripts/setup-tools", toolchain.CacheDir())
-	}
 	t.Setenv("INFRA_"+strings.ToUpper(engine)+"_BIN", tools.Engine)
 	t.Setenv("INFRA_TFLINT_BIN", tools.TFLint)
-	t.Setenv("INFRA_PLUGIN_MIRROR", tools.Mirror)
+	t.Setenv(toolchain.MirrorEnv, "")
 	t.Setenv("INFRA_CACHE_DIR", t.TempDir())
 	return tools
 }

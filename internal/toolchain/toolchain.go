@@ -1,6 +1,7 @@
 // Package toolchain knows the pinned tool versions and where the setup script puts
-// the tools, and writes the CLI configuration that points terraform/tofu at the
-// offline provider mirror.
+// the tools, and decides how terraform/tofu install providers: as they would for
+// the user (their registry, their CLI configuration), or, when asked, from a local
+// filesystem mirror first.
 package toolchain
 
 import (
@@ -72,7 +73,9 @@ type Tools struct {
 	EngineName string // "terraform" or "tofu"
 	Engine     string // path of the engine binary
 	TFLint     string // path of tflint
-	Mirror     string // provider filesystem mirror, "" when none is installed
+	// Mirror is a provider filesystem mirror to install from, "" to install providers
+	// as terraform init does for the user. Set it from ResolveMirror.
+	Mirror string
 }
 
 // MissingError says a tool is not installed; callers map it to the tool-error exit code.
@@ -97,14 +100,43 @@ func Find(engine string) (Tools, error) {
 	if t.TFLint, err = find("tflint", v.TFLint); err != nil {
 		return t, err
 	}
-	mirror := filepath.Join(CacheDir(), "tools", "mirror")
-	if d := os.Getenv("INFRA_PLUGIN_MIRROR"); d != "" {
-		mirror = d
-	}
-	if st, err := os.Stat(mirror); err == nil && st.IsDir() {
-		t.Mirror = mirror
-	}
 	return t, nil
+}
+
+// MirrorEnv names the environment variable that asks for a provider mirror.
+const MirrorEnv = "INFRA_PROVIDER_MIRROR"
+
+// DefaultMirror is where the setup script builds the filesystem mirror of the
+// providers the reference layers use.
+func DefaultMirror() string { return filepath.Join(CacheDir(), "tools", "mirror") }
+
+// ResolveMirror decides whether providers come from a local filesystem mirror, and
+// which: the --provider-mirror flag, else INFRA_PROVIDER_MIRROR, else infra.hcl's
+// provider_mirror (relative to the repository root). "" everywhere means none:
+// providers install as terraform init does for the user. A mirror that is asked
+// for but is not a directory is an error (bad input).
+func ResolveMirror(flag, configured, repoRoot string) (string, error) {
+	dir, from := flag, "--provider-mirror"
+	if dir == "" {
+		dir, from = os.Getenv(MirrorEnv), MirrorEnv
+	}
+	if dir == "" && configured != "" {
+		dir, from = configured, "provider_mirror in infra.hcl"
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(repoRoot, dir)
+		}
+	}
+	if dir == "" {
+		return "", nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("%s %q: %v", from, dir, err)
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("%s %q is not a directory (a provider filesystem mirror, such as scripts/setup-tools builds in %s)", from, dir, DefaultMirror())
+	}
+	return abs, nil
 }
 
 func find(tool, version string) (string, error) {
@@ -125,9 +157,12 @@ func find(tool, version string) (string, error) {
 }
 
 // CLIConfig writes (once) a terraform/tofu CLI configuration that installs the
-// mirrored providers from the filesystem mirror and every other provider from its
-// registry, and returns its path. With no mirror it returns an empty configuration,
-// so a stale TF_CLI_CONFIG_FILE in the environment cannot interfere.
+// providers the filesystem mirror has from it and every other provider from its
+// registry, and returns its path. Terraform merges the versions of every
+// installation method that matches a provider and fails when one of them cannot
+// be reached, so each mirrored provider is included in the mirror and excluded
+// from direct installation: offline, the mirror still serves what it has.
+// With no mirror it returns an empty configuration.
 func CLIConfig(dir, mirror string) (string, error) {
 	var body string
 	if mirror != "" {

@@ -43,7 +43,7 @@ func isolate(t *testing.T) (cache string) {
 	t.Setenv("INFRA_TERRAFORM_BIN", "")
 	t.Setenv("INFRA_TOFU_BIN", "")
 	t.Setenv("INFRA_TFLINT_BIN", "")
-	t.Setenv("INFRA_PLUGIN_MIRROR", "")
+	t.Setenv(toolchain.MirrorEnv, "")
 	return cache
 }
 
@@ -241,47 +241,50 @@ func TestFindRejectsUnknownEngine(t *testing.T) {
 	assert.Contains(t, err.Error(), `unknown engine "pulumi"`)
 }
 
-func TestFindMirror(t *testing.T) {
+func TestResolveMirror(t *testing.T) {
+	repo := t.TempDir()
+	inRepo := filepath.Join(repo, "vendor", "providers")
+	require.NoError(t, os.MkdirAll(inRepo, 0o755))
+	flagDir, envDir := t.TempDir(), t.TempDir()
+	file := filepath.Join(repo, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
 	tests := []struct {
-		name  string
-		setup func(t *testing.T, cache string) (want string)
+		name, flag, env, configured string
+		want, err                   string
 	}{
-		{"none installed", func(t *testing.T, cache string) string { return "" }},
-		{"in the cache", func(t *testing.T, cache string) string {
-			dir := filepath.Join(cache, "tools", "mirror")
-			require.NoError(t, os.MkdirAll(dir, 0o755))
-			return dir
-		}},
-		{"INFRA_PLUGIN_MIRROR", func(t *testing.T, cache string) string {
-			require.NoError(t, os.MkdirAll(filepath.Join(cache, "tools", "mirror"), 0o755))
-			dir := t.TempDir()
-			t.Setenv("INFRA_PLUGIN_MIRROR", dir)
-			return dir
-		}},
-		{"INFRA_PLUGIN_MIRROR that does not exist", func(t *testing.T, cache string) string {
-			t.Setenv("INFRA_PLUGIN_MIRROR", filepath.Join(cache, "nope"))
-			return ""
-		}},
-		{"a file is not a mirror", func(t *testing.T, cache string) string {
-			f := filepath.Join(cache, "file")
-			require.NoError(t, os.WriteFile(f, nil, 0o644))
-			t.Setenv("INFRA_PLUGIN_MIRROR", f)
-			return ""
-		}},
+		{name: "none asked for: providers install as init does", want: ""},
+		{name: "the flag wins", flag: flagDir, env: envDir, configured: "vendor/providers", want: flagDir},
+		{name: "then the environment", env: envDir, configured: "vendor/providers", want: envDir},
+		{name: "then infra.hcl, relative to the repository", configured: "vendor/providers", want: inRepo},
+		{name: "a missing directory is an error", flag: filepath.Join(repo, "nope"), err: `--provider-mirror "` + filepath.Join(repo, "nope") + `" is not a directory`},
+		{name: "a file is no mirror", env: file, err: toolchain.MirrorEnv + ` "` + file + `" is not a directory`},
+		{name: "infra.hcl's is checked too", configured: "gone", err: `provider_mirror in infra.hcl "` + filepath.Join(repo, "gone") + `" is not a directory`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cache := isolate(t)
-			bin := t.TempDir()
-			t.Setenv("INFRA_TERRAFORM_BIN", executable(t, filepath.Join(bin, "terraform")))
-			t.Setenv("INFRA_TFLINT_BIN", executable(t, filepath.Join(bin, "tflint")))
-			want := tt.setup(t, cache)
-
-			tools, err := toolchain.Find("terraform")
+			t.Setenv(toolchain.MirrorEnv, tt.env)
+			got, err := toolchain.ResolveMirror(tt.flag, tt.configured, repo)
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				return
+			}
 			require.NoError(t, err)
-			assert.Equal(t, want, tools.Mirror)
+			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestFindDoesNotPickAMirrorByItself(t *testing.T) {
+	cache := isolate(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(cache, "tools", "mirror"), 0o755))
+	bin := t.TempDir()
+	t.Setenv("INFRA_TERRAFORM_BIN", executable(t, filepath.Join(bin, "terraform")))
+	t.Setenv("INFRA_TFLINT_BIN", executable(t, filepath.Join(bin, "tflint")))
+	tools, err := toolchain.Find("terraform")
+	require.NoError(t, err)
+	assert.Empty(t, tools.Mirror, "a mirror is used only when asked for")
+	assert.Equal(t, filepath.Join(cache, "tools", "mirror"), toolchain.DefaultMirror())
 }
 
 // mirrorTree creates provider directories HOST/NAMESPACE/TYPE/VERSION/TARGET.
