@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
@@ -33,15 +34,15 @@ type source struct {
 	close func()
 }
 
-// load exports the HCL files of the source in one call (not one call per file)
-// and runs the same discovery as the native CLI on them.
-func (m *Infra) load(ctx context.Context) (*source, error) {
+// load exports the HCL files of the source, and the files matching extra, in one
+// call (not one call per file) and runs the same discovery as the native CLI on them.
+func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
 	dir, err := os.MkdirTemp("", "infra-hcl-")
 	if err != nil {
 		return nil, err
 	}
 	cleanup := func() { os.RemoveAll(dir) }
-	if _, err := m.Source.Filter(dagger.DirectoryFilterOpts{Include: hclPatterns}).Export(ctx, dir); err != nil {
+	if _, err := m.Source.Filter(dagger.DirectoryFilterOpts{Include: append(slices.Clone(hclPatterns), extra...)}).Export(ctx, dir); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("reading the repository's HCL: %w", err)
 	}
