@@ -371,7 +371,7 @@ func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*ap
 		return nil, err
 	}
 	run := &applyRun{selected: selected, format: a.format}
-	src, err := exportDir(ctx, m.Source.WithoutDirectory(".git"))
+	src, err := exportDir(ctx, m.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +417,7 @@ func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*ap
 		vars := a.tfVars
 		mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
 	}
-	runner := newContainerRunner(m.Source.WithoutDirectory(".git"), engine, toolchain.Pinned())
+	runner := newContainerRunner(m.Source, engine, toolchain.Pinned(), nil)
 	runner.prepare = func(c *dagger.Container) *dagger.Container {
 		c = c.WithEnvVariable("INFRA_RUN_ID", id)
 		for _, mount := range mounts {
@@ -454,8 +454,11 @@ func exportDir(ctx context.Context, d *dagger.Directory) (string, error) {
 
 // headCommit is the source's HEAD, or "" without git history.
 func (m *Infra) headCommit(ctx context.Context) string {
-	out, err := dag.Container().From(toolchain.Pinned().Image("terraform")).
-		WithMountedDirectory("/src", m.Source).
+	if m.GitDir == nil {
+		return ""
+	}
+	out, err := dag.Container().From(gitImage).
+		WithMountedDirectory("/src/.git", m.GitDir).
 		WithWorkdir("/src").
 		WithEnvVariable("GIT_CONFIG_COUNT", "1").
 		WithEnvVariable("GIT_CONFIG_KEY_0", "safe.directory").

@@ -61,29 +61,37 @@ func convertSlice[I any, O any](in []I, f func(I) O) []O {
 
 func (r Infra) MarshalJSON() ([]byte, error) {
 	var concrete struct {
-		Source    *dagger.Directory
-		LayersDir string
-		Engine    string
+		Source        *dagger.Directory
+		GitDir        *dagger.Directory
+		LayersDir     string
+		Engine        string
+		GithubBaseRef string
 	}
 	concrete.Source = r.Source
+	concrete.GitDir = r.GitDir
 	concrete.LayersDir = r.LayersDir
 	concrete.Engine = r.Engine
+	concrete.GithubBaseRef = r.GithubBaseRef
 	return json.Marshal(&concrete)
 }
 
 func (r *Infra) UnmarshalJSON(bs []byte) error {
 	var concrete struct {
-		Source    *dagger.Directory
-		LayersDir string
-		Engine    string
+		Source        *dagger.Directory
+		GitDir        *dagger.Directory
+		LayersDir     string
+		Engine        string
+		GithubBaseRef string
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
 		return err
 	}
 	r.Source = concrete.Source
+	r.GitDir = concrete.GitDir
 	r.LayersDir = concrete.LayersDir
 	r.Engine = concrete.Engine
+	r.GithubBaseRef = concrete.GithubBaseRef
 	return nil
 }
 
@@ -297,6 +305,188 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Apply(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency, plans)
+		case "Catalog":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var check bool
+			if inputArgs["check"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["check"]), &check)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg check", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var catalog string
+			if inputArgs["catalog"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["catalog"]), &catalog)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
+				}
+			}
+			return (*Infra).Catalog(&parent, ctx, check, format, catalog)
+		case "Dig":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var domain string
+			if inputArgs["domain"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["domain"]), &domain)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg domain", err))
+				}
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var connectTo []string
+			if inputArgs["connectTo"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["connectTo"]), &connectTo)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg connectTo", err))
+				}
+			}
+			var cacert *dagger.File
+			if inputArgs["cacert"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacert"]), &cacert)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacert", err))
+				}
+			}
+			var showDomain bool
+			if inputArgs["showDomain"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["showDomain"]), &showDomain)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg showDomain", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var catalog string
+			if inputArgs["catalog"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["catalog"]), &catalog)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
+				}
+			}
+			var pr int
+			if inputArgs["pr"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
+				}
+			}
+			var repo string
+			if inputArgs["repo"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			var apiUrl string
+			if inputArgs["apiUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
+				}
+			}
+			var runUrl string
+			if inputArgs["runUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var event *dagger.File
+			if inputArgs["event"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
+				}
+			}
+			var eventName string
+			if inputArgs["eventName"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
+				}
+			}
+			var token *dagger.Secret
+			if inputArgs["token"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["token"]), &token)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg token", err))
+				}
+			}
+			var appId int
+			if inputArgs["appId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["appId"]), &appId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appId", err))
+				}
+			}
+			var installationId int
+			if inputArgs["installationId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["installationId"]), &installationId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg installationId", err))
+				}
+			}
+			var appKey *dagger.Secret
+			if inputArgs["appKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["appKey"]), &appKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
+				}
+			}
+			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog, pr, repo, sha, apiUrl, runUrl, dryRun, event, eventName, token, appId, installationId, appKey)
 		case "Drift":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -968,6 +1158,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg source", err))
 				}
 			}
+			var gitDir *dagger.Directory
+			if inputArgs["gitDir"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["gitDir"]), &gitDir)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg gitDir", err))
+				}
+			}
 			var layersDir string
 			if inputArgs["layersDir"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["layersDir"]), &layersDir)
@@ -982,7 +1179,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg engine", err))
 				}
 			}
-			return New(source, layersDir, engine)
+			var githubBaseRef string
+			if inputArgs["githubBaseRef"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["githubBaseRef"]), &githubBaseRef)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg githubBaseRef", err))
+				}
+			}
+			return New(source, gitDir, layersDir, engine, githubBaseRef)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

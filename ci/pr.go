@@ -78,9 +78,8 @@ func (m *Infra) Flash(
 	// +optional
 	// +default=["changed"]
 	layer []string,
-	// What "changed" compares with.
+	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
-	// +default="origin/main"
 	base string,
 	// What to print after the annotations: text or json (the report), markdown (the comment).
 	// +optional
@@ -178,8 +177,8 @@ func (m *Infra) KickAtlantis(
 	// +optional
 	// +default=["changed"]
 	layer []string,
+	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
-	// +default="origin/main"
 	base string,
 	// +optional
 	repo string,

@@ -1,17 +1,18 @@
 package cli_test
 
 import (
-	"context"
-	"io"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/infra-flash/infra/internal/cli"
 	"github.com/infra-flash/infra/internal/testfixture"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
@@ -28,58 +29,187 @@ for dir in "$@"; do
 done
 `
 
-// benchValidate runs `validate --layer all` and the naive loop alternately on copies
-// of the same tree, warm (one untimed run of each first), and reports their ratio.
-func benchValidate(b *testing.B, files testfixture.Files, treeDir string) {
+// sample is one timed run: wall time and the CPU time of the process and every
+// process it waited for (the tools, their provider plugins).
+type sample struct{ wall, cpu time.Duration }
+
+// timed runs cmd and measures it.
+func timed(b *testing.B, cmd *exec.Cmd, what string) sample {
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	wall := time.Since(start)
+	if err != nil {
+		b.Fatalf("%s: %v\n%s", what, err, out)
+	}
+	return sample{wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+}
+
+// loadSampler records the 1-minute load average while a benchmark runs: figures
+// taken on a busy machine say so.
+type loadSampler struct {
+	stop    chan struct{}
+	done    sync.WaitGroup
+	samples []float64
+}
+
+func sampleLoad() *loadSampler {
+	s := &loadSampler{stop: make(chan struct{})}
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+				if f := strings.Fields(string(b)); len(f) > 0 {
+					if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+						s.samples = append(s.samples, v)
+					}
+				}
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+// end stops sampling and returns the mean and maximum load ("" where there is
+// no /proc/loadavg).
+func (s *loadSampler) end() (mean, peak float64, ok bool) {
+	close(s.stop)
+	s.done.Wait()
+	if len(s.samples) == 0 {
+		return 0, 0, false
+	}
+	for _, v := range s.samples {
+		mean += v
+		peak = max(peak, v)
+	}
+	return mean / float64(len(s.samples)), peak, true
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// spread is the range of the runs around their median, in percent of it.
+func spread(ds []time.Duration) string {
+	m := median(ds)
+	return fmt.Sprintf("%.2f–%.2fs (±%.0f%%)", slices.Min(ds).Seconds(), slices.Max(ds).Seconds(),
+		100*max(slices.Max(ds)-m, m-slices.Min(ds)).Seconds()/m.Seconds())
+}
+
+// benchCase sets up a benchmark comparing infra with the naive loop on the same tree.
+type benchCase struct {
+	files   testfixture.Files // the tree, or
+	treeDir string            // a directory to copy it from
+	args    []string          // validate flags (--no-cache for cold results)
+	// before, when set, runs (untimed) before each infra run: the change it reacts to.
+	before func(b *testing.B, src string, i int)
+}
+
+// infraBinary builds the CLI: infra runs as a child process like the naive loop,
+// so both sides' CPU is measured the same way.
+func infraBinary(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "infra")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/infra").CombinedOutput(); err != nil {
+		b.Fatalf("building infra: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// run alternates the naive loop and `infra validate --layer all` on copies of the
+// same tree (each warmed by one untimed run), b.N times each (at least 5 for a
+// median; scripts/bench asks for more), and reports the ratio of the medians, the
+// spread and CPU seconds of each side, and the machine's load meanwhile.
+func (bc benchCase) run(b *testing.B) {
 	tools := testfixture.Tools(b, "terraform")
+	bin := infraBinary(b)
 	cliConfig, err := toolchain.CLIConfig(b.TempDir(), tools.Mirror)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ours, naive := b.TempDir(), b.TempDir()
-	if treeDir != "" {
-		copyTree(b, treeDir, ours)
-		copyTree(b, treeDir, naive)
+	if bc.treeDir != "" {
+		copyTree(b, bc.treeDir, ours)
+		copyTree(b, bc.treeDir, naive)
 	} else {
-		testfixture.Write(b, ours, files)
-		testfixture.Write(b, naive, files)
+		testfixture.Write(b, ours, bc.files)
+		testfixture.Write(b, naive, bc.files)
 	}
 	layerDirs, _ := filepath.Glob(filepath.Join(naive, "terraform", "*.*"))
 	lintCfg := ""
 	if _, err := os.Stat(filepath.Join(naive, ".tflint.hcl")); err == nil {
 		lintCfg = "--config=" + filepath.Join(naive, ".tflint.hcl")
 	}
-	runNaive := func() {
+	runNaive := func() sample {
 		cmd := exec.Command("bash", append([]string{"-c", naiveLoop, "naive"}, layerDirs...)...)
 		cmd.Env = append(os.Environ(), "ENGINE="+tools.Engine, "TFLINT="+tools.TFLint, "LINTCFG="+lintCfg,
 			"TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("naive loop: %v\n%s", err, out)
-		}
+		return timed(b, cmd, "naive loop")
 	}
-	runOurs := func() {
-		var out strings.Builder
-		if code := cli.Run(context.Background(), []string{"validate", "--source", ours, "--quiet"}, &out, io.Discard); code != 0 {
-			b.Fatalf("validate exited %d on a clean tree:\n%s", code, out.String())
-		}
+	runOurs := func() sample {
+		cmd := exec.Command(bin, append([]string{"validate", "--source", ours, "--layer", "all", "--quiet"}, bc.args...)...)
+		return timed(b, cmd, "infra validate")
 	}
 	runNaive()
 	runOurs()
-	var naiveTime, oursTime time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		runNaive()
-		naiveTime += time.Since(start)
-		start = time.Now()
-		runOurs()
-		oursTime += time.Since(start)
+	var naiveRuns, oursRuns []sample
+	load := sampleLoad()
+	i := 0
+	for b.Loop() {
+		naiveRuns = append(naiveRuns, runNaive())
+		if bc.before != nil {
+			b.StopTimer()
+			bc.before(b, ours, i)
+			b.StartTimer()
+		}
+		oursRuns = append(oursRuns, runOurs())
+		i++
 	}
-	b.ReportMetric(float64(naiveTime.Milliseconds())/float64(b.N), "naive-ms/op")
-	b.ReportMetric(float64(oursTime.Milliseconds())/float64(b.N), "infra-ms/op")
-	b.ReportMetric(float64(oursTime)/float64(naiveTime), "ratio")
-	b.Logf("%d layers, %d cores: naive loop %.2fs, validate --layer all %.2fs, ratio %.2f",
-		len(layerDirs), runtime.NumCPU(), naiveTime.Seconds()/float64(b.N), oursTime.Seconds()/float64(b.N), float64(oursTime)/float64(naiveTime))
+	b.StopTimer()
+	reportPair(b, "infra validate", len(layerDirs), naiveRuns, oursRuns, load)
+}
+
+// reportPair reports a benchmark's two sides: the ratio of the medians, the spread
+// and CPU seconds of each, and the machine's load while they ran.
+func reportPair(b *testing.B, what string, layers int, naiveRuns, oursRuns []sample, load *loadSampler) {
+	meanLoad, peakLoad, haveLoad := load.end()
+
+	walls := func(ss []sample) (w, c []time.Duration) {
+		for _, s := range ss {
+			w, c = append(w, s.wall), append(c, s.cpu)
+		}
+		return w, c
+	}
+	nw, nc := walls(naiveRuns)
+	ow, oc := walls(oursRuns)
+	ratio := median(ow).Seconds() / median(nw).Seconds()
+	b.ReportMetric(median(nw).Seconds(), "naive-s")
+	b.ReportMetric(median(ow).Seconds(), "infra-s")
+	b.ReportMetric(median(nc).Seconds(), "naive-cpu-s")
+	b.ReportMetric(median(oc).Seconds(), "infra-cpu-s")
+	b.ReportMetric(ratio, "ratio")
+	loadText := "load unknown (no /proc/loadavg)"
+	if haveLoad {
+		b.ReportMetric(meanLoad, "load")
+		loadText = fmt.Sprintf("load %.2f mean, %.2f peak", meanLoad, peakLoad)
+	}
+	b.Logf("%d layers, %d runs each, %d cores, %s\n"+
+		"  naive loop     median %.2fs, %s, CPU %.2fs\n"+
+		"  %-14s median %.2fs, %s, CPU %.2fs\n"+
+		"  ratio %.3f", layers, len(nw), runtime.NumCPU(), loadText,
+		median(nw).Seconds(), spread(nw), median(nc).Seconds(),
+		what, median(ow).Seconds(), spread(ow), median(oc).Seconds(), ratio)
 }
 
 func copyTree(b *testing.B, src, dst string) {
@@ -111,17 +241,46 @@ func copyTree(b *testing.B, src, dst string) {
 	}
 }
 
-// BenchmarkValidateReference4 checks the repository's own four layers.
-func BenchmarkValidateReference4(b *testing.B) {
+func referenceTree(b *testing.B) string {
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchValidate(b, nil, root)
+	return root
+}
+
+// BenchmarkValidateReference4 checks the repository's own four layers, every result
+// computed (--no-cache): the cold case.
+func BenchmarkValidateReference4(b *testing.B) {
+	benchCase{treeDir: referenceTree(b), args: []string{"--no-cache"}}.run(b)
 }
 
 // BenchmarkValidateDiamond12 checks a generated 12-layer tree where layer 1 fans
-// out to ten layers that fan in to layer 12.
+// out to ten layers that fan in to layer 12, every result computed.
 func BenchmarkValidateDiamond12(b *testing.B) {
-	benchValidate(b, testfixture.Tree(testfixture.Diamond(12)...), "")
+	benchCase{files: testfixture.Tree(testfixture.Diamond(12)...), args: []string{"--no-cache"}}.run(b)
+}
+
+// BenchmarkValidateDiamond12Unchanged runs again with nothing changed: every
+// result comes from the result cache.
+func BenchmarkValidateDiamond12Unchanged(b *testing.B) {
+	benchCase{files: testfixture.Tree(testfixture.Diamond(12)...)}.run(b)
+}
+
+// BenchmarkValidateDiamond12OneFileChanged changes one file of one middle layer
+// before each run: that layer's three results are computed, the rest reused.
+func BenchmarkValidateDiamond12OneFileChanged(b *testing.B) {
+	benchCase{
+		files: testfixture.Tree(testfixture.Diamond(12)...),
+		before: func(b *testing.B, src string, i int) {
+			p := filepath.Join(src, "terraform", "6.l06", "main.tf")
+			data, err := os.ReadFile(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(p, fmt.Appendf(data, "# change %d\n", i), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		},
+	}.run(b)
 }

@@ -75,11 +75,11 @@ func TestSyntaxErrorInOneLayerOfFour(t *testing.T) {
 			assert.Contains(t, r.stderr, "infra: warning: terraform/2.platform/main.tf does not parse; the dependencies of 2.platform are read from its blocks that do")
 
 			// The text and markdown reports are complete too.
-			text := run(t, "validate", "--source", src, "--engine", engine, "--quiet")
+			text := run(t, "validate", "--source", src, "--engine", engine, "--quiet", "--no-cache")
 			assert.Equal(t, 1, text.code)
 			assert.Contains(t, text.stdout, "terraform/2.platform/main.tf:15")
 			assert.Contains(t, text.stdout, "L4 Insight")
-			md := run(t, "validate", "--source", src, "--engine", engine, "--format", "markdown", "--quiet")
+			md := run(t, "validate", "--source", src, "--engine", engine, "--format", "markdown", "--quiet", "--no-cache")
 			assert.Equal(t, 1, md.code)
 			assert.Contains(t, md.stdout, "| **L4** Insight | ✅ | ✅ | ✅ |")
 			assert.True(t, strings.Contains(md.stdout, "| **L2** Platform | ❌ |"), md.stdout)

@@ -21,6 +21,7 @@ type checkOptions struct {
 	format         string
 	concurrency    int
 	providerMirror string
+	noCache        bool
 }
 
 // checkCommands are validate (every stage) and fmt and lint (one stage each).
@@ -46,6 +47,7 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	c.Flags().StringVar(&o.providerMirror, "provider-mirror", "",
 		"install the providers this filesystem mirror has from it, the others as usual "+
 			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
+	cacheFlags(c, &o.noCache)
 	return c
 }
 
@@ -105,7 +107,9 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 	for _, l := range exec.Outside() {
 		fmt.Fprintf(a.stderr, "infra: warning: %s\n", l)
 	}
-	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
+	cache, closeCache := a.openResultCache(tools, exec, o.noCache)
+	defer closeCache()
+	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency, Cache: cache}
 	a.progress("checking %d layer(s) with %s: %s", len(selected), engine, dirs(selected))
 	if !a.quiet {
 		popts.OnResult = func(l *layers.Layer, k stage.Kind, r stage.Result) {

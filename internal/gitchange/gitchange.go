@@ -52,16 +52,30 @@ func (e *BadRefError) Error() string {
 // DefaultBase is the ref "changed" compares with when --base is not given: the pull
 // request's base branch in GitHub Actions, else origin/main, else main.
 func DefaultBase(ctx context.Context, dir string) string {
-	candidates := []string{"origin/main", "main"}
-	if ref := os.Getenv("GITHUB_BASE_REF"); ref != "" {
-		candidates = append([]string{"origin/" + ref}, candidates...)
-	}
+	candidates := BaseCandidates(os.Getenv("GITHUB_BASE_REF"))
 	for _, c := range candidates {
-		if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", c+"^{commit}"); err == nil {
+		if _, err := git(ctx, dir, VerifyArgs(c)...); err == nil {
 			return c
 		}
 	}
 	return candidates[len(candidates)-1]
+}
+
+// BaseCandidates are the refs DefaultBase tries in order, given the pull
+// request's base branch (GITHUB_BASE_REF, "" outside a pull request); the first
+// that names a commit wins, else the last. An executor that runs git elsewhere (a
+// container) tries the same ones with VerifyArgs.
+func BaseCandidates(githubBaseRef string) []string {
+	candidates := []string{"origin/main", "main"}
+	if githubBaseRef != "" {
+		candidates = append([]string{"origin/" + githubBaseRef}, candidates...)
+	}
+	return candidates
+}
+
+// VerifyArgs succeed exactly when ref names a commit.
+func VerifyArgs(ref string) []string {
+	return []string{"rev-parse", "--verify", "--quiet", ref + "^{commit}"}
 }
 
 // ChangedFiles runs the git commands in dir (which may be a subdirectory of the
@@ -77,7 +91,7 @@ func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
 		}
 		return nil, err
 	}
-	if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", base+"^{commit}"); err != nil {
+	if _, err := git(ctx, dir, VerifyArgs(base)...); err != nil {
 		var refErr *gitError
 		if errors.As(err, &refErr) {
 			return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir}

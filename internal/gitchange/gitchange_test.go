@@ -331,3 +331,9 @@ func TestDefaultBaseFromSubdirectory(t *testing.T) {
 	r.git("update-ref", "refs/remotes/origin/main", "HEAD")
 	assert.Equal(t, "origin/main", gitchange.DefaultBase(context.Background(), filepath.Join(r.dir, "terraform")))
 }
+
+func TestBaseCandidatesPutThePullRequestBaseFirst(t *testing.T) {
+	assert.Equal(t, []string{"origin/main", "main"}, gitchange.BaseCandidates(""))
+	assert.Equal(t, []string{"origin/release", "origin/main", "main"}, gitchange.BaseCandidates("release"))
+	assert.Equal(t, []string{"rev-parse", "--verify", "--quiet", "origin/main^{commit}"}, gitchange.VerifyArgs("origin/main"))
+}

@@ -40,6 +40,7 @@ type Executor struct {
 	tools     toolchain.Tools
 	env       []string
 	lock      *flock.Flock
+	providers providerServers
 	outside   []Link
 	// pluginCache, when there is one, is held by every command that installs
 	// providers: concurrent inits sharing one plugin cache crash (OpenTofu 1.10) or
@@ -170,8 +171,9 @@ func toolIdentity(bin string) string {
 // Root is the workspace: tools print absolute paths under it.
 func (e *Executor) Root() string { return e.workspace }
 
-// Close releases the workspace lock.
+// Close stops the provider servers and releases the workspace lock.
 func (e *Executor) Close() error {
+	e.providers.stop()
 	if e.lock == nil {
 		return nil
 	}
@@ -214,6 +216,8 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	for k, v := range cmd.Env {
 		c.Env = append(c.Env, k+"="+v)
 	}
+	shared, servers := e.providerEnv(ctx, cmd, dir)
+	c.Env = append(c.Env, shared...)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	var err error
@@ -223,6 +227,9 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		}
 	} else {
 		err = c.Run()
+	}
+	if died(servers) && ctx.Err() == nil { // a shared provider crashed under it: ask again the usual way
+		return e.Run(ctx, unshared(cmd))
 	}
 	out := stage.Output{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError

@@ -24,6 +24,8 @@ type Options struct {
 	// OnResult is called as each stage of each layer finishes (from worker goroutines,
 	// one call at a time).
 	OnResult func(l *layers.Layer, k stage.Kind, r stage.Result)
+	// Cache, when set, reuses results whose inputs are unchanged.
+	Cache Cache
 }
 
 // DefaultConcurrency: the tools spend much of their time starting up and waiting
@@ -66,7 +68,7 @@ func Run(ctx context.Context, selected []*layers.Layer, r stage.Runner, opts Opt
 	for _, k := range byCost(kinds) {
 		for i, l := range selected {
 			g.Go(func() error {
-				res := stage.Run(ctx, k, r, Target(l, shared))
+				res := runStage(ctx, opts.Cache, k, r, Target(l, shared))
 				mu.Lock()
 				defer mu.Unlock()
 				rep.Layers[i].Results[k] = res

@@ -10,6 +10,7 @@ import (
 type jsonStage struct {
 	Status     stage.Status    `json:"status"`
 	DurationMS int64           `json:"duration_ms"`
+	Cached     bool            `json:"cached"` // reused, not computed in this run
 	Findings   []stage.Finding `json:"findings"`
 }
 
@@ -42,7 +43,7 @@ func JSON(w io.Writer, r *Report) error {
 			if findings == nil {
 				findings = []stage.Finding{}
 			}
-			return jsonStage{Status: res.Status, DurationMS: res.Duration.Milliseconds(), Findings: findings}
+			return jsonStage{Status: res.Status, DurationMS: res.Duration.Milliseconds(), Cached: res.Cached, Findings: findings}
 		}
 		deps := l.Layer.DependsOn
 		if deps == nil {

@@ -45,7 +45,7 @@ func Markdown(w io.Writer, r *Report, limit int) error {
 	for _, l := range r.Layers {
 		fmt.Fprintf(&b, "| **%s** %s |", l.Layer.ID(), cell(l.Layer.Title))
 		for _, k := range stage.Kinds {
-			b.WriteString(" " + Mark(l.Result(k).Status) + " |")
+			b.WriteString(" " + Mark(l.Result(k).Status) + cachedMark(l.Result(k), " <sub>cached</sub>") + " |")
 		}
 		b.WriteString("\n")
 	}
@@ -90,6 +90,9 @@ func legend(r *Report) string {
 			name := map[stage.Status]string{stage.Pass: "passed", stage.Fail: "failed", stage.Error: "could not run", stage.Skip: "skipped"}[s]
 			parts = append(parts, Mark(s)+" "+name)
 		}
+	}
+	if n, _ := r.Cached(); n > 0 {
+		parts = append(parts, "cached: reused from an earlier run, nothing it reads has changed")
 	}
 	return "<sub>" + strings.Join(parts, " · ") + "</sub>"
 }

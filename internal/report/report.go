@@ -57,6 +57,21 @@ func (r *Report) Status() stage.Status {
 	return status
 }
 
+// Cached counts the results reused from a cache, and all the results run.
+func (r *Report) Cached() (cached, of int) {
+	for _, l := range r.Layers {
+		for _, k := range r.Stages {
+			if res, ok := l.Results[k]; ok {
+				of++
+				if res.Cached {
+					cached++
+				}
+			}
+		}
+	}
+	return cached, of
+}
+
 // ExitCode maps the report to the process exit code. A tool error wins over a
 // failed check because the results are then incomplete.
 func (r *Report) ExitCode() int {

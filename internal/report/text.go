@@ -30,9 +30,12 @@ func Text(w io.Writer, r *Report) error {
 	for _, l := range r.Layers {
 		fmt.Fprintf(&b, "%-*s", width+2, l.Layer.Label())
 		for _, k := range stage.Kinds {
-			fmt.Fprintf(&b, "%-10s", words[l.Result(k).Status])
+			fmt.Fprintf(&b, "%-10s", words[l.Result(k).Status]+cachedMark(l.Result(k), "*"))
 		}
 		b.WriteString("\n")
+	}
+	if n, _ := r.Cached(); n > 0 {
+		b.WriteString("* cached: reused from an earlier run, nothing it reads has changed\n")
 	}
 	for _, l := range r.Layers {
 		for _, k := range stage.Kinds {
@@ -83,7 +86,11 @@ func Summary(r *Report) string {
 	if len(r.Layers) == 1 {
 		noun = "layer"
 	}
-	return fmt.Sprintf("%d %s, %d with problems: %s (%s, %.1fs)", len(r.Layers), noun, failed, verdict, r.Engine, r.Duration.Seconds())
+	cached := ""
+	if n, of := r.Cached(); n > 0 {
+		cached = fmt.Sprintf(", %d of %d results cached", n, of)
+	}
+	return fmt.Sprintf("%d %s, %d with problems: %s (%s, %.1fs%s)", len(r.Layers), noun, failed, verdict, r.Engine, r.Duration.Seconds(), cached)
 }
 
 // Progress is the line printed as one stage of one layer finishes.
@@ -93,7 +100,7 @@ func Progress(l *layers.Layer, k stage.Kind, res stage.Result) string {
 	if n := len(res.Findings); n > 0 && res.Status != stage.Pass {
 		extra = fmt.Sprintf("  %d finding(s)", n)
 	}
-	return fmt.Sprintf("%s %-18s %-9s %5.2fs%s", icon, l.Label(), strings.ToLower(k.Title()), res.Duration.Seconds(), extra)
+	return fmt.Sprintf("%s %-18s %-9s %5.2fs%s%s", icon, l.Label(), strings.ToLower(k.Title()), res.Duration.Seconds(), cachedMark(res, " (cached)"), extra)
 }
 
 // LayerList writes the layers in apply order with their dependencies.
@@ -108,4 +115,12 @@ func LayerList(w io.Writer, ls []*layers.Layer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cachedMark is mark when the result was reused rather than computed in this run.
+func cachedMark(res stage.Result, mark string) string {
+	if res.Cached {
+		return mark
+	}
+	return ""
 }

@@ -59,6 +59,9 @@ type Result struct {
 	Status   Status        `json:"status"`
 	Findings []Finding     `json:"findings"`
 	Duration time.Duration `json:"-"`
+	// Cached says the result was not computed in this run: the native result cache
+	// or Dagger's cache replayed it because nothing it reads changed.
+	Cached bool `json:"cached,omitempty"`
 }
 
 // Tool is a logical tool; each executor maps it to a binary or an image.

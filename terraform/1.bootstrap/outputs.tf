@@ -1,10 +1,3 @@
-output "services" {
-  description = "Public services of this layer (name, host, layer), read by the /dig health check."
-  value = {
-    atlantis = { name = "Atlantis", host = module.atlantis.host, layer = "L1" }
-  }
-}
-
 output "cluster" {
   description = "Cluster facts the upper layers build on (read via terraform_remote_state)."
   value = {

@@ -1,12 +1,3 @@
-output "services" {
-  description = "Public services of this layer (name, host, layer), read by the /dig health check."
-  value = {
-    vault      = { name = "Vault", host = module.vault.host, layer = "L2" }
-    kdashboard = { name = "K8s Dashboard", host = module.kdashboard.host, layer = "L2" }
-    kcloud     = { name = "Kubero", host = module.kcloud.host, layer = "L2" }
-  }
-}
-
 output "cluster" {
   description = "Cluster facts from L1, passed through so each layer reads only the one below it."
   value       = local.cluster

@@ -1,12 +1,3 @@
-output "services" {
-  description = "Services of this layer (name, host, layer). Data stores have no ingress: hosts are in-cluster DNS names."
-  value = {
-    postgres = { name = "PostgreSQL", host = "${module.postgres.release}.${local.svc}", layer = "L3" }
-    redis    = { name = "Redis", host = "${module.redis.release}-master.${local.svc}", layer = "L3" }
-    neo4j    = { name = "Neo4j", host = "${module.neo4j.release}.${local.svc}", layer = "L3" }
-  }
-}
-
 output "cluster" {
   description = "Cluster facts from L1, passed through so each layer reads only the one below it."
   value       = local.cluster

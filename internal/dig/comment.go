@@ -1,0 +1,145 @@
+package dig
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/infra-flash/infra/internal/actions"
+	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/review"
+)
+
+// Commenter is all the /dig flow needs from GitHub: put a comment up at once and
+// replace its text later. GitHub adapts internal/github's client (whose dry run
+// prints the requests instead); tests plug in their own.
+type Commenter interface {
+	Post(ctx context.Context, body string) (Posted, error)
+}
+
+// Posted is a comment Post put up.
+type Posted interface {
+	Edit(ctx context.Context, body string) error
+}
+
+// Placeholder is posted as soon as /dig is seen, then replaced by the results.
+const Placeholder = "## Service Health Check ⏳\n\nTesting connectivity…\n"
+
+// CommentFlow posts the placeholder at once, runs the check and edits that same
+// comment with what check returns. Everything that can be validated must be
+// before calling it: if check fails anyway, the comment says so rather than
+// staying "Testing connectivity…" forever.
+func CommentFlow(ctx context.Context, c Commenter, check func(context.Context) (string, error)) error {
+	posted, err := c.Post(ctx, Placeholder)
+	if err != nil {
+		return fmt.Errorf("posting the placeholder comment: %w", err)
+	}
+	body, checkErr := check(ctx)
+	if checkErr != nil {
+		body = "## Service Health Check ⚠️ could not run\n\n" + cell(checkErr.Error()) + "\n"
+	}
+	// The edit must land even when the run was cancelled meanwhile.
+	if err := posted.Edit(context.WithoutCancel(ctx), body); err != nil {
+		return fmt.Errorf("editing the placeholder comment with the results: %w", err)
+	}
+	return checkErr
+}
+
+// Marker marks the /dig answers; each /dig gets a comment of its own.
+const Marker github.Marker = "dig"
+
+// GitHub posts the answer on pull request pr through the project's GitHub client.
+func GitHub(c *github.Client, pr int, stamp github.Stamp) Commenter {
+	return ghCommenter{c, pr, stamp}
+}
+
+type ghCommenter struct {
+	c     *github.Client
+	pr    int
+	stamp github.Stamp
+}
+
+func (g ghCommenter) Post(ctx context.Context, body string) (Posted, error) {
+	p, err := g.c.Placeholder(ctx, g.pr, Marker, g.stamp, body)
+	if err != nil {
+		return nil, err
+	}
+	return ghPosted{p}, nil
+}
+
+type ghPosted struct{ p *github.Pending }
+
+func (g ghPosted) Edit(ctx context.Context, body string) error {
+	return g.p.Update(ctx, github.Fit(body))
+}
+
+// IsCommand reports whether a comment body is the /dig command: its first
+// non-empty line is exactly /dig.
+func IsCommand(body string) bool {
+	for _, line := range strings.Split(body, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return line == "/dig"
+		}
+	}
+	return false
+}
+
+// Decide says whether an event is a /dig to answer: a new comment on a pull
+// request whose first line is /dig, from someone with write access (the same
+// associations that may start a review). Anything else is skipped, with the reason.
+func Decide(ev *actions.Event) (run bool, reason string) {
+	switch {
+	case ev == nil:
+		return false, "no event"
+	case ev.Name != "issue_comment":
+		return false, fmt.Sprintf("a %s event is not a comment", ev.Name)
+	case ev.Action != "created":
+		return false, fmt.Sprintf("the comment was %s, not created", ev.Action)
+	case ev.Comment == nil:
+		return false, "the event carries no comment"
+	case !IsCommand(ev.Comment.Body):
+		return false, "the comment is not /dig"
+	case ev.PR == 0:
+		return false, "the comment is on an issue, not a pull request"
+	}
+	who := "@" + ev.Comment.Author
+	if !slices.Contains(review.Trusted, ev.Comment.Association) {
+		assoc := ev.Comment.Association
+		if assoc == "" {
+			assoc = "unknown"
+		}
+		return false, fmt.Sprintf("%s is %s; /dig runs for %s", who, assoc, strings.Join(review.Trusted, ", "))
+	}
+	return true, fmt.Sprintf("/dig by %s (%s) on #%d", who, ev.Comment.Association, ev.PR)
+}
+
+// Skip is why a run on event ev must neither probe nor post: a comment event that
+// is not a trusted /dig. "" means answer (no event, or another event with an
+// explicit pull request).
+func Skip(ev *actions.Event) string {
+	if ev == nil || ev.Name != "issue_comment" {
+		return ""
+	}
+	if ok, reason := Decide(ev); !ok {
+		return reason
+	}
+	return ""
+}
+
+// OnPR is the /dig flow as the CLI and the Dagger module run it (after Skip): the
+// placeholder goes up, run probes, and the comment becomes the markdown report
+// (the base domain masked unless showDomain), linking the run.
+func OnPR(ctx context.Context, c Commenter, showDomain bool, runURL string, run func(context.Context) *Report) (*Report, error) {
+	var rep *Report
+	err := CommentFlow(ctx, c, func(ctx context.Context) (string, error) {
+		rep = run(ctx)
+		rep.RunURL = runURL
+		var b strings.Builder
+		if err := Render(&b, rep, "markdown", !showDomain); err != nil {
+			return "", err
+		}
+		return b.String(), nil
+	})
+	return rep, err
+}
