@@ -209,7 +209,12 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	// Stopped runs interrupt the engine rather than kill it: interrupted, it
 	// finishes what it is doing, saves state and releases its lock; killed, it
 	// would leave the lock held and the state behind reality.
-	c.Cancel = func() error { return c.Process.Signal(os.Interrupt) }
+	c.Cancel = func() error {
+		if err := c.Process.Signal(os.Interrupt); err != nil { // Windows has no interrupt signal
+			return c.Process.Kill()
+		}
+		return nil
+	}
 	c.WaitDelay = interruptGrace
 	c.Dir = dir
 	c.Env = e.env
