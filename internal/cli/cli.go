@@ -29,6 +29,7 @@ Usage:
   infra fmt [flags]        only the format check
   infra lint [flags]       only tflint
   infra layers [flags]     list the layers in apply order with their dependencies
+  infra atlantis-config    write (or --check) atlantis.yaml from the layer model
 
 Flags:
   --source DIR        repository root (default: the current directory)
@@ -66,6 +67,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return report.ExitOK
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "atlantis-config" {
+		return atlantisConfig(rest, stdout, stderr)
+	}
 	var kinds []stage.Kind
 	switch cmd {
 	case "validate":
