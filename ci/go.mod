@@ -14,6 +14,8 @@ require (
 	go.opentelemetry.io/otel/trace v1.43.0
 )
 
+require gopkg.in/yaml.v3 v3.0.1 // indirect
+
 require (
 	github.com/99designs/gqlgen v0.17.89 // indirect
 	github.com/agext/levenshtein v1.2.1 // indirect
