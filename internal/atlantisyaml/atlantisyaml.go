@@ -23,9 +23,11 @@ const WorkflowName = "infra"
 
 const header = `# Generated from the layer model by "infra atlantis-config"; do not edit.
 # "infra atlantis-config --check" (run by the project's tests) fails when this
-# file differs from what the layers say. Each project is one layer: Atlantis plans
-# it when the layer, a local module it calls or the pipeline settings change, in
-# dependency order, and runs plan and apply through the native infra CLI.
+# file differs from what the layers say. Each project is one layer, planned and
+# applied in dependency order through the native infra CLI. Autoplan is off: the
+# pull-request workflow asks Atlantis to plan once the syntax checks pass; a bare
+# "atlantis plan" still plans the layers whose files, local modules or pipeline
+# settings changed.
 `
 
 type repoConfig struct {
@@ -118,7 +120,10 @@ func Render(set *layers.Set) ([]byte, error) {
 			Workflow:            WorkflowName,
 			ExecutionOrderGroup: groups[l.Dir],
 			DependsOn:           append([]string{}, l.DependsOn...),
-			Autoplan:            autoplan{Enabled: true, WhenModified: whenModified(l)},
+			// The pull-request workflow kicks the plan after the checks pass; an
+			// autoplan as well would plan every change twice. when_modified still
+			// decides what a bare "atlantis plan" plans.
+			Autoplan: autoplan{Enabled: false, WhenModified: whenModified(l)},
 		})
 	}
 	cfg.Workflows = map[string]workflow{WorkflowName: {

@@ -120,7 +120,7 @@ func TestRenderOneProjectPerLayerInDependencyOrder(t *testing.T) {
 	for _, pr := range p.Projects {
 		got = append(got, row{pr.Name, pr.Dir, pr.ExecutionOrderGroup, pr.DependsOn})
 		assert.Equal(t, atlantisyaml.WorkflowName, pr.Workflow)
-		assert.True(t, pr.Autoplan.Enabled)
+		assert.False(t, pr.Autoplan.Enabled, "the pull-request workflow kicks the plan")
 	}
 	assert.Equal(t, []row{
 		{"1.bootstrap", "terraform/1.bootstrap", 0, []string{}},
@@ -143,8 +143,8 @@ func TestWhenModifiedNamesTheLayerItsModulesAndTheSharedSettings(t *testing.T) {
 	assert.Equal(t, []string{"**/*", "../../infra.hcl", "../../.tflint.hcl"}, byName["4.insight"])
 }
 
-// atlantisMatches decides, as Atlantis does, which projects a pull request changing
-// file autoplans: each pattern is joined to the project's dir and matched against the
+// atlantisMatches decides, as Atlantis does, which projects a bare "atlantis plan"
+// plans in a pull request changing file: each pattern is joined to the project's dir and matched against the
 // repository-relative path (dockerignore syntax, by moby/patternmatcher).
 func atlantisMatches(t *testing.T, p parsed, file string) []string {
 	t.Helper()
