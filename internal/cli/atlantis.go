@@ -16,8 +16,8 @@ import (
 const atlantisUsage = `Usage: infra atlantis-config [--check] [--source DIR] [--layers-dir DIR]
 
 Writes atlantis.yaml at the repository root from the layer model: one Atlantis
-project per layer, planned when the layer or a local module it calls changes, in
-dependency order, through the native CLI. With --check, writes nothing and exits 1
+project per layer, with the local modules it calls, planned and applied in
+dependency order through the native CLI. With --check, writes nothing and exits 1
 when the committed file differs from what the layers produce.
 `
 
