@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/zclconf/go-cty/cty"
 	"gopkg.in/yaml.v3"
 
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -276,4 +279,36 @@ func TestReadModuleFindsTheModulesFunctions(t *testing.T) {
 	assert.Empty(t, mod.Missing(workflowcheck.Call{Function: "validate", Flags: []workflowcheck.Flag{{Name: "--layer", Value: "all"}}}))
 	assert.Equal(t, []string{"validate flag --bogus"}, mod.Missing(workflowcheck.Call{Function: "validate", Flags: []workflowcheck.Flag{{Name: "--bogus"}}}))
 	assert.Equal(t, []string{"function nope"}, mod.Missing(workflowcheck.Call{Function: "nope"}))
+}
+
+// The shared engine the reference infrastructure deploys runs the version the
+// module and the workflows pin: the chart carries the engine of its own version.
+func TestReferenceInfrastructureEngineFollowsEngineVersion(t *testing.T) {
+	want := strings.TrimPrefix(engineVersion(t), "v")
+	files, err := filepath.Glob(filepath.Join(repoRoot, "terraform", "*", "*.tf"))
+	require.NoError(t, err)
+	parser := hclparse.NewParser()
+	found := 0
+	for _, name := range files {
+		f, diags := parser.ParseHCLFile(name)
+		require.False(t, diags.HasErrors(), "%s: %s", name, diags)
+		content, _, _ := f.Body.PartialContent(&hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "module", LabelNames: []string{"name"}}}})
+		for _, b := range content.Blocks {
+			attrs, _ := b.Body.JustAttributes()
+			chart, ok := attrs["chart"]
+			if !ok {
+				continue
+			}
+			if v, d := chart.Expr.Value(nil); d.HasErrors() || !v.Type().Equals(cty.String) || v.IsNull() || v.AsString() != "dagger-helm" {
+				continue
+			}
+			found++
+			version, ok := attrs["chart_version"]
+			require.True(t, ok, "%s: module %q has no chart_version", name, b.Labels[0])
+			v, d := version.Expr.Value(nil)
+			require.False(t, d.HasErrors() || !v.Type().Equals(cty.String) || v.IsNull(), "%s: chart_version must be a literal string", name)
+			assert.Equal(t, want, v.AsString(), "%s: module %q runs another engine than dagger.json's", name, b.Labels[0])
+		}
+	}
+	assert.Equal(t, 1, found, "the reference infrastructure deploys one Dagger engine")
 }
