@@ -1,0 +1,206 @@
+// Package cli is the native command line: the same capabilities as the Dagger
+// module, run with host binaries. main only calls Run, so tests drive it in-process.
+//
+// One file per command (validate.go, layers.go, ...), each adding a cobra command
+// to the root in newRoot; flags shared by several commands are defined once here.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/infra-flash/infra/internal/gitchange"
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/report"
+)
+
+// Run executes the command line and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.newRoot()
+	root.SetArgs(args)
+	root.SetOut(stderr) // help and usage go to stderr; stdout carries only reports
+	root.SetErr(stderr)
+	if len(args) == 0 {
+		_ = root.Usage()
+		return report.ExitBadInput
+	}
+	err := root.ExecuteContext(ctx)
+	var ex *exitError
+	switch {
+	case err == nil:
+		return report.ExitOK
+	case errors.As(err, &ex):
+		if ex.msg != "" {
+			fmt.Fprintln(stderr, ex.msg)
+		}
+		return ex.code
+	default: // cobra's own errors: unknown command or flag, bad flag value
+		name := "infra"
+		if c, _, ferr := root.Find(args); ferr == nil && c != root {
+			name = c.CommandPath()
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return report.ExitBadInput
+	}
+}
+
+// app holds what every command shares: the output streams and the global flags.
+type app struct {
+	stdout, stderr io.Writer
+
+	source    string // repository root
+	layersDir string // overrides infra.hcl's layers_dir
+	engine    string // overrides infra.hcl's engine
+	quiet     bool
+}
+
+func (a *app) newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "infra",
+		Short: "CI for a layered Terraform repository",
+		Long: `infra: checks for a layered Terraform repository, with host binaries.
+The same commands exist as functions of the Dagger module (dagger call <command>).
+
+Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		PersistentPreRunE: func(*cobra.Command, []string) error { return a.checkGlobals() },
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: report.ExitBadInput, msg: fmt.Sprintf("%s: %v (see --help)", c.CommandPath(), err)}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.source, "source", ".", "repository root")
+	pf.StringVar(&a.layersDir, "layers-dir", "", "directory holding the N.name layers (default: infra.hcl's layers_dir, else terraform)")
+	pf.StringVar(&a.engine, "engine", "", "terraform or tofu (default: infra.hcl's engine, else terraform)")
+	pf.BoolVar(&a.quiet, "quiet", false, "no progress lines on stderr")
+
+	root.AddCommand(a.checkCommands()...)
+	root.AddCommand(a.layersCommand())
+	root.AddCommand(a.atlantisConfigCommand())
+	return root
+}
+
+func (a *app) checkGlobals() error {
+	if a.engine != "" && a.engine != "terraform" && a.engine != "tofu" {
+		return a.badInput("unknown --engine %q: use terraform or tofu", a.engine)
+	}
+	if st, err := os.Stat(a.source); err != nil || !st.IsDir() {
+		return a.badInput("--source %q is not a directory", a.source)
+	}
+	return nil
+}
+
+// exitError ends a command with an exit code, after printing msg (if any) on stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// exit returns nil for ExitOK, else an error carrying the code; msg may be empty
+// when the command already said what went wrong.
+func exit(code int) error {
+	if code == report.ExitOK {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+func (a *app) badInput(format string, args ...any) error {
+	return &exitError{code: report.ExitBadInput, msg: "infra: " + fmt.Sprintf(format, args...)}
+}
+
+func (a *app) toolError(err error) error {
+	return &exitError{code: report.ExitToolError, msg: "infra: " + err.Error()}
+}
+
+// noArgs rejects positional arguments: every input is a flag.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &exitError{code: report.ExitBadInput, msg: fmt.Sprintf("infra: unexpected argument %q (flags only; see --help)", args[0])}
+	}
+	return nil
+}
+
+// discover reads infra.hcl and the layer model of the source.
+func (a *app) discover() (*layers.Set, repoconfig.Config, error) {
+	fsys := os.DirFS(a.source)
+	cfg, err := repoconfig.Load(fsys)
+	if err != nil {
+		return nil, cfg, a.badInput("%v", err)
+	}
+	if a.layersDir != "" {
+		if cfg.LayersDir, err = repoconfig.CleanRel("--layers-dir", a.layersDir); err != nil {
+			return nil, cfg, a.badInput("%v", err)
+		}
+	}
+	set, err := layers.Discover(fsys, cfg)
+	if err != nil {
+		return nil, cfg, a.badInput("%v", err)
+	}
+	return set, cfg, nil
+}
+
+// selection is the --layer/--base pair of every command that works on layers.
+type selection struct {
+	layer []string
+	base  string
+}
+
+func (s *selection) addFlags(c *cobra.Command, defaultLayer string) {
+	c.Flags().StringSliceVar(&s.layer, "layer", []string{defaultLayer},
+		"all, changed, or layers by directory (2.platform), name (platform) or ID (L2); repeat or separate with commas")
+	c.Flags().StringVar(&s.base, "base", "", `what "changed" compares with (default: the PR base, origin/main or main)`)
+}
+
+// selectLayers resolves the selection; "changed" asks git in the source.
+func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([]*layers.Layer, error) {
+	selected, err := set.Select(s.layer, func() ([]string, error) {
+		base := s.base
+		if base == "" {
+			base = gitchange.DefaultBase(ctx, a.source)
+		}
+		return gitchange.ChangedFiles(ctx, a.source, base)
+	})
+	if err != nil {
+		return nil, &exitError{code: selectionExitCode(err), msg: "infra: " + err.Error()}
+	}
+	return selected, nil
+}
+
+// selectionExitCode: a bad ref or a source without git history is bad input; git
+// failing to run at all is a tool error.
+func selectionExitCode(err error) int {
+	var inputErr *layers.InputError
+	var refErr *gitchange.BadRefError
+	var repoErr *gitchange.NotRepoError
+	if errors.As(err, &inputErr) || errors.As(err, &refErr) || errors.As(err, &repoErr) {
+		return report.ExitBadInput
+	}
+	return report.ExitToolError
+}
+
+// progress prints a progress line on stderr unless --quiet.
+func (a *app) progress(format string, args ...any) {
+	if !a.quiet {
+		fmt.Fprintf(a.stderr, format+"\n", args...)
+	}
+}
+
+func dirs(ls []*layers.Layer) string {
+	names := make([]string, len(ls))
+	for i, l := range ls {
+		names[i] = l.Dir
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/native"
+	"github.com/infra-flash/infra/internal/pipeline"
+	"github.com/infra-flash/infra/internal/report"
+	"github.com/infra-flash/infra/internal/stage"
+	"github.com/infra-flash/infra/internal/toolchain"
+)
+
+// checkOptions are the flags of validate, fmt and lint.
+type checkOptions struct {
+	selection
+	format      string
+	concurrency int
+}
+
+// checkCommands are validate (every stage) and fmt and lint (one stage each).
+func (a *app) checkCommands() []*cobra.Command {
+	return []*cobra.Command{
+		a.checkCommand("validate", "format, lint and validate each layer", stage.Kinds),
+		a.checkCommand("fmt", "only the format check", []stage.Kind{stage.Format}),
+		a.checkCommand("lint", "only tflint", []stage.Kind{stage.Lint}),
+	}
+}
+
+func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Command {
+	o := &checkOptions{}
+	c := &cobra.Command{
+		Use:   name,
+		Short: short,
+		Args:  noArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return a.check(c, o, kinds) },
+	}
+	o.addFlags(c, layers.All)
+	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
+	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	return c
+}
+
+func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error {
+	if report.CheckFormat(o.format) != nil {
+		return a.badInput("unknown --format %q: use text, markdown or json", o.format)
+	}
+	if o.concurrency < 0 {
+		return a.badInput("--concurrency must be positive")
+	}
+	set, cfg, err := a.discover()
+	if err != nil {
+		return err
+	}
+	ctx := c.Context()
+	selected, err := a.selectLayers(ctx, set, o.selection)
+	if err != nil {
+		return err
+	}
+	engine := cfg.EngineFor(a.engine)
+	rep := &report.Report{Engine: engine, Stages: kinds}
+	if len(selected) == 0 {
+		a.progress("infra: no layer is affected by the change; nothing to check")
+		return a.render(o.format, rep)
+	}
+	tools, err := toolchain.Find(engine)
+	if err != nil {
+		return a.toolError(err)
+	}
+	exec, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
+		a.progress("infra: another run is checking this repository; waiting for it to finish")
+	}))
+	if err != nil {
+		return a.toolError(err)
+	}
+	defer exec.Close()
+	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
+	a.progress("checking %d layer(s) with %s: %s", len(selected), engine, dirs(selected))
+	if !a.quiet {
+		popts.OnResult = func(l *layers.Layer, k stage.Kind, r stage.Result) {
+			a.progress("%s", report.Progress(l, k, r))
+		}
+	}
+	rep = pipeline.Run(ctx, selected, exec, popts)
+	return a.render(o.format, rep)
+}
+
+// render writes the report on stdout and ends with the report's exit code.
+func (a *app) render(format string, rep *report.Report) error {
+	if err := report.Render(a.stdout, rep, format); err != nil {
+		return &exitError{code: report.ExitToolError, msg: "infra: writing the report: " + err.Error()}
+	}
+	return exit(rep.ExitCode())
+}
