@@ -34,6 +34,9 @@ func ParseCall(s string) (Call, error) {
 		w := words[i]
 		switch {
 		case w == "--":
+			if c.Function == "" {
+				return Call{}, fmt.Errorf("no function before -- in %q", s)
+			}
 			c.Rest = words[i+1:]
 			return c, nil
 		case strings.HasPrefix(w, "--"):
