@@ -72,22 +72,34 @@ type step struct {
 	Run string `yaml:"run"`
 }
 
-// The steps run in the project's directory with Atlantis's variables set
-// (PROJECT_NAME, PLANFILE, COMMENT_ARGS). COMMENT_ARGS holds the words after "--"
-// in the comment, comma-separated with every character backslash-escaped: they are
-// split on commas with globbing off, so they reach terraform as plain arguments and
-// are never evaluated by the shell. INFRA_BACKEND_CONFIG, when the Atlantis pod sets
-// it, names the -backend-config file (for example the R2 endpoint).
+// The steps run in the project's directory with Atlantis's variables set (DIR,
+// REPO_REL_DIR, PROJECT_NAME, PLANFILE, COMMENT_ARGS). The plan step saves the
+// layer's plan with what it was made from (infra plan --out) beside the clone, in
+// the pull request's directory (Atlantis removes it with the pull request) and not
+// inside it, where Atlantis would take the *.tfplan files for plans of other
+// projects; it copies the plan to PLANFILE, where Atlantis looks for pending plans.
+// The apply step applies exactly that saved plan (infra apply --plans), which the
+// CLI refuses when it was made at another commit or from other files.
+// COMMENT_ARGS holds the words after "--" in the comment, comma-separated with every
+// character backslash-escaped: they are split on commas with globbing off, so they
+// reach terraform as plain arguments and are never evaluated by the shell.
+// INFRA_BACKEND_CONFIG, when the Atlantis pod sets it, names the -backend-config
+// file (for example the R2 endpoint and credentials).
 const (
+	plansDir   = `plans="${DIR%%/"$REPO_REL_DIR"}.infra-plans/$PROJECT_NAME"`
 	backendArg = `${INFRA_BACKEND_CONFIG:+"--backend-config=$INFRA_BACKEND_CONFIG"}`
 	planScript = `set -euf
+` + plansDir + `
 IFS=,
 set -- $(printf '%%s' "${COMMENT_ARGS:-}" | tr -d '\\')
 unset IFS
-infra plan --source %[1]s --layer "$PROJECT_NAME" ` + backendArg + ` -- -out="$PLANFILE" "$@"
+rm -rf "$plans"
+infra plan --source %[1]s --layer "$PROJECT_NAME" --out "$plans" ` + backendArg + ` -- "$@"
+cp "$plans/$PROJECT_NAME.tfplan" "$PLANFILE"
 `
 	applyScript = `set -euf
-infra apply --source %[1]s --layer "$PROJECT_NAME" ` + backendArg + ` -- "$PLANFILE"
+` + plansDir + `
+infra apply --source %[1]s --layer "$PROJECT_NAME" --plans "$plans" ` + backendArg + `
 `
 )
 

@@ -1,6 +1,8 @@
 package atlantisyaml_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/infra-flash/infra/internal/atlantisyaml"
+	"github.com/infra-flash/infra/internal/cli"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/repoconfig"
 )
@@ -247,9 +250,11 @@ func TestRenderIsStable(t *testing.T) {
 	}
 }
 
-// The workflow steps run under sh in the project directory. A recorder stands in
-// for infra on PATH to show what the CLI receives: the comment's extra arguments
-// arrive one by one, unevaluated and unglobbed.
+// The workflow steps run under sh in the project directory, as Atlantis runs them.
+// A recorder stands in for infra on PATH (plan and apply need state and credentials)
+// to show what the CLI receives: the comment's extra arguments arrive one by one,
+// unevaluated and unglobbed, apply gets the plans that plan saved, and the native
+// CLI knows every command and flag the steps use.
 func TestWorkflowStepsPassCommentArgumentsAsPlainWords(t *testing.T) {
 	_, p := render(t, tree())
 	wf := p.Workflows[atlantisyaml.WorkflowName]
@@ -258,10 +263,23 @@ func TestWorkflowStepsPassCommentArgumentsAsPlainWords(t *testing.T) {
 
 	bin := t.TempDir()
 	record := filepath.Join(t.TempDir(), "args")
-	require.NoError(t, os.WriteFile(filepath.Join(bin, "infra"), []byte("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \""+record+"\"\n"), 0o755))
-	project := filepath.Join(t.TempDir(), "terraform", "2.platform")
+	// Records its arguments; for plan, saves <layer>.tfplan in the --out directory
+	// as infra plan --out does.
+	recorder := `#!/bin/sh
+for a in "$@"; do printf '%s\n' "$a"; done > "` + record + `"
+out=; layer=; prev=
+for a in "$@"; do
+  case "$prev" in --out) out=$a ;; --layer) layer=$a ;; esac
+  prev=$a
+done
+if [ "$1" = plan ]; then mkdir -p "$out" && echo plan > "$out/$layer.tfplan"; fi
+`
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "infra"), []byte(recorder), 0o755))
+	clone := filepath.Join(t.TempDir(), "repos", "acme", "infra", "7", "default")
+	project := filepath.Join(clone, "terraform", "2.platform")
 	require.NoError(t, os.MkdirAll(project, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(project, "main.tf"), nil, 0o644))
+	planfile := filepath.Join(project, "default-2.platform.tfplan")
+	plans := clone + ".infra-plans/2.platform"
 	marker := filepath.Join(t.TempDir(), "pwned")
 
 	// What Atlantis sets for `atlantis plan -- -target=module.x "$(touch MARKER)" *`:
@@ -283,7 +301,8 @@ func TestWorkflowStepsPassCommentArgumentsAsPlainWords(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("sh", "-c", script)
 		cmd.Dir = project
-		cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "PROJECT_NAME=2.platform", "PLANFILE=/tmp/plan dir/2.platform.tfplan"}, env...)
+		cmd.Env = append([]string{"PATH=" + bin + ":/usr/bin:/bin", "PROJECT_NAME=2.platform",
+			"DIR=" + project, "REPO_REL_DIR=terraform/2.platform", "PLANFILE=" + planfile}, env...)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		got, err := os.ReadFile(record)
@@ -292,14 +311,33 @@ func TestWorkflowStepsPassCommentArgumentsAsPlainWords(t *testing.T) {
 	}
 
 	got := run(wf.Plan.Steps[0].Run, "COMMENT_ARGS="+strings.Join(escaped, ","))
-	assert.Equal(t, append([]string{"plan", "--source", "../..", "--layer", "2.platform", "--", "-out=/tmp/plan dir/2.platform.tfplan"}, words...), got)
+	assert.Equal(t, append([]string{"plan", "--source", "../..", "--layer", "2.platform", "--out", plans, "--"}, words...), got)
 	assert.NoFileExists(t, marker)
+	assert.FileExists(t, planfile, "Atlantis finds the pending plan at PLANFILE")
+	assert.NoDirExists(t, filepath.Join(clone, ".infra-plans"), "no plan files inside the clone")
 
 	got = run(wf.Plan.Steps[0].Run, "INFRA_BACKEND_CONFIG=/etc/infra/backend.hcl")
-	assert.Equal(t, []string{"plan", "--source", "../..", "--layer", "2.platform", "--backend-config=/etc/infra/backend.hcl", "--", "-out=/tmp/plan dir/2.platform.tfplan"}, got)
+	assert.Equal(t, []string{"plan", "--source", "../..", "--layer", "2.platform", "--out", plans, "--backend-config=/etc/infra/backend.hcl", "--"}, got)
+	cliAccepts(t, got)
 
-	got = run(wf.Apply.Steps[0].Run)
-	assert.Equal(t, []string{"apply", "--source", "../..", "--layer", "2.platform", "--", "/tmp/plan dir/2.platform.tfplan"}, got)
+	got = run(wf.Apply.Steps[0].Run, "INFRA_BACKEND_CONFIG=/etc/infra/backend.hcl")
+	assert.Equal(t, []string{"apply", "--source", "../..", "--layer", "2.platform", "--plans", plans, "--backend-config=/etc/infra/backend.hcl"}, got)
+	cliAccepts(t, got)
+}
+
+// cliAccepts checks that the native CLI knows the command and flags of a command
+// line a step produced (up to "--"), by asking it for --help.
+func cliAccepts(t *testing.T, argv []string) {
+	t.Helper()
+	for i, a := range argv {
+		if a == "--" {
+			argv = argv[:i]
+			break
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), append(append([]string{}, argv...), "--help"), &stdout, &stderr)
+	assert.Equal(t, 0, code, "the native CLI refuses infra %s: %s", strings.Join(argv, " "), stderr.String())
 }
 
 // The committed atlantis.yaml is what the repository's layers produce.
