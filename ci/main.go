@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
@@ -57,14 +58,24 @@ func New(
 	return &Infra{Source: source, LayersDir: layersDir, Engine: engine}, nil
 }
 
-// Layers lists the layers in apply order with their dependencies.
-func (m *Infra) Layers(ctx context.Context) (string, error) {
+// Layers lists the layers in apply order with their dependencies, as text, JSON
+// or a mermaid graph.
+func (m *Infra) Layers(
+	ctx context.Context,
+	// text, json or mermaid.
+	// +optional
+	// +default="text"
+	format string,
+) (string, error) {
+	if !slices.Contains(report.LayerFormats, format) {
+		return "", fmt.Errorf("unknown --format %q for layers: use text, json or mermaid", format)
+	}
 	set, _, err := m.discover(ctx)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	err = report.LayerList(&b, set.Layers)
+	err = report.RenderLayers(&b, set, format)
 	return b.String(), err
 }
 
@@ -171,17 +182,23 @@ func (m *Infra) gate(ctx context.Context, kinds []stage.Kind, layer []string, ba
 }
 
 func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*report.Report, error) {
+	rep, _, err := m.runChecks(ctx, kinds, layer, base)
+	return rep, err
+}
+
+// runChecks also returns the whole layer set, for the PR comment's graph.
+func (m *Infra) runChecks(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*report.Report, *layers.Set, error) {
 	set, cfg, err := m.discover(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	selected, err := set.Select(layer, func() ([]string, error) { return m.changedFiles(ctx, base) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	engine := cfg.EngineFor(m.Engine)
 	runner := newContainerRunner(m.Source.WithoutDirectory(".git"), engine, toolchain.Pinned())
-	return pipeline.Run(ctx, selected, runner, pipeline.Options{Engine: engine, Stages: kinds}), nil
+	return pipeline.Run(ctx, selected, runner, pipeline.Options{Engine: engine, Stages: kinds}), set, nil
 }
 
 func render(rep *report.Report, format string) (string, error) {

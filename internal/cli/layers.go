@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"encoding/json"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -15,27 +15,19 @@ func (a *app) layersCommand() *cobra.Command {
 		Short: "list the layers in apply order with their dependencies",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if format != "text" && format != "json" {
-				return a.badInput("unknown --format %q for layers: use text or json", format)
+			if !slices.Contains(report.LayerFormats, format) {
+				return a.badInput("unknown --format %q for layers: use text, json or mermaid", format)
 			}
 			set, _, err := a.discover()
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"layers_dir": set.Config.LayersDir, "layers": set.Layers}); err != nil {
-					return a.toolError(err)
-				}
-				return nil
-			}
-			if err := report.LayerList(a.stdout, set.Layers); err != nil {
+			if err := report.RenderLayers(a.stdout, set, format); err != nil {
 				return a.toolError(err)
 			}
 			return nil
 		},
 	}
-	c.Flags().StringVar(&format, "format", "text", "text or json")
+	c.Flags().StringVar(&format, "format", "text", "text, json or mermaid (the graph, for GitHub's markdown)")
 	return c
 }

@@ -85,6 +85,7 @@ Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.
 
 	root.AddCommand(a.checkCommands()...)
 	root.AddCommand(a.layersCommand())
+	root.AddCommand(a.flashCommand(), a.kickCommand(), a.reviewGateCommand())
 	root.AddCommand(a.atlantisConfigCommand())
 	return root
 }

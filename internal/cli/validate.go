@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/layers"
@@ -45,33 +47,42 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 	if report.CheckFormat(o.format) != nil {
 		return a.badInput("unknown --format %q: use text, markdown or json", o.format)
 	}
+	rep, _, err := a.runChecks(c.Context(), o, kinds)
+	if err != nil {
+		return err
+	}
+	return a.render(o.format, rep)
+}
+
+// runChecks runs the stages on the selected layers with host binaries; it also
+// returns the whole layer set (the PR comment draws the full graph).
+func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind) (*report.Report, *layers.Set, error) {
 	if o.concurrency < 0 {
-		return a.badInput("--concurrency must be positive")
+		return nil, nil, a.badInput("--concurrency must be positive")
 	}
 	set, cfg, err := a.discover()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ctx := c.Context()
 	selected, err := a.selectLayers(ctx, set, o.selection)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	engine := cfg.EngineFor(a.engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {
 		a.progress("infra: no layer is affected by the change; nothing to check")
-		return a.render(o.format, rep)
+		return rep, set, nil
 	}
 	tools, err := toolchain.Find(engine)
 	if err != nil {
-		return a.toolError(err)
+		return nil, nil, a.toolError(err)
 	}
 	exec, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
 		a.progress("infra: another run is checking this repository; waiting for it to finish")
 	}))
 	if err != nil {
-		return a.toolError(err)
+		return nil, nil, a.toolError(err)
 	}
 	defer exec.Close()
 	popts := pipeline.Options{Engine: engine, Stages: kinds, Concurrency: o.concurrency}
@@ -81,8 +92,7 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 			a.progress("%s", report.Progress(l, k, r))
 		}
 	}
-	rep = pipeline.Run(ctx, selected, exec, popts)
-	return a.render(o.format, rep)
+	return pipeline.Run(ctx, selected, exec, popts), set, nil
 }
 
 // render writes the report on stdout and ends with the report's exit code.

@@ -58,8 +58,8 @@ func Markdown(w io.Writer, r *Report, limit int) error {
 			if res.Status != stage.Fail && res.Status != stage.Error {
 				continue
 			}
-			section := findingsSection(l, k, res)
-			if b.Len()+len(section) > limit-200 {
+			section, fits := findingsSection(l, k, res, limit-200-b.Len())
+			if !fits {
 				omitted += max(len(res.Findings), 1)
 				continue
 			}
@@ -94,7 +94,12 @@ func legend(r *Report) string {
 	return "<sub>" + strings.Join(parts, " · ") + "</sub>"
 }
 
-func findingsSection(l LayerResult, k stage.Kind, res stage.Result) string {
+// findingsSection renders one stage's findings, or reports that they do not fit
+// in room bytes; it stops building as soon as they cannot fit.
+func findingsSection(l LayerResult, k stage.Kind, res stage.Result, room int) (string, bool) {
+	if room <= 0 {
+		return "", false
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n<details><summary>%s <b>%s</b> %s · %s: %s</summary>\n\n",
 		Mark(res.Status), l.Layer.ID(), html(l.Layer.Title), k.Title(), countText(res))
@@ -111,9 +116,12 @@ func findingsSection(l LayerResult, k stage.Kind, res stage.Result) string {
 			}
 			b.WriteString("\n" + fenced(f.Detail, lang, "  ") + "\n")
 		}
+		if b.Len() > room {
+			return "", false
+		}
 	}
 	b.WriteString("\n</details>\n")
-	return b.String()
+	return b.String(), b.Len() <= room
 }
 
 func countText(res stage.Result) string {
@@ -156,9 +164,10 @@ func inline(s string) string {
 // cell makes text safe in a table cell: inline, and pipes escaped.
 func cell(s string) string { return strings.ReplaceAll(inline(s), "|", "\\|") }
 
-func html(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+// htmlEscaper is built once: building a Replacer costs far more than using it.
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+func html(s string) string { return htmlEscaper.Replace(s) }
 
 // fenced wraps text in a code fence longer than any backtick run inside it.
 func fenced(text, lang, indent string) string {

@@ -1,0 +1,44 @@
+package github
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+)
+
+// PullRequest is what the PR loop needs to know about a PR.
+type PullRequest struct {
+	Number           int
+	HeadSHA, HeadRef string
+	BaseRef          string
+	Title            string
+}
+
+// PullRequest reads a PR.
+func (c *Client) PullRequest(ctx context.Context, number int) (PullRequest, error) {
+	var pr gh.PullRequest
+	if _, err := c.read(ctx, c.path("pulls/%d", number), &pr); err != nil {
+		return PullRequest{}, err
+	}
+	return PullRequest{Number: pr.GetNumber(), HeadSHA: pr.GetHead().GetSHA(), HeadRef: pr.GetHead().GetRef(),
+		BaseRef: pr.GetBase().GetRef(), Title: pr.GetTitle()}, nil
+}
+
+// Commit is a commit's subject and committer date.
+type Commit struct {
+	SHA     string
+	Subject string
+	Time    time.Time
+}
+
+// Commit reads a commit.
+func (c *Client) Commit(ctx context.Context, sha string) (Commit, error) {
+	var rc gh.RepositoryCommit
+	if _, err := c.read(ctx, c.path("commits/%s", sha), &rc); err != nil {
+		return Commit{SHA: sha}, err
+	}
+	subject, _, _ := strings.Cut(rc.GetCommit().GetMessage(), "\n")
+	return Commit{SHA: rc.GetSHA(), Subject: strings.TrimSpace(subject), Time: rc.GetCommit().GetCommitter().GetDate().Time}, nil
+}
