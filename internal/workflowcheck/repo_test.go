@@ -97,7 +97,7 @@ func TestRepositoryWorkflowTriggersAndPermissions(t *testing.T) {
 		perms    map[string]map[string]string
 	}{
 		"terraform-plan.yml": {[]string{"pull_request"}, map[string]map[string]string{
-			"flash": {"contents": "read", "pull-requests": "write", "statuses": "write"}}},
+			"flash": {"contents": "read", "pull-requests": "write", "checks": "write", "statuses": "write"}}},
 		"deploy-k3s.yml": {[]string{"push", "workflow_dispatch"}, map[string]map[string]string{
 			"apply": {"contents": "read"}}},
 		"drift.yml": {[]string{"schedule", "workflow_dispatch"}, map[string]map[string]string{
