@@ -18,7 +18,8 @@ type Case struct {
 	Fixture string `json:"fixture"`
 	// Global flags: the module constructor's in Dagger, ordinary flags natively.
 	Global []string `json:"global,omitempty"`
-	// Args is the function and its flags, as `dagger call` takes them.
+	// Args is the function and its flags, as `dagger call` takes them; "{fixture}"
+	// in an argument stands for the fixture's directory.
 	Args []string `json:"args"`
 	// NativeArgs replaces Args for the native CLI where its command differs.
 	NativeArgs []string `json:"native_args,omitempty"`
@@ -95,7 +96,7 @@ func (t *Table) FixtureDir(c Case) string { return filepath.Join(t.Dir, c.Fixtur
 func (t *Table) DaggerArgs(c Case) []string {
 	args := []string{"--progress=plain", "call", "--source", t.FixtureDir(c)}
 	args = append(args, c.Global...)
-	return append(args, c.Args...)
+	return append(args, t.expand(c, c.Args)...)
 }
 
 // NativeArgs is the native CLI's command line for the case.
@@ -105,7 +106,15 @@ func (t *Table) NativeArgs(c Case) []string {
 		cmd = c.NativeArgs
 	}
 	args := append([]string{cmd[0], "--source", t.FixtureDir(c)}, c.Global...)
-	return append(args, cmd[1:]...)
+	return append(args, t.expand(c, cmd[1:])...)
+}
+
+func (t *Table) expand(c Case, args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = strings.ReplaceAll(a, "{fixture}", t.FixtureDir(c))
+	}
+	return out
 }
 
 // CheckNative returns what the native run got wrong (nothing when it matches).

@@ -93,7 +93,7 @@ func TestTableCoversTheModule(t *testing.T) {
 	for _, code := range []int{0, 1, 2} {
 		assert.True(t, exits[code], "no case expects exit %d", code)
 	}
-	for _, fn := range []string{"validate", "fmt", "lint", "report", "layers", "atlantis-config"} {
+	for _, fn := range []string{"validate", "fmt", "lint", "report", "layers", "atlantis-config", "review-gate"} {
 		assert.True(t, functions[fn], "no case calls %s", fn)
 	}
 }
