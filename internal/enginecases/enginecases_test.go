@@ -34,6 +34,13 @@ func table(t *testing.T) *enginecases.Table {
 func TestNativeExecutor(t *testing.T) {
 	tab := table(t)
 	testfixture.Tools(t, "terraform")
+	// Run as on a laptop even inside GitHub Actions: no defaults from the job's
+	// event, token or repository, and no writes to its summary or outputs.
+	for _, v := range []string{"GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_EVENT_PATH",
+		"GITHUB_EVENT_NAME", "GITHUB_REPOSITORY", "GITHUB_SHA", "GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_SERVER_URL",
+		"GITHUB_RUN_ID", "GITHUB_BASE_REF", "INFRA_APP_KEY"} {
+		t.Setenv(v, "")
+	}
 	for _, c := range tab.Cases {
 		t.Run(c.Name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -93,7 +100,7 @@ func TestTableCoversTheModule(t *testing.T) {
 	for _, code := range []int{0, 1, 2} {
 		assert.True(t, exits[code], "no case expects exit %d", code)
 	}
-	for _, fn := range []string{"validate", "fmt", "lint", "report", "layers", "atlantis-config", "review-gate"} {
+	for _, fn := range []string{"validate", "fmt", "lint", "report", "layers", "atlantis-config", "review-gate", "flash", "kick-atlantis"} {
 		assert.True(t, functions[fn], "no case calls %s", fn)
 	}
 }
