@@ -19,7 +19,7 @@ type Case struct {
 	// Global flags: the module constructor's in Dagger, ordinary flags natively.
 	Global []string `json:"global,omitempty"`
 	// Args is the function and its flags, as `dagger call` takes them; "{fixture}"
-	// in an argument stands for the fixture's directory.
+	// in an argument stands for the fixture's directory, "{api}" for APIURL.
 	Args []string `json:"args"`
 	// NativeArgs replaces Args for the native CLI where its command differs.
 	NativeArgs []string `json:"native_args,omitempty"`
@@ -34,7 +34,14 @@ type Case struct {
 type Table struct {
 	Dir   string `json:"-"`
 	Cases []Case `json:"cases"`
+	// APIURL replaces "{api}" in arguments: a GitHub API address that answers
+	// nothing useful, so dry runs read nothing and send nothing. The default, a
+	// loopback port nobody listens on, works inside an engine's containers too.
+	APIURL string `json:"-"`
 }
+
+// RefusingAPI is the default APIURL.
+const RefusingAPI = "http://127.0.0.1:9/"
 
 // FileName is the table's name in the fixtures directory.
 const FileName = "cases.json"
@@ -50,7 +57,7 @@ func Load(dir string) (*Table, error) {
 
 // Parse decodes a table and refuses one that could not hold an executor to anything.
 func Parse(dir string, src []byte) (*Table, error) {
-	t := &Table{Dir: dir}
+	t := &Table{Dir: dir, APIURL: RefusingAPI}
 	dec := json.NewDecoder(strings.NewReader(string(src)))
 	var raw struct {
 		Comment string `json:"comment"`
@@ -112,7 +119,7 @@ func (t *Table) NativeArgs(c Case) []string {
 func (t *Table) expand(c Case, args []string) []string {
 	out := make([]string, len(args))
 	for i, a := range args {
-		out[i] = strings.ReplaceAll(a, "{fixture}", t.FixtureDir(c))
+		out[i] = strings.NewReplacer("{fixture}", t.FixtureDir(c), "{api}", t.APIURL).Replace(a)
 	}
 	return out
 }
