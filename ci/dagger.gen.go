@@ -305,6 +305,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Apply(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency, plans)
+		case "AtlantisConfig":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var check bool
+			if inputArgs["check"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["check"]), &check)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg check", err))
+				}
+			}
+			return (*Infra).AtlantisConfig(&parent, ctx, check)
 		case "Catalog":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

@@ -82,3 +82,51 @@ module "kcloud" {
     KUBERO_SESSION_KEY    = random_password.kubero["session"].result
   }
 }
+
+# A shared Dagger engine for CI (README: "Outgrowing one runner"): one warm build
+# cache on a persistent volume instead of a cold engine per runner. The chart runs
+# the engine of its own version, so chart_version follows dagger.json's
+# engineVersion (a test holds them equal). No ingress: it is reachable inside the
+# cluster only, from namespaces labelled dagger-engine-client=true.
+module "dagger_engine" {
+  source = "../../modules/helm-service"
+
+  name          = "dagger"
+  namespace     = "dagger"
+  repository    = "oci://registry.dagger.io"
+  chart         = "dagger-helm"
+  chart_version = "0.21.8"
+  values_file   = "${path.module}/values/dagger.yaml.tftpl"
+  template_vars = {
+    storage_class = local.cluster.storage_class
+    cache_size    = var.dagger_cache_size
+  }
+}
+
+# The engine runs privileged and executes whatever a client sends: only CI
+# runners may reach it.
+resource "kubernetes_network_policy_v1" "dagger_engine" {
+  metadata {
+    name      = "dagger-engine-clients"
+    namespace = module.dagger_engine.namespace
+  }
+
+  spec {
+    pod_selector {}
+    policy_types = ["Ingress"]
+
+    ingress {
+      from {
+        namespace_selector {
+          match_labels = {
+            "dagger-engine-client" = "true"
+          }
+        }
+      }
+      ports {
+        port     = "1234"
+        protocol = "TCP"
+      }
+    }
+  }
+}

@@ -1,0 +1,244 @@
+// Package atlantisyaml renders Atlantis's repo config (atlantis.yaml, version 3) from
+// the layer model, so the projects, their order and what triggers their plans can
+// never drift from the layers the pipeline checks.
+package atlantisyaml
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/repoconfig"
+)
+
+// FileName is where Atlantis reads the repo config: the repository root, this name only.
+const FileName = "atlantis.yaml"
+
+// WorkflowName is the custom workflow every generated project uses.
+const WorkflowName = "infra"
+
+const header = `# Generated from the layer model by "infra atlantis-config"; do not edit.
+# "infra atlantis-config --check" (run by the project's tests) fails when this
+# file differs from what the layers say. Each project is one layer, planned and
+# applied in dependency order through the native infra CLI. Autoplan is off: the
+# pull-request workflow asks Atlantis to plan once the syntax checks pass; a bare
+# "atlantis plan" still plans the layers whose files, local modules or pipeline
+# settings changed.
+`
+
+type repoConfig struct {
+	Version                   int                 `yaml:"version"`
+	Automerge                 bool                `yaml:"automerge"`
+	ParallelPlan              bool                `yaml:"parallel_plan"`
+	ParallelApply             bool                `yaml:"parallel_apply"`
+	AbortOnExecutionOrderFail bool                `yaml:"abort_on_execution_order_fail"`
+	Autodiscover              autodiscover        `yaml:"autodiscover"`
+	Projects                  []project           `yaml:"projects"`
+	Workflows                 map[string]workflow `yaml:"workflows"`
+}
+
+type autodiscover struct {
+	Mode string `yaml:"mode"`
+}
+
+type project struct {
+	Name                string   `yaml:"name"`
+	Dir                 string   `yaml:"dir"`
+	Workflow            string   `yaml:"workflow"`
+	ExecutionOrderGroup int      `yaml:"execution_order_group"`
+	DependsOn           []string `yaml:"depends_on,flow"`
+	Autoplan            autoplan `yaml:"autoplan"`
+}
+
+type autoplan struct {
+	Enabled      bool     `yaml:"enabled"`
+	WhenModified []string `yaml:"when_modified"`
+}
+
+type workflow struct {
+	Plan  stage `yaml:"plan"`
+	Apply stage `yaml:"apply"`
+}
+
+type stage struct {
+	Steps []step `yaml:"steps"`
+}
+
+type step struct {
+	Run string `yaml:"run"`
+}
+
+// The steps run in the project's directory with Atlantis's variables set (DIR,
+// REPO_REL_DIR, PROJECT_NAME, PLANFILE, COMMENT_ARGS). The plan step saves the
+// layer's plan with what it was made from (infra plan --out) beside the clone, in
+// the pull request's directory (Atlantis removes it with the pull request) and not
+// inside it, where Atlantis would take the *.tfplan files for plans of other
+// projects; it copies the plan to PLANFILE, where Atlantis looks for pending plans.
+// The apply step applies exactly that saved plan (infra apply --plans), which the
+// CLI refuses when it was made at another commit or from other files.
+// COMMENT_ARGS holds the words after "--" in the comment, comma-separated with every
+// character backslash-escaped: they are split on commas with globbing off, so they
+// reach terraform as plain arguments and are never evaluated by the shell.
+// INFRA_BACKEND_CONFIG, when the Atlantis pod sets it, names the -backend-config
+// file (for example the R2 endpoint and credentials).
+const (
+	plansDir   = `plans="${DIR%%/"$REPO_REL_DIR"}.infra-plans/$PROJECT_NAME"`
+	backendArg = `${INFRA_BACKEND_CONFIG:+"--backend-config=$INFRA_BACKEND_CONFIG"}`
+	planScript = `set -euf
+` + plansDir + `
+IFS=,
+set -- $(printf '%%s' "${COMMENT_ARGS:-}" | tr -d '\\')
+unset IFS
+rm -rf "$plans"
+infra plan --source %[1]s --layer "$PROJECT_NAME" --out "$plans" ` + backendArg + ` -- "$@"
+cp "$plans/$PROJECT_NAME.tfplan" "$PLANFILE"
+`
+	applyScript = `set -euf
+` + plansDir + `
+infra apply --source %[1]s --layer "$PROJECT_NAME" --plans "$plans" ` + backendArg + `
+`
+)
+
+// Render returns the atlantis.yaml for the layers of set.
+func Render(set *layers.Set) ([]byte, error) {
+	if len(set.Layers) == 0 {
+		return nil, &layers.InputError{Msg: "no layers: nothing for Atlantis to plan"}
+	}
+	groups := orderGroups(set.Layers)
+	cfg := repoConfig{
+		Version:      3,
+		ParallelPlan: true,
+		// Layers in one execution order group never depend on each other, so they may
+		// apply at once; a failed group stops the later ones.
+		ParallelApply:             true,
+		AbortOnExecutionOrderFail: true,
+		// Only the layers are projects: never a module or any other directory.
+		Autodiscover: autodiscover{Mode: "disabled"},
+	}
+	root := ""
+	for _, l := range set.Layers {
+		up := toRoot(l.Path)
+		if root != "" && up != root {
+			return nil, fmt.Errorf("layers at different depths (%s): one workflow cannot reach the repository root from all of them", l.Path)
+		}
+		root = up
+		cfg.Projects = append(cfg.Projects, project{
+			Name:                l.Dir,
+			Dir:                 l.Path,
+			Workflow:            WorkflowName,
+			ExecutionOrderGroup: groups[l.Dir],
+			DependsOn:           append([]string{}, l.DependsOn...),
+			// The pull-request workflow kicks the plan after the checks pass; an
+			// autoplan as well would plan every change twice. when_modified still
+			// decides what a bare "atlantis plan" plans.
+			Autoplan: autoplan{Enabled: false, WhenModified: whenModified(l)},
+		})
+	}
+	cfg.Workflows = map[string]workflow{WorkflowName: {
+		Plan:  stage{Steps: []step{{Run: fmt.Sprintf(planScript, root)}}},
+		Apply: stage{Steps: []step{{Run: fmt.Sprintf(applyScript, root)}}},
+	}}
+	var b bytes.Buffer
+	b.WriteString(header)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", FileName, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("rendering %s: %w", FileName, err)
+	}
+	return b.Bytes(), nil
+}
+
+// orderGroups gives each layer the length of its longest dependency chain: layers
+// with nothing below them are group 0, and a layer always comes after every layer it
+// reads. Layers are already in topological order, so one pass suffices.
+func orderGroups(ls []*layers.Layer) map[string]int {
+	g := make(map[string]int, len(ls))
+	for _, l := range ls {
+		n := 0
+		for _, d := range l.DependsOn {
+			if g[d]+1 > n {
+				n = g[d] + 1
+			}
+		}
+		g[l.Dir] = n
+	}
+	return g
+}
+
+// whenModified mirrors what makes a layer "changed" in the layer model: any file in
+// the layer, in a local module it calls (transitively), or a file that configures
+// every layer. Paths are relative to the project directory, as Atlantis wants them.
+// Layers that depend on a changed layer are not planned with it: their plan would
+// read the lower layer's state before that change is applied; depends_on makes
+// Atlantis apply them in order instead.
+func whenModified(l *layers.Layer) []string {
+	up := toRoot(l.Path)
+	out := []string{"**/*"}
+	for _, m := range l.Modules {
+		if m == ".." || strings.HasPrefix(m, "../") {
+			continue // outside the repository: no pull request can change it
+		}
+		out = append(out, path.Join(up, m)+"/**/*")
+	}
+	for _, f := range []string{repoconfig.FileName, ".tflint.hcl"} {
+		out = append(out, path.Join(up, f))
+	}
+	return out
+}
+
+// toRoot is the relative path from a repository-relative directory to the root.
+func toRoot(dir string) string {
+	dir = path.Clean(dir)
+	if dir == "." {
+		return "."
+	}
+	return strings.TrimSuffix(strings.Repeat("../", strings.Count(dir, "/")+1), "/")
+}
+
+// StaleError says the committed file differs from what the layer model produces.
+type StaleError struct {
+	Missing bool
+	Line    int    // first line that differs (1-based)
+	Want    string // that line as generated
+	Got     string // that line as committed
+}
+
+func (e *StaleError) Error() string {
+	if e.Missing {
+		return FileName + " is missing: run \"infra atlantis-config\" and commit it"
+	}
+	return fmt.Sprintf("%s is out of date with the layers (line %d: want %q, have %q): run \"infra atlantis-config\" and commit it",
+		FileName, e.Line, e.Want, e.Got)
+}
+
+// Check compares a committed atlantis.yaml (nil when the file does not exist) with
+// the generated one and returns a *StaleError when they differ.
+func Check(committed, generated []byte) error {
+	if committed == nil {
+		return &StaleError{Missing: true}
+	}
+	if bytes.Equal(committed, generated) {
+		return nil
+	}
+	have := strings.Split(string(committed), "\n")
+	want := strings.Split(string(generated), "\n")
+	for i := 0; ; i++ {
+		var h, w string
+		if i < len(have) {
+			h = have[i]
+		}
+		if i < len(want) {
+			w = want[i]
+		}
+		if h != w || i >= len(have) || i >= len(want) {
+			return &StaleError{Line: i + 1, Want: w, Got: h}
+		}
+	}
+}

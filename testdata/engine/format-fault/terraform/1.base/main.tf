@@ -1,0 +1,4 @@
+module "marker" {
+  source = "../../modules/marker"
+  name   = "1.base"
+}

@@ -1,0 +1,3 @@
+variable "owner" {
+  description = "Who owns this layer."
+}

@@ -1,0 +1,4 @@
+output "marker" {
+  description = "This layer's marker."
+  value       = module.marker.id
+}

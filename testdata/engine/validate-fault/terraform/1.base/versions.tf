@@ -1,0 +1,14 @@
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    null = {
+      source  = "hashicorp/null"
+      version = ">= 3.0"
+    }
+  }
+  backend "s3" {
+    bucket = "state"
+    key    = "1.base/terraform.tfstate"
+    region = "auto"
+  }
+}
