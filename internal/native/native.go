@@ -46,6 +46,27 @@ type Executor struct {
 	// providers: concurrent inits sharing one plugin cache crash (OpenTofu 1.10) or
 	// race, across runs too.
 	pluginCache *exclusive
+	// dataDirs guards each directory's .terraform between the stages of one run,
+	// which run concurrently in the same directory: init rewrites the module
+	// manifest there, and tflint reads it (a half-written manifest failed lint).
+	dataDirs sync.Map // directory -> *sync.RWMutex
+}
+
+// guardDataDir locks dir's .terraform for cmd: init writes it, tflint reads it,
+// anything else runs freely. It returns the unlock.
+func (e *Executor) guardDataDir(cmd stage.Command, dir string) func() {
+	writes := cmd.Tool == stage.Engine && len(cmd.Args) > 0 && cmd.Args[0] == "init"
+	if !writes && cmd.Tool != stage.TFLint {
+		return func() {}
+	}
+	v, _ := e.dataDirs.LoadOrStore(dir, &sync.RWMutex{})
+	mu := v.(*sync.RWMutex)
+	if writes {
+		mu.Lock()
+		return mu.Unlock
+	}
+	mu.RLock()
+	return mu.RUnlock
 }
 
 // exclusive is a resource used by one command at a time, in this process and
@@ -225,14 +246,17 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	c.Env = append(c.Env, shared...)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
+	unlock := e.guardDataDir(cmd, dir)
 	var err error
 	if cmd.InstallsProviders && e.pluginCache != nil {
 		if lerr := e.pluginCache.do(ctx, func() { err = c.Run() }); lerr != nil {
+			unlock()
 			return stage.Output{}, fmt.Errorf("waiting for the plugin cache: %w", lerr)
 		}
 	} else {
 		err = c.Run()
 	}
+	unlock()
 	if died(servers) && ctx.Err() == nil { // a shared provider crashed under it: ask again the usual way
 		return e.Run(ctx, unshared(cmd))
 	}
