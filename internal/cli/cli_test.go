@@ -211,6 +211,35 @@ func TestMissingModuleFailsValidateThroughInit(t *testing.T) {
 	assert.True(t, located, "a finding points at the module call: %+v", v.Findings)
 }
 
+// A layer calling a registry module whose registry cannot be reached (offline,
+// a closed port here) could not be checked: that is no finding of the repository.
+func TestUnreachableModuleRegistryCouldNotRun(t *testing.T) {
+	for _, engine := range []string{"terraform", "tofu"} {
+		t.Run(engine, func(t *testing.T) {
+			testfixture.Tools(t, engine)
+			files := threeLayers()
+			files["terraform/2.platform/vpc.tf"] = "module \"vpc\" {\n  source  = \"127.0.0.1:1/acme/vpc/aws\"\n  version = \"5.0.0\"\n}\n"
+			src := repo(t, files)
+
+			r := run(t, "validate", "--source", src, "--engine", engine, "--format", "json")
+			assert.Equal(t, 3, r.code, "could not run, not a failed check: %s", r.stdout)
+			rep := decode(t, r)
+			require.Len(t, rep.Layers, 3)
+			v := rep.Layers[1].Validate
+			require.Equal(t, "error", v.Status, "%+v", v)
+			require.NotEmpty(t, v.Findings)
+			assert.Contains(t, v.Findings[0].Message, "module vpc: its module registry could not be reached")
+			assert.Contains(t, v.Findings[0].Message, "connection refused")
+			assert.Equal(t, "pass", rep.Layers[0].Validate.Status, "the other layers are checked")
+
+			md := run(t, "validate", "--source", src, "--engine", engine, "--format", "markdown", "--layer", "platform")
+			assert.Equal(t, 3, md.code)
+			assert.Contains(t, md.stdout, "⚠️")
+			assert.NotContains(t, md.stdout, "❌")
+		})
+	}
+}
+
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	testfixture.Tools(t, "terraform")
 	cyclic := testfixture.Tree(
