@@ -273,6 +273,23 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	assert.Contains(t, r.stderr, `unknown command "deploy"`)
 }
 
+// Run from a layer's directory, the message points at the repository root.
+func TestRunFromASubdirectoryNamesTheRoot(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	src := repo(t, threeLayers())
+	git(t, src, "init", "-q")
+	sub := filepath.Join(src, "terraform", "2.platform")
+	r := run(t, "layers", "--source", sub)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, `no layers directory "terraform"`)
+	assert.Contains(t, r.stderr, "the repository root seems to be "+src+": run there or pass --source "+src)
+	assert.Empty(t, r.stdout)
+
+	r = run(t, "layers", "--source", t.TempDir())
+	assert.Equal(t, 2, r.code)
+	assert.NotContains(t, r.stderr, "seems to be", "no guess without a repository around")
+}
+
 func git(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -147,9 +148,39 @@ func (a *app) discover() (*layers.Set, repoconfig.Config, error) {
 	}
 	set, err := layers.Discover(fsys, cfg)
 	if err != nil {
+		if root := a.enclosingRepo(); root != "" {
+			return nil, cfg, a.badInput("%v\n(the repository root seems to be %s: run there or pass --source %s)", err, root, root)
+		}
 		return nil, cfg, a.badInput("%v", err)
 	}
 	return set, cfg, nil
+}
+
+// enclosingRepo names the nearest directory above the source holding infra.hcl or
+// .git, when the source holds neither: a run from a layer's directory is a common
+// first mistake. "" when there is no such directory or the source is a root.
+func (a *app) enclosingRepo() string {
+	isRoot := func(dir string) bool {
+		for _, marker := range []string{repoconfig.FileName, ".git"} {
+			if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	src, err := filepath.Abs(a.source)
+	if err != nil || isRoot(src) {
+		return ""
+	}
+	for dir, parent := src, filepath.Dir(src); parent != dir; dir, parent = parent, filepath.Dir(parent) {
+		if isRoot(parent) {
+			if rel, err := filepath.Rel(src, parent); err == nil && !filepath.IsAbs(a.source) {
+				return rel
+			}
+			return parent
+		}
+	}
+	return ""
 }
 
 // selection is the --layer/--base pair of every command that works on layers.
