@@ -36,6 +36,7 @@ check failed, after posting. With --dry-run it prints the requests instead.`,
 	o.githubFlags.addFlags(c)
 	c.Flags().StringVar(&o.format, "format", "text", "what to print: text or json (the report), markdown (the comment as posted)")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	o.checkOptions.addToolFlags(c)
 	c.Flags().BoolVar(&o.summaryOnly, "summary-only", false, "print the job summary (markdown) and post nothing")
 	c.Flags().StringSliceVar(&o.atlantisUsers, "atlantis-user", nil, "accounts whose comments are Atlantis's (default: any bot account)")
 	return c
@@ -49,6 +50,10 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 	t, err := a.target(&o.githubFlags)
 	if err != nil {
 		return err
+	}
+	if t.SHA == "" && t.PR == 0 {
+		// Said before the checks run, not after minutes of them.
+		return a.badInput("no commit: pass --sha (or --pr, or an event)")
 	}
 	dryOut := a.stdout
 	if o.summaryOnly {

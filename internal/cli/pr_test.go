@@ -299,3 +299,21 @@ func TestLayersMermaid(t *testing.T) {
 		"  n3[\"L3 Data<br/><small>3.data</small>\"]\n"+
 		"  n1 --> n2\n  n2 --> n3\n", res.stdout)
 }
+
+// Outside Actions, flash without a commit says so before any check runs; it takes
+// the same tool flags as validate.
+func TestFlashWithoutACommitFailsFirst(t *testing.T) {
+	for _, k := range []string{"GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_SHA", "GITHUB_API_URL"} {
+		t.Setenv(k, "")
+	}
+	testfixture.Tools(t, "terraform")
+	src := repo(t, threeLayers())
+	res := run(t, "flash", "--source", src, "--repo", ghRepo, "--layer", "all", "--dry-run")
+	assert.Equal(t, 2, res.code, res.stderr)
+	assert.Equal(t, "infra: no commit: pass --sha (or --pr, or an event)\n", res.stderr, "nothing checked first")
+	assert.Empty(t, res.stdout)
+
+	res = run(t, "flash", "--source", src, "--repo", ghRepo, "--sha", headSHA, "--layer", "all", "--dry-run", "--provider-mirror", filepath.Join(src, "none"))
+	assert.Equal(t, 2, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "is not a directory")
+}

@@ -44,11 +44,17 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	o.addFlags(c, layers.All)
 	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	o.addToolFlags(c)
+	return c
+}
+
+// addToolFlags adds the flags of how the stages run: where providers come from
+// and whether earlier results are reused (every command that runs checks).
+func (o *checkOptions) addToolFlags(c *cobra.Command) {
 	c.Flags().StringVar(&o.providerMirror, "provider-mirror", "",
 		"install the providers this filesystem mirror has from it, the others as usual "+
 			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
 	cacheFlags(c, &o.noCache)
-	return c
 }
 
 func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error {
