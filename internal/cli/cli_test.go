@@ -472,3 +472,23 @@ func TestLintFindingInAModuleFailsLintForItsCallers(t *testing.T) {
 		assert.Equal(t, "terraform_unused_declarations", f.Rule)
 	}
 }
+
+// Help asked for and completion scripts are output (piped to less, written to a
+// file); no command at all is bad input, its usage on stderr.
+func TestHelpAndCompletionGoToStdout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"help", "flash"}} {
+		r := run(t, args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Contains(t, r.stdout, "Usage:", "%v", args)
+		assert.Empty(t, r.stderr, "%v", args)
+	}
+	r := run(t, "completion", "bash")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "bash completion")
+	assert.Empty(t, r.stderr)
+
+	r = run(t)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "Usage:")
+	assert.Empty(t, r.stdout)
+}

@@ -27,9 +27,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.newRoot()
 	root.SetArgs(args)
-	root.SetOut(stderr) // help and usage go to stderr; stdout carries only reports
+	// Help asked for and completion scripts go to stdout (infra completion bash >
+	// file); errors, and the usage shown for no command at all, to stderr.
+	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if len(args) == 0 {
+		root.SetOut(stderr)
 		_ = root.Usage()
 		return report.ExitBadInput
 	}
