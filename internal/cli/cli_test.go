@@ -15,6 +15,7 @@ import (
 
 	"github.com/infra-flash/infra/internal/cli"
 	"github.com/infra-flash/infra/internal/testfixture"
+	"github.com/infra-flash/infra/internal/testmirror"
 )
 
 type result struct {
@@ -491,4 +492,21 @@ func TestHelpAndCompletionGoToStdout(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "Usage:")
 	assert.Empty(t, r.stdout)
+}
+
+// With a mirror, a lock file that pins what the mirror lacks fails that layer; the
+// run says the mirror may be why, and how to run without one.
+func TestLockFileAgainstAMirrorSaysWhy(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files["terraform/2.platform/.terraform.lock.hcl"] = testmirror.LockFile("registry.terraform.io", "null", "3.0.0", ">= 3.0.0", otherZH)
+	r := run(t, "validate", "--source", repo(t, files), "--format", "json")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Equal(t, "fail", decode(t, r).Layers[1].Validate.Status)
+	assert.Contains(t, r.stderr, "infra: note: providers the mirror ")
+	assert.Contains(t, r.stderr, "without a mirror (INFRA_PROVIDER_MIRROR= and no --provider-mirror or provider_mirror)")
+
+	r = run(t, "validate", "--source", repo(t, threeLayers()))
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "note:")
 }

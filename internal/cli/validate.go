@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -122,7 +123,26 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 			a.progress("%s", report.Progress(l, k, r))
 		}
 	}
-	return pipeline.Run(ctx, selected, exec, popts), set, nil
+	rep = pipeline.Run(ctx, selected, exec, popts)
+	if mirror != "" && lockFileFailed(rep) {
+		fmt.Fprintf(a.stderr, "infra: note: providers the mirror %s has are installed from it alone; a lock file "+
+			"pinning versions or registry checksums it lacks fails; without a mirror (%s= and no --provider-mirror "+
+			"or provider_mirror) providers install as terraform init does\n", mirror, toolchain.MirrorEnv)
+	}
+	return rep, set, nil
+}
+
+// lockFileFailed tells whether a layer's init failed on its lock file, which with
+// a mirror may be the mirror's doing, not the repository's.
+func lockFileFailed(rep *report.Report) bool {
+	for _, l := range rep.Layers {
+		for _, f := range l.Result(stage.Validate).Findings {
+			if strings.HasPrefix(f.Message, "init: ") && strings.Contains(f.Message, "lock file") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // render writes the report on stdout and ends with the report's exit code.
