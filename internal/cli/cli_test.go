@@ -510,3 +510,12 @@ func TestLockFileAgainstAMirrorSaysWhy(t *testing.T) {
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.NotContains(t, r.stderr, "note:")
 }
+
+// A stale local state file in a layer (an old local apply) does not break init.
+func TestLocalStateInALayerIsIgnored(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files["terraform/2.platform/terraform.tfstate"] = "{}"
+	r := run(t, "validate", "--source", repo(t, files), "--layer", "platform")
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+}
