@@ -205,7 +205,12 @@ func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([
 		if base == "" {
 			base = gitchange.DefaultBase(ctx, a.source)
 		}
-		return gitchange.ChangedFiles(ctx, a.source, base)
+		files, err := gitchange.ChangedFiles(ctx, a.source, base)
+		var refErr *gitchange.BadRefError
+		if s.base == "" && errors.As(err, &refErr) {
+			refErr.Tried = gitchange.BaseCandidates(os.Getenv("GITHUB_BASE_REF"))
+		}
+		return files, err
 	})
 	if err != nil {
 		return nil, &exitError{code: selectionExitCode(err), msg: "infra: " + err.Error()}
