@@ -95,6 +95,10 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 		}
 	}
 	if err != nil {
+		// The checks ran: their report is printed before saying GitHub failed us.
+		if rerr := report.Render(a.stdout, rep, o.format); rerr != nil {
+			a.progress("infra: writing the report: %v", rerr)
+		}
 		return githubError(err)
 	}
 	if o.format == "markdown" {

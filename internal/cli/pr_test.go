@@ -317,3 +317,16 @@ func TestFlashWithoutACommitFailsFirst(t *testing.T) {
 	assert.Equal(t, 2, res.code, res.stderr)
 	assert.Contains(t, res.stderr, "is not a directory")
 }
+
+// GitHub refusing the post does not swallow the checks' report.
+func TestFlashPrintsTheReportWhenGitHubFails(t *testing.T) {
+	newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	t.Setenv("GITHUB_TOKEN", "ghs_unknown_to_github")
+	res := run(t, "flash", "--source", repo(t, lintFinding()), "--layer", "all", "--format", "json")
+	assert.Equal(t, 3, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "401")
+	rep := decode(t, res)
+	require.Len(t, rep.Layers, 3)
+	assert.Equal(t, "fail", rep.Layers[2].Lint.Status)
+}
