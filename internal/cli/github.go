@@ -78,6 +78,10 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 		return nil, a.badInput("--app-key-file and --installation-id need --app-id")
 	default:
 		o.Token = strings.TrimSpace(os.Getenv("GITHUB_TOKEN"))
+		if o.Token == "" && !g.DryRun {
+			// Said now, not after the checks ran and the first write was refused.
+			return nil, a.badInput("no GitHub credentials: set GITHUB_TOKEN, or a GitHub App (--app-id and its key), or use --dry-run")
+		}
 	}
 	c, err := github.New(ctx, t.Repo, o)
 	if err != nil {

@@ -330,3 +330,23 @@ func TestFlashPrintsTheReportWhenGitHubFails(t *testing.T) {
 	require.Len(t, rep.Layers, 3)
 	assert.Equal(t, "fail", rep.Layers[2].Lint.Status)
 }
+
+// Without credentials and without --dry-run, the GitHub commands stop before any
+// work, and say how to go on.
+func TestNoCredentialsFailFirst(t *testing.T) {
+	newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	t.Setenv("GITHUB_TOKEN", "")
+	src := repo(t, threeLayers())
+	for _, args := range [][]string{
+		{"flash", "--source", src, "--layer", "all"},
+		{"kick-atlantis", "--source", src, "--layer", "all"},
+	} {
+		res := run(t, args...)
+		assert.Equal(t, 2, res.code, "%v: %s", args, res.stderr)
+		assert.Equal(t, "infra: no GitHub credentials: set GITHUB_TOKEN, or a GitHub App (--app-id and its key), or use --dry-run\n", res.stderr, "%v", args)
+		assert.Empty(t, res.stdout)
+	}
+	res := run(t, "kick-atlantis", "--source", src, "--layer", "all", "--dry-run")
+	assert.Equal(t, 0, res.code, res.stderr)
+}
