@@ -237,6 +237,15 @@ func TestUnreachableModuleRegistryCouldNotRun(t *testing.T) {
 			assert.Equal(t, 3, md.code)
 			assert.Contains(t, md.stdout, "⚠️")
 			assert.NotContains(t, md.stdout, "❌")
+
+			// A module from a git server that cannot be reached: git's own words.
+			files["terraform/2.platform/vpc.tf"] = "module \"vpc\" {\n  source = \"git::https://127.0.0.1:1/org/vpc.git?ref=v1\"\n}\n"
+			src = repo(t, files)
+			r = run(t, "validate", "--source", src, "--engine", engine, "--format", "json", "--layer", "platform")
+			assert.Equal(t, 3, r.code, "could not run, not a failed check: %s", r.stdout)
+			v = decode(t, r).Layers[0].Validate
+			require.Equal(t, "error", v.Status, "%+v", v)
+			assert.Contains(t, v.Findings[0].Message, "Failed to download module")
 		})
 	}
 }

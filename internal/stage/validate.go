@@ -72,7 +72,7 @@ var (
 	noLonger      = regexp.MustCompile(`provider (\S+): the previously-selected version (\S+) is no longer available`)
 	checksum      = regexp.MustCompile(`(?:installing|importing) (\S+) v(\S+)\b.*doesn't match any of the checksums (?:previously )?recorded in the dependency lock file`)
 	lockMissing   = regexp.MustCompile(`(?i)provider dependency changes detected|lock file is read-only|no version is selected|missing from the dependency lock file|not yet recorded in the dependency lock file`)
-	unreachableRe = regexp.MustCompile(`(?i)could not connect to|failed to request discovery document|failed to query provider mirror|dial tcp|no such host|connection refused|i/o timeout|tls handshake|x509:|certificate|request failed after|service unavailable|bad gateway|gateway timeout|network is unreachable|timeout awaiting|context deadline exceeded|unexpected eof`)
+	unreachableRe = regexp.MustCompile(`(?i)could not connect to|failed to request discovery document|failed to query provider mirror|dial tcp|no such host|connection refused|i/o timeout|tls handshake|x509:|certificate|request failed after|service unavailable|bad gateway|gateway timeout|network is unreachable|timeout awaiting|context deadline exceeded|unexpected eof|couldn't connect to server|could not resolve host|failed to connect to|connection timed out`)
 	moduleCall    = regexp.MustCompile(`for module "([^"]+)"`)
 	queryProvider = regexp.MustCompile(`(?:list of available versions for provider|resolve provider|for provider|installing|importing) (\S+?)[: ]`)
 )
