@@ -250,6 +250,21 @@ func TestUnreachableModuleRegistryCouldNotRun(t *testing.T) {
 	}
 }
 
+// A tflint plugin that cannot be downloaded (offline, here a closed port on a
+// GitHub Enterprise-style host) is no lint failure of the repository.
+func TestUnreachableTFLintPluginCouldNotRun(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files[".tflint.hcl"] = "plugin \"x\" {\n  enabled = true\n  version = \"0.1.0\"\n  source  = \"127.0.0.1:1/org/tflint-ruleset-x\"\n}\n"
+	r := run(t, "lint", "--source", repo(t, files), "--layer", "platform", "--format", "json")
+	assert.Equal(t, 3, r.code, r.stdout)
+	l := decode(t, r).Layers[0].Lint
+	require.Equal(t, "error", l.Status, "%+v", l)
+	msg := l.Findings[0].Message
+	assert.Contains(t, msg, "Failed to install a plugin")
+	assert.True(t, strings.HasSuffix(msg, "connection refused"), "the cause comes last: %q", msg)
+}
+
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	testfixture.Tools(t, "terraform")
 	cyclic := testfixture.Tree(

@@ -55,7 +55,8 @@ func lintDir(ctx context.Context, r Runner, dir, config, key string) Result {
 		if diags := diagnosticsOf(r.Root(), dir, out); len(diags) > 0 {
 			return Result{Status: Fail, Findings: diags}
 		}
-		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10)))
+		// Its progress is on stdout, the error on stderr: in that order, the error last.
+		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stdout+"\n"+out.Stderr, 10)))
 	}
 	out, err = r.Run(ctx, lint)
 	if err != nil {
