@@ -396,7 +396,7 @@ func TestMarkdownMatrix(t *testing.T) {
 		"<sub>✅ passed · ❌ failed</sub>",
 	}, lines[:7])
 	assert.Contains(t, r.stdout, "<details><summary>❌ <b>L3</b> Data · Format: 1 finding</summary>")
-	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` not formatted; run fmt")
+	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` not formatted; terraform fmt (or tofu fmt) fixes it")
 	assert.Contains(t, r.stdout, "  ```diff\n  @@ -1,3 +1,3 @@\n   locals {\n  -    x = 1\n  +  x = 1\n   }\n  ```")
 	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` `terraform_unused_declarations` local.x is declared but not used")
 }
