@@ -507,7 +507,11 @@ func TestHelpAndCompletionGoToStdout(t *testing.T) {
 		assert.Contains(t, r.stdout, "Usage:", "%v", args)
 		assert.Empty(t, r.stderr, "%v", args)
 	}
-	r := run(t, "completion", "bash")
+	r := run(t, "--version")
+	assert.Equal(t, 0, r.code)
+	assert.True(t, strings.HasPrefix(r.stdout, "infra version "), r.stdout)
+
+	r = run(t, "completion", "bash")
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "bash completion")
 	assert.Empty(t, r.stderr)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,6 +75,7 @@ func (a *app) newRoot() *cobra.Command {
 The same commands exist as functions of the Dagger module (dagger call <command>).
 
 Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.`,
+		Version:           version(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		PersistentPreRunE: func(*cobra.Command, []string) error { return a.checkGlobals() },
@@ -92,6 +94,30 @@ Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.
 	root.AddCommand(a.digCommand(), a.catalogCommand())
 	root.AddCommand(a.flashCommand(), a.kickCommand(), a.reviewGateCommand())
 	return root
+}
+
+// version is what --version prints: the module version and, when the build
+// recorded it, the commit, for bug reports.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += ", commit " + rev
+		if settings["vcs.modified"] == "true" {
+			v += " (modified)"
+		}
+	}
+	return v + ", " + bi.GoVersion
 }
 
 func (a *app) checkGlobals() error {
