@@ -547,3 +547,15 @@ func TestLocalStateInALayerIsIgnored(t *testing.T) {
 	r := run(t, "validate", "--source", repo(t, files), "--layer", "platform")
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
 }
+
+// An interrupted run (Ctrl-C, a cancelled CI job) never passes and says why.
+func TestInterruptedRunSaysSo(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	src := repo(t, threeLayers())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(ctx, []string{"validate", "--source", src, "--no-cache"}, &stdout, &stderr)
+	assert.Equal(t, 3, code)
+	assert.Contains(t, stderr.String(), "infra: interrupted: what ran was cut short, so any report above is incomplete")
+}

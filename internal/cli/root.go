@@ -38,6 +38,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return report.ExitBadInput
 	}
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// Stages cut short report "context canceled": say why, once, and never pass.
+		fmt.Fprintln(stderr, "infra: interrupted: what ran was cut short, so any report above is incomplete")
+		return report.ExitToolError
+	}
 	var ex *exitError
 	switch {
 	case err == nil:
