@@ -53,6 +53,9 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 	}
 	if t.SHA == "" && t.PR == 0 {
 		// Said before the checks run, not after minutes of them.
+		if t.Event != nil {
+			return a.badInput("no commit: the %s event names no pull request or commit; pass --sha or --pr", t.Event.Name)
+		}
 		return a.badInput("no commit: pass --sha (or --pr, or an event)")
 	}
 	dryOut := a.stdout

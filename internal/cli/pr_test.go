@@ -313,6 +313,15 @@ func TestFlashWithoutACommitFailsFirst(t *testing.T) {
 	assert.Equal(t, "infra: no commit: pass --sha (or --pr, or an event)\n", res.stderr, "nothing checked first")
 	assert.Empty(t, res.stdout)
 
+	// An event that names no commit: an issue's comment.
+	ev := filepath.Join(t.TempDir(), "issue_comment.json")
+	data, err := json.Marshal(githubtest.Webhook(t, "issue_comment", "created"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(ev, data, 0o600))
+	res = run(t, "flash", "--source", src, "--layer", "all", "--dry-run", "--event", ev, "--event-name", "issue_comment")
+	assert.Equal(t, 2, res.code, res.stderr)
+	assert.Equal(t, "infra: no commit: the issue_comment event names no pull request or commit; pass --sha or --pr\n", res.stderr)
+
 	res = run(t, "flash", "--source", src, "--repo", ghRepo, "--sha", headSHA, "--layer", "all", "--dry-run", "--provider-mirror", filepath.Join(src, "none"))
 	assert.Equal(t, 2, res.code, res.stderr)
 	assert.Contains(t, res.stderr, "is not a directory")
