@@ -221,6 +221,90 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
 			return nil, (*Infra).All(&parent, ctx)
+		case "Apply":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var backendConfig *dagger.Secret
+			if inputArgs["backendConfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
+				}
+			}
+			var tfVars *dagger.Secret
+			if inputArgs["tfVars"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
+				}
+			}
+			var lockTimeout string
+			if inputArgs["lockTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			var mask []*dagger.Secret
+			if inputArgs["mask"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
+				}
+			}
+			var extraArgs []string
+			if inputArgs["extraArgs"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraArgs"]), &extraArgs)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraArgs", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var plans *dagger.Directory
+			if inputArgs["plans"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["plans"]), &plans)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg plans", err))
+				}
+			}
+			return (*Infra).Apply(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency, plans)
 		case "Catalog":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -403,6 +487,160 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog, pr, repo, sha, apiUrl, runUrl, dryRun, event, eventName, token, appId, installationId, appKey)
+		case "Drift":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var backendConfig *dagger.Secret
+			if inputArgs["backendConfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
+				}
+			}
+			var tfVars *dagger.Secret
+			if inputArgs["tfVars"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
+				}
+			}
+			var lockTimeout string
+			if inputArgs["lockTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
+				}
+			}
+			var mask []*dagger.Secret
+			if inputArgs["mask"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
+				}
+			}
+			var extraArgs []string
+			if inputArgs["extraArgs"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraArgs"]), &extraArgs)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraArgs", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var issues bool
+			if inputArgs["issues"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["issues"]), &issues)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg issues", err))
+				}
+			}
+			var repo string
+			if inputArgs["repo"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			var apiUrl string
+			if inputArgs["apiUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			var runUrl string
+			if inputArgs["runUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
+				}
+			}
+			var event *dagger.File
+			if inputArgs["event"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
+				}
+			}
+			var eventName string
+			if inputArgs["eventName"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
+				}
+			}
+			var token *dagger.Secret
+			if inputArgs["token"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["token"]), &token)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg token", err))
+				}
+			}
+			var appId int
+			if inputArgs["appId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["appId"]), &appId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appId", err))
+				}
+			}
+			var installationId int
+			if inputArgs["installationId"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["installationId"]), &installationId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg installationId", err))
+				}
+			}
+			var appKey *dagger.Secret
+			if inputArgs["appKey"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["appKey"]), &appKey)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
+				}
+			}
+			return (*Infra).Drift(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, mask, extraArgs, concurrency, issues, repo, sha, apiUrl, dryRun, runUrl, event, eventName, token, appId, installationId, appKey)
 		case "Flash":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -704,6 +942,83 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Lint(&parent, ctx, layer, base, format)
+		case "Plan":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var backendConfig *dagger.Secret
+			if inputArgs["backendConfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
+				}
+			}
+			var tfVars *dagger.Secret
+			if inputArgs["tfVars"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
+				}
+			}
+			var lockTimeout string
+			if inputArgs["lockTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			var mask []*dagger.Secret
+			if inputArgs["mask"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
+				}
+			}
+			var extraArgs []string
+			if inputArgs["extraArgs"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraArgs"]), &extraArgs)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraArgs", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			return (*Infra).Plan(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency)
 		case "Report":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -767,6 +1082,41 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).ReviewGate(&parent, ctx, event, eventName, repo, bot)
+		case "Unlock":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var lockId string
+			if inputArgs["lockID"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockID"]), &lockId)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockID", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var backendConfig *dagger.Secret
+			if inputArgs["backendConfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
+				}
+			}
+			return (*Infra).Unlock(&parent, ctx, layer, lockId, format, backendConfig)
 		case "Validate":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

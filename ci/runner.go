@@ -32,6 +32,8 @@ type containerRunner struct {
 	versions toolchain.Versions
 	inputs   map[string]stage.Filter // by session
 	started  int64                   // this call's start, in Unix seconds
+	// prepare, when set, adds to every engine container (secrets, a run ID).
+	prepare func(*dagger.Container) *dagger.Container
 
 	mu       sync.Mutex
 	sessions map[string]*dagger.Container
@@ -75,6 +77,9 @@ func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
 	if _, kind, _ := sessionKind(cmd.Session); kind != stage.Format { // fmt installs nothing: no cache, no lock to wait for
 		ctr = ctr.WithMountedCache("/plugin-cache", dag.CacheVolume("infra-"+r.engine+"-plugins-"+key), locked).
 			WithEnvVariable("TF_PLUGIN_CACHE_DIR", "/plugin-cache")
+	}
+	if r.prepare != nil {
+		ctr = r.prepare(ctr)
 	}
 	return ctr.WithMountedDirectory(srcMount, files)
 }

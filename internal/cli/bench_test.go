@@ -177,6 +177,12 @@ func (bc benchCase) run(b *testing.B) {
 		i++
 	}
 	b.StopTimer()
+	reportPair(b, "infra validate", len(layerDirs), naiveRuns, oursRuns, load)
+}
+
+// reportPair reports a benchmark's two sides: the ratio of the medians, the spread
+// and CPU seconds of each, and the machine's load while they ran.
+func reportPair(b *testing.B, what string, layers int, naiveRuns, oursRuns []sample, load *loadSampler) {
 	meanLoad, peakLoad, haveLoad := load.end()
 
 	walls := func(ss []sample) (w, c []time.Duration) {
@@ -200,10 +206,10 @@ func (bc benchCase) run(b *testing.B) {
 	}
 	b.Logf("%d layers, %d runs each, %d cores, %s\n"+
 		"  naive loop     median %.2fs, %s, CPU %.2fs\n"+
-		"  infra validate median %.2fs, %s, CPU %.2fs\n"+
-		"  ratio %.3f", len(layerDirs), len(nw), runtime.NumCPU(), loadText,
+		"  %-14s median %.2fs, %s, CPU %.2fs\n"+
+		"  ratio %.3f", layers, len(nw), runtime.NumCPU(), loadText,
 		median(nw).Seconds(), spread(nw), median(nc).Seconds(),
-		median(ow).Seconds(), spread(ow), median(oc).Seconds(), ratio)
+		what, median(ow).Seconds(), spread(ow), median(oc).Seconds(), ratio)
 }
 
 func copyTree(b *testing.B, src, dst string) {

@@ -182,6 +182,9 @@ func (e *Executor) Close() error {
 	return err
 }
 
+// interruptGrace is how long a stopped run waits for the engine to wind down.
+const interruptGrace = 5 * time.Minute
+
 // Run executes one command in the workspace.
 func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, error) {
 	bin := e.tools.Engine
@@ -203,6 +206,16 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		_ = os.Remove(stamp) // a run that fails leaves the state unknown
 	}
 	c := exec.CommandContext(ctx, bin, cmd.Args...)
+	// Stopped runs interrupt the engine rather than kill it: interrupted, it
+	// finishes what it is doing, saves state and releases its lock; killed, it
+	// would leave the lock held and the state behind reality.
+	c.Cancel = func() error {
+		if err := c.Process.Signal(os.Interrupt); err != nil { // Windows has no interrupt signal
+			return c.Process.Kill()
+		}
+		return nil
+	}
+	c.WaitDelay = interruptGrace
 	c.Dir = dir
 	c.Env = e.env
 	for k, v := range cmd.Env {

@@ -30,6 +30,11 @@ type Config struct {
 	// (relative to the repository root, or absolute); "" installs them as terraform
 	// init does for the user.
 	ProviderMirror string
+	// Bootstrap lists, per layer directory, the -target addresses applied before the
+	// rest of the layer (default: module.nodep when the layer calls it).
+	Bootstrap map[string][]string
+	// MaskPatterns are regular expressions whose matches are masked in rendered plans.
+	MaskPatterns []string
 }
 
 // DefaultEngine is used when neither a flag nor infra.hcl names one.
@@ -49,19 +54,21 @@ func (c Config) EngineFor(override string) string {
 
 // Defaults returns the configuration used when infra.hcl is absent.
 func Defaults() Config {
-	return Config{LayersDir: "terraform", DependsOn: map[string][]string{}}
+	return Config{LayersDir: "terraform", DependsOn: map[string][]string{}, Bootstrap: map[string][]string{}}
 }
 
 type fileSchema struct {
 	LayersDir      *string       `hcl:"layers_dir,optional"`
 	Engine         *string       `hcl:"engine,optional"`
 	ProviderMirror *string       `hcl:"provider_mirror,optional"`
+	Mask           []string      `hcl:"mask_patterns,optional"`
 	Layers         []layerSchema `hcl:"layer,block"`
 }
 
 type layerSchema struct {
 	Name      string   `hcl:"name,label"`
 	DependsOn []string `hcl:"depends_on,optional"`
+	Bootstrap []string `hcl:"bootstrap_targets,optional"`
 }
 
 var engines = map[string]bool{"terraform": true, "tofu": true}
@@ -127,7 +134,21 @@ func validate(raw fileSchema, body hcl.Body) (Config, error) {
 		}
 		first[l.Name] = pos
 		cfg.DependsOn[l.Name] = l.DependsOn
+		for _, t := range l.Bootstrap {
+			if !targetPattern.MatchString(t) {
+				return cfg, fmt.Errorf("%s: bootstrap_targets: %q is not a resource or module address", pos, t)
+			}
+		}
+		if len(l.Bootstrap) > 0 {
+			cfg.Bootstrap[l.Name] = l.Bootstrap
+		}
 	}
+	for i, p := range raw.Mask {
+		if _, err := regexp.Compile(p); err != nil {
+			return cfg, fmt.Errorf("%s: mask_patterns[%d] is not a regular expression", attrPos(body, "mask_patterns"), i)
+		}
+	}
+	cfg.MaskPatterns = raw.Mask
 	return cfg, nil
 }
 
@@ -163,6 +184,10 @@ func pos(r hcl.Range) string {
 }
 
 var windowsAbs = regexp.MustCompile(`^[A-Za-z]:`)
+
+// targetPattern accepts addresses such as module.nodep or null_resource.a["x"],
+// never anything that could pass as a command-line flag.
+var targetPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\[\]"-]*$`)
 
 // CleanRel validates a repository-relative directory: no absolute paths, no escaping the root.
 func CleanRel(field, dir string) (string, error) {

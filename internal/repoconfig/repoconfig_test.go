@@ -267,3 +267,29 @@ func TestParseProviderMirror(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "infra.hcl:1,19: provider_mirror must name a directory")
 }
+
+func TestParseApplySettings(t *testing.T) {
+	cfg, err := repoconfig.Parse([]byte(`
+mask_patterns = ["tok_[a-z0-9]+"]
+
+layer "1.bootstrap" {
+  bootstrap_targets = ["module.nodep", "null_resource.kubeconfig[\"main\"]"]
+}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"tok_[a-z0-9]+"}, cfg.MaskPatterns)
+	assert.Equal(t, map[string][]string{"1.bootstrap": {"module.nodep", `null_resource.kubeconfig["main"]`}}, cfg.Bootstrap)
+
+	for name, src := range map[string]string{
+		"a flag as target":  "layer \"1.a\" {\n  bootstrap_targets = [\"-destroy\"]\n}\n",
+		"spaces in target":  "layer \"1.a\" {\n  bootstrap_targets = [\"module.a module.b\"]\n}\n",
+		"bad mask pattern":  "mask_patterns = [\"(\"]\n",
+		"mask not a string": "mask_patterns = [{}]\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := repoconfig.Parse([]byte(src))
+			assert.Error(t, err)
+			assert.Contains(t, err.Error(), "infra.hcl:")
+		})
+	}
+}

@@ -169,6 +169,9 @@ func ToolsWithoutMirror(t testing.TB, engine string) toolchain.Tools {
 	t.Setenv("INFRA_"+strings.ToUpper(engine)+"_BIN", tools.Engine)
 	t.Setenv("INFRA_TFLINT_BIN", tools.TFLint)
 	t.Setenv(toolchain.MirrorEnv, "")
+	if gw, err := toolchain.FindTool("versitygw"); err == nil {
+		t.Setenv("INFRA_VERSITYGW_BIN", gw) // StartS3 finds it after the cache moves
+	}
 	t.Setenv("INFRA_CACHE_DIR", t.TempDir())
 	return tools
 }

@@ -23,6 +23,7 @@ var versionsEnv string
 // executor and the Dagger module's images.
 type Versions struct {
 	Terraform, Tofu, TFLint string
+	VersityGW               string // the S3 server tests keep remote state in
 }
 
 // Pinned returns the versions from versions.env.
@@ -35,7 +36,7 @@ func Pinned() Versions {
 			vals[k] = strings.Trim(v, `"`)
 		}
 	}
-	return Versions{Terraform: vals["TERRAFORM_VERSION"], Tofu: vals["TOFU_VERSION"], TFLint: vals["TFLINT_VERSION"]}
+	return Versions{Terraform: vals["TERRAFORM_VERSION"], Tofu: vals["TOFU_VERSION"], TFLint: vals["TFLINT_VERSION"], VersityGW: vals["VERSITYGW_VERSION"]}
 }
 
 // Engines lists the engines a layer can be checked with.
@@ -50,8 +51,20 @@ func (v Versions) Version(tool string) string {
 		return v.Tofu
 	case "tflint":
 		return v.TFLint
+	case "versitygw":
+		return v.VersityGW
 	}
 	return ""
+}
+
+// FindTool resolves another pinned tool (versitygw) the way Find resolves the
+// engines: INFRA_<TOOL>_BIN, the pinned build in the cache, then the PATH.
+func FindTool(tool string) (string, error) {
+	v := Pinned().Version(tool)
+	if v == "" {
+		return "", fmt.Errorf("no pinned version of %q", tool)
+	}
+	return find(tool, v)
 }
 
 // CacheDir is where tools, the provider mirror and workspaces live.

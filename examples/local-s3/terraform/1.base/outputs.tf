@@ -1,0 +1,4 @@
+output "cluster" {
+  description = "The cluster's name."
+  value       = module.nodep.cluster
+}

@@ -1,0 +1,4 @@
+output "page" {
+  description = "The page's path."
+  value       = local_file.page.filename
+}

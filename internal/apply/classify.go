@@ -1,0 +1,81 @@
+package apply
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/state"
+)
+
+// failure is why a command did not do its job, already masked.
+type failure struct {
+	status Status
+	reason string
+	detail string
+	lock   *state.Lock
+}
+
+var (
+	errorLine = regexp.MustCompile(`(?m)^[│ ]*Error: (.+)$`)
+	// What the S3 API and the SDKs answer when credentials are wrong or missing.
+	credentialMarkers = []string{"InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "InvalidClientTokenId", "AccessDenied", "ExpiredToken",
+		"no valid credential sources", "failed to refresh cached credentials", "StatusCode: 403"}
+	unreachableMarkers = []string{"connection refused", "no such host", "i/o timeout", "dial tcp", "TLS handshake"}
+)
+
+// classify reads a failed command's output. step names what was running ("init",
+// "plan", ...). The output is masked before anything is kept.
+func classify(step, stdout, stderr string, m *plan.Masker) failure {
+	out := m.Mask(stderr)
+	if strings.TrimSpace(out) == "" {
+		out = m.Mask(stdout)
+	}
+	f := failure{status: Failed, detail: tail(out, 30)}
+	if l, ok := state.ParseLockError(out); ok {
+		f.status, f.lock = Locked, &l
+		f.reason = "the state is " + l.Describe(now())
+		return f
+	}
+	var summaries []string
+	for _, mm := range errorLine.FindAllStringSubmatch(out, 3) {
+		summaries = append(summaries, strings.TrimSpace(mm[1]))
+	}
+	summary := strings.Join(summaries, "; ")
+	switch {
+	case containsAny(out, credentialMarkers):
+		f.status = Error
+		f.reason = step + ": the state backend refused the credentials; check the access key and secret in the backend config"
+	case step == "init" && containsAny(out, unreachableMarkers):
+		f.status = Error
+		f.reason = step + ": the state backend could not be reached"
+	case strings.Contains(out, "Saved plan is stale"):
+		f.reason = "the saved plan is stale: the state changed after it was made; plan again"
+	case summary != "":
+		f.reason = step + ": " + summary
+	default:
+		f.reason = step + " failed"
+	}
+	if summary != "" && f.status == Error {
+		f.reason += " (" + summary + ")"
+	}
+	return f
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// tail keeps the last n lines.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
