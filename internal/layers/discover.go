@@ -108,6 +108,9 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 			return nil, err
 		}
 		l.Modules = c.modules
+		for _, o := range c.outside {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls a local module at %s, outside the repository: the checks see the repository alone, so it reads as missing", l.Path, o))
+		}
 		l.HasLockFile = scan.hasLock
 		l.LintConfig = rootLint
 		if scan.hasLint {
