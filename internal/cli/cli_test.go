@@ -557,5 +557,5 @@ func TestInterruptedRunSaysSo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Run(ctx, []string{"validate", "--source", src, "--no-cache"}, &stdout, &stderr)
 	assert.Equal(t, 3, code)
-	assert.Contains(t, stderr.String(), "infra: interrupted: what ran was cut short, so any report above is incomplete")
+	assert.Contains(t, stderr.String(), "infra: interrupted: the run stopped before its end (what did not finish is not a result)")
 }

@@ -39,8 +39,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	err := root.ExecuteContext(ctx)
 	if ctx.Err() != nil {
-		// Stages cut short report "context canceled": say why, once, and never pass.
-		fmt.Fprintln(stderr, "infra: interrupted: what ran was cut short, so any report above is incomplete")
+		// What was cut short reports "context canceled" or "stopped": say why, once, and never pass.
+		fmt.Fprintln(stderr, "infra: interrupted: the run stopped before its end (what did not finish is not a result)")
 		return report.ExitToolError
 	}
 	var ex *exitError
