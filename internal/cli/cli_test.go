@@ -559,3 +559,25 @@ func TestInterruptedRunSaysSo(t *testing.T) {
 	assert.Equal(t, 3, code)
 	assert.Contains(t, stderr.String(), "infra: interrupted: the run stopped before its end (what did not finish is not a result)")
 }
+
+// A lock file the other engine wrote fails init with "dependency changes"; the run
+// says why before it starts.
+func TestLockFileOfTheOtherEngineWarns(t *testing.T) {
+	files := threeLayers()
+	files["terraform/2.platform/.terraform.lock.hcl"] = testmirror.LockFile("registry.terraform.io", "null", "3.0.0", ">= 3.0.0", otherZH)
+	src := repo(t, files)
+	want := "infra: warning: terraform/2.platform/.terraform.lock.hcl records providers of registry.terraform.io, as terraform writes it; " +
+		"tofu looks them up at registry.opentofu.org, so init fails on it: commit a lock file tofu init wrote, or use --engine terraform\n"
+
+	t.Run("tofu", func(t *testing.T) {
+		testfixture.Tools(t, "tofu")
+		r := run(t, "validate", "--source", src, "--engine", "tofu", "--layer", "platform", "--quiet")
+		assert.Equal(t, 1, r.code, r.stderr)
+		assert.Contains(t, r.stderr, want)
+	})
+	t.Run("terraform", func(t *testing.T) {
+		testfixture.Tools(t, "terraform")
+		r := run(t, "validate", "--source", src, "--engine", "terraform", "--layer", "platform", "--quiet")
+		assert.NotContains(t, r.stderr, "records providers of")
+	})
+}

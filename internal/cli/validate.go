@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -90,6 +92,7 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 	}
 	a.warn(set)
 	engine := cfg.EngineFor(a.engine)
+	a.warnLockHosts(selected, engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {
 		a.progress("infra: no layer is affected by the change; nothing to check")
@@ -130,6 +133,32 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 			"or provider_mirror) providers install as terraform init does\n", mirror, toolchain.MirrorEnv)
 	}
 	return rep, set, nil
+}
+
+// registryOf is where each engine looks up a provider named without a host.
+var registryOf = map[string]string{"terraform": "registry.terraform.io", "tofu": "registry.opentofu.org"}
+
+// warnLockHosts warns about lock files the other engine wrote: they record its
+// registry's providers, which this engine does not look up, so init fails on them
+// ("provider dependency changes detected") with nothing saying why.
+func (a *app) warnLockHosts(selected []*layers.Layer, engine string) {
+	want := registryOf[engine]
+	for _, l := range selected {
+		if !l.HasLockFile {
+			continue
+		}
+		name := path.Join(l.Path, ".terraform.lock.hcl")
+		data, err := os.ReadFile(filepath.Join(a.source, filepath.FromSlash(name)))
+		if err != nil {
+			continue // validate reports what it cannot read
+		}
+		for other, host := range registryOf {
+			if other != engine && strings.Contains(string(data), `"`+host+`/`) && !strings.Contains(string(data), `"`+want+`/`) {
+				fmt.Fprintf(a.stderr, "infra: warning: %s records providers of %s, as %s writes it; %s looks them up at %s, so init fails on it: commit a lock file %s init wrote, or use --engine %s\n",
+					name, host, other, engine, want, engine, other)
+			}
+		}
+	}
 }
 
 // lockFileFailed tells whether a layer's init failed on its lock file, which with
