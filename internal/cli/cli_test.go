@@ -561,13 +561,13 @@ func TestInterruptedRunSaysSo(t *testing.T) {
 }
 
 // A lock file the other engine wrote fails init with "dependency changes"; the run
-// says why before it starts.
+// says why.
 func TestLockFileOfTheOtherEngineWarns(t *testing.T) {
 	files := threeLayers()
 	files["terraform/2.platform/.terraform.lock.hcl"] = testmirror.LockFile("registry.terraform.io", "null", "3.0.0", ">= 3.0.0", otherZH)
 	src := repo(t, files)
 	want := "infra: warning: terraform/2.platform/.terraform.lock.hcl records providers of registry.terraform.io, as terraform writes it; " +
-		"tofu looks them up at registry.opentofu.org, so init fails on it: commit a lock file tofu init wrote, or use --engine terraform\n"
+		"tofu looks them up at registry.opentofu.org, so its init failed: commit a lock file tofu init wrote, or use --engine terraform\n"
 
 	t.Run("tofu", func(t *testing.T) {
 		testfixture.Tools(t, "tofu")

@@ -92,7 +92,6 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 	}
 	a.warn(set)
 	engine := cfg.EngineFor(a.engine)
-	a.warnLockHosts(selected, engine)
 	rep := &report.Report{Engine: engine, Stages: kinds}
 	if len(selected) == 0 {
 		a.progress("infra: no layer is affected by the change; nothing to check")
@@ -127,6 +126,7 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 		}
 	}
 	rep = pipeline.Run(ctx, selected, exec, popts)
+	a.warnLockHosts(rep, engine)
 	if mirror != "" && lockFileFailed(rep) {
 		fmt.Fprintf(a.stderr, "infra: note: providers the mirror %s has are installed from it alone; a lock file "+
 			"pinning versions or registry checksums it lacks fails; without a mirror (%s= and no --provider-mirror "+
@@ -138,13 +138,14 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 // registryOf is where each engine looks up a provider named without a host.
 var registryOf = map[string]string{"terraform": "registry.terraform.io", "tofu": "registry.opentofu.org"}
 
-// warnLockHosts warns about lock files the other engine wrote: they record its
-// registry's providers, which this engine does not look up, so init fails on them
-// ("provider dependency changes detected") with nothing saying why.
-func (a *app) warnLockHosts(selected []*layers.Layer, engine string) {
+// warnLockHosts explains a lock file failure when the lock file is the other
+// engine's: it records its registry's providers, which this engine does not look
+// up, so init fails ("provider dependency changes detected") with nothing saying why.
+func (a *app) warnLockHosts(rep *report.Report, engine string) {
 	want := registryOf[engine]
-	for _, l := range selected {
-		if !l.HasLockFile {
+	for _, lr := range rep.Layers {
+		l := lr.Layer
+		if !l.HasLockFile || !lockFileFailed(&report.Report{Layers: []report.LayerResult{lr}}) {
 			continue
 		}
 		name := path.Join(l.Path, ".terraform.lock.hcl")
@@ -154,7 +155,7 @@ func (a *app) warnLockHosts(selected []*layers.Layer, engine string) {
 		}
 		for other, host := range registryOf {
 			if other != engine && strings.Contains(string(data), `"`+host+`/`) && !strings.Contains(string(data), `"`+want+`/`) {
-				fmt.Fprintf(a.stderr, "infra: warning: %s records providers of %s, as %s writes it; %s looks them up at %s, so init fails on it: commit a lock file %s init wrote, or use --engine %s\n",
+				fmt.Fprintf(a.stderr, "infra: warning: %s records providers of %s, as %s writes it; %s looks them up at %s, so its init failed: commit a lock file %s init wrote, or use --engine %s\n",
 					name, host, other, engine, want, engine, other)
 			}
 		}
