@@ -58,7 +58,7 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 		}
 		return a.badInput("no commit: pass --sha (or --pr, or an event)")
 	}
-	dryOut := a.stdout
+	dryOut := a.dryOut(o.format)
 	if o.summaryOnly {
 		// Reads only (the summary shows Atlantis's status too); the requests it
 		// would send are not printed, so stdout is the summary alone.

@@ -359,3 +359,16 @@ func TestNoCredentialsFailFirst(t *testing.T) {
 	res := run(t, "kick-atlantis", "--source", src, "--layer", "all", "--dry-run")
 	assert.Equal(t, 0, res.code, res.stderr)
 }
+
+// With --format json, a dry run's requests go to stderr: stdout stays one JSON document.
+func TestDryRunKeepsJSONParseable(t *testing.T) {
+	newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	res := run(t, "flash", "--source", repo(t, threeLayers()), "--layer", "all", "--dry-run", "--format", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Len(t, decode(t, res).Layers, 3)
+	assert.Contains(t, res.stderr, "POST /repos/octo/infra/issues/7/comments")
+
+	res = run(t, "flash", "--source", repo(t, threeLayers()), "--layer", "all", "--dry-run")
+	assert.Contains(t, res.stdout, "POST /repos/octo/infra/issues/7/comments", "beside a text report, on stdout")
+}
