@@ -265,6 +265,23 @@ func TestUnreachableTFLintPluginCouldNotRun(t *testing.T) {
 	assert.True(t, strings.HasSuffix(msg, "connection refused"), "the cause comes last: %q", msg)
 }
 
+// A layer whose required_version excludes the engine at hand was not checked:
+// could not run (exit 3), not a failure of its code.
+func TestRequiredVersionExcludingTheEngineCouldNotRun(t *testing.T) {
+	for _, engine := range []string{"terraform", "tofu"} {
+		t.Run(engine, func(t *testing.T) {
+			testfixture.Tools(t, engine)
+			files := threeLayers()
+			files["terraform/2.platform/versions.tf"] = strings.Replace(files["terraform/2.platform/versions.tf"], `">= 1.5.0"`, `"~> 1.3.0"`, 1)
+			r := run(t, "validate", "--source", repo(t, files), "--engine", engine, "--layer", "platform", "--format", "json")
+			assert.Equal(t, 3, r.code, r.stdout)
+			v := decode(t, r).Layers[0].Validate
+			require.Equal(t, "error", v.Status, "%+v", v)
+			assert.Contains(t, v.Findings[0].Message, "the layer's required_version excludes the engine version this run uses")
+		})
+	}
+}
+
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	testfixture.Tools(t, "terraform")
 	cyclic := testfixture.Tree(

@@ -62,7 +62,7 @@ func ParseInitFailure(root, dir string, out Output) Result {
 			status = Error
 		}
 	}
-	return Result{Status: status, Findings: findings}
+	return versionExcluded(Result{Status: status, Findings: findings})
 }
 
 var (
@@ -147,7 +147,20 @@ func ParseValidate(root, dir string, out Output) Result {
 	if parsed.Valid && out.ExitCode == 0 {
 		return Result{Status: Pass, Findings: findings}
 	}
-	return Result{Status: Fail, Findings: findings}
+	return versionExcluded(Result{Status: Fail, Findings: findings})
+}
+
+// versionExcluded turns a result whose engine the configuration's required_version
+// excludes into "could not run": the code was not checked, and whether it is right
+// is for an engine version the layer accepts to say.
+func versionExcluded(res Result) Result {
+	for i, f := range res.Findings {
+		if strings.Contains(f.Message, "Unsupported Terraform Core version") || strings.Contains(f.Message, "Unsupported OpenTofu Core version") {
+			res.Status = Error
+			res.Findings[i].Message = f.Message + ": the layer's required_version excludes the engine version this run uses, so it could not be checked"
+		}
+	}
+	return res
 }
 
 func unreadableValidate(dir string, out Output) Result {
