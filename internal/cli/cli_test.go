@@ -260,6 +260,7 @@ func TestUnreachableTFLintPluginCouldNotRun(t *testing.T) {
 	assert.Equal(t, 3, r.code, r.stdout)
 	l := decode(t, r).Layers[0].Lint
 	require.Equal(t, "error", l.Status, "%+v", l)
+	require.Len(t, l.Findings, 1, "said once, not again for each module the layer calls: %+v", l.Findings)
 	msg := l.Findings[0].Message
 	assert.Contains(t, msg, "Failed to install a plugin")
 	assert.True(t, strings.HasSuffix(msg, "connection refused"), "the cause comes last: %q", msg)
