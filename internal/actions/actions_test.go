@@ -82,9 +82,10 @@ func TestParseRejectsWhatNoRealPayloadCarries(t *testing.T) {
 		want  string
 	}{
 		"not JSON":         {"pull_request", []byte("<html>"), "not a JSON object"},
-		"array":            {"push", []byte("[1]"), "not a JSON object"},
+		"array":            {"push", []byte("[1]"), "the push event is not a JSON object: the payload is an array where an object is expected"},
+		"repository array": {"issue_comment", []byte(`{"repository":[]}`), `field "repository" is an array where an object is expected`},
 		"bad event name":   {"pull request; rm", []byte("{}"), "not a GitHub event name"},
-		"wrong field type": {"pull_request", []byte(`{"pull_request":{"number":"seven"}}`), "reading the pull_request event"},
+		"wrong field type": {"pull_request", []byte(`{"pull_request":{"number":"seven"}}`), `reading the pull_request event: field "pull_request.number" is a string where a number is expected`},
 		"bad sha": {"pull_request", pr(func(m map[string]any) {
 			m["pull_request"].(map[string]any)["head"].(map[string]any)["sha"] = "$(id)"
 		}), "not a full SHA"},
@@ -101,6 +102,7 @@ func TestParseRejectsWhatNoRealPayloadCarries(t *testing.T) {
 			var ee *actions.EventError
 			require.ErrorAs(t, err, &ee)
 			assert.Contains(t, err.Error(), c.want)
+			assert.NotContains(t, err.Error(), "Go ", "in JSON's words, not Go's")
 		})
 	}
 	_, err := actions.ReadEvent("push", filepath.Join(t.TempDir(), "missing.json"))

@@ -7,9 +7,11 @@ package actions
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -57,6 +59,46 @@ func (e *EventError) Error() string { return e.Msg }
 
 func eventErrorf(format string, args ...any) error { return &EventError{fmt.Sprintf(format, args...)} }
 
+// jsonProblem says what is wrong with a payload in JSON's words: the decoder's
+// own message for a type mismatch names Go types, which mean nothing to a user.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	want := "a value of another type"
+	switch te.Type.Kind() {
+	case reflect.Struct, reflect.Map:
+		want = "an object"
+	case reflect.Slice, reflect.Array:
+		want = "an array"
+	case reflect.String:
+		want = "a string"
+	case reflect.Bool:
+		want = "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		want = "a number"
+	case reflect.Pointer:
+		return jsonProblem(&json.UnmarshalTypeError{Value: te.Value, Type: te.Type.Elem(), Field: te.Field})
+	}
+	where := "the payload"
+	if te.Field != "" {
+		where = fmt.Sprintf("field %q", te.Field)
+	}
+	return fmt.Sprintf("%s is %s where %s is expected", where, jsonWord(te.Value), want)
+}
+
+func jsonWord(v string) string {
+	switch v {
+	case "object", "array":
+		return "an " + v
+	case "string", "number", "bool":
+		return "a " + strings.Replace(v, "bool", "boolean", 1)
+	}
+	return v
+}
+
 // MaxEventSize bounds what is read: GitHub caps webhook payloads at 25 MB.
 const MaxEventSize = 25 << 20
 
@@ -101,7 +143,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 		} `json:"sender"`
 	}
 	if err := json.Unmarshal(payload, &common); err != nil {
-		return nil, eventErrorf("the %s event is not a JSON object: %v", name, err)
+		return nil, eventErrorf("the %s event is not a JSON object: %s", name, jsonProblem(err))
 	}
 	ev := &Event{Name: name, Action: common.Action, Repo: common.Repository.FullName, Sender: common.Sender.Login}
 
@@ -109,7 +151,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 	case "pull_request", "pull_request_target":
 		var p gh.PullRequestEvent
 		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, eventErrorf("reading the %s event: %v", name, err)
+			return nil, eventErrorf("reading the %s event: %s", name, jsonProblem(err))
 		}
 		ev.setPR(p.GetPullRequest())
 		if ev.PR == 0 {
@@ -118,7 +160,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 	case "issue_comment":
 		var p gh.IssueCommentEvent
 		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, eventErrorf("reading the %s event: %v", name, err)
+			return nil, eventErrorf("reading the %s event: %s", name, jsonProblem(err))
 		}
 		if is := p.GetIssue(); is != nil && is.IsPullRequest() {
 			ev.PR = is.GetNumber()
@@ -129,7 +171,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 	case "pull_request_review_comment":
 		var p gh.PullRequestReviewCommentEvent
 		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, eventErrorf("reading the %s event: %v", name, err)
+			return nil, eventErrorf("reading the %s event: %s", name, jsonProblem(err))
 		}
 		ev.setPR(p.GetPullRequest())
 		if c := p.GetComment(); c != nil {
@@ -138,7 +180,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 	case "pull_request_review":
 		var p gh.PullRequestReviewEvent
 		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, eventErrorf("reading the %s event: %v", name, err)
+			return nil, eventErrorf("reading the %s event: %s", name, jsonProblem(err))
 		}
 		ev.setPR(p.GetPullRequest())
 		if r := p.GetReview(); r != nil {
@@ -147,7 +189,7 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 	case "push":
 		var p gh.PushEvent
 		if err := json.Unmarshal(payload, &p); err != nil {
-			return nil, eventErrorf("reading the %s event: %v", name, err)
+			return nil, eventErrorf("reading the %s event: %s", name, jsonProblem(err))
 		}
 		if p.GetDeleted() {
 			break // a deleted branch or tag: no commit to speak of

@@ -69,6 +69,9 @@ func inputErrorf(format string, args ...any) error {
 
 // Load reads and parses the catalog at name (repository-relative) in fsys.
 func Load(fsys fs.FS, name string) (*Catalog, error) {
+	if !fs.ValidPath(name) {
+		return nil, inputErrorf("--catalog %q is not a path inside the repository: give it relative to --source, without ..", name)
+	}
 	src, err := fs.ReadFile(fsys, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, inputErrorf("no services catalog %s in the repository: create it (see the README's service health check section) or pass --catalog", name)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/infra-flash/infra/internal/cli"
 	"github.com/infra-flash/infra/internal/testfixture"
+	"github.com/infra-flash/infra/internal/testmirror"
 )
 
 type result struct {
@@ -211,6 +212,77 @@ func TestMissingModuleFailsValidateThroughInit(t *testing.T) {
 	assert.True(t, located, "a finding points at the module call: %+v", v.Findings)
 }
 
+// A layer calling a registry module whose registry cannot be reached (offline,
+// a closed port here) could not be checked: that is no finding of the repository.
+func TestUnreachableModuleRegistryCouldNotRun(t *testing.T) {
+	for _, engine := range []string{"terraform", "tofu"} {
+		t.Run(engine, func(t *testing.T) {
+			testfixture.Tools(t, engine)
+			files := threeLayers()
+			files["terraform/2.platform/vpc.tf"] = "module \"vpc\" {\n  source  = \"127.0.0.1:1/acme/vpc/aws\"\n  version = \"5.0.0\"\n}\n"
+			src := repo(t, files)
+
+			r := run(t, "validate", "--source", src, "--engine", engine, "--format", "json")
+			assert.Equal(t, 3, r.code, "could not run, not a failed check: %s", r.stdout)
+			rep := decode(t, r)
+			require.Len(t, rep.Layers, 3)
+			v := rep.Layers[1].Validate
+			require.Equal(t, "error", v.Status, "%+v", v)
+			require.NotEmpty(t, v.Findings)
+			assert.Contains(t, v.Findings[0].Message, "module vpc: its module registry could not be reached")
+			assert.Contains(t, v.Findings[0].Message, "connection refused")
+			assert.Equal(t, "pass", rep.Layers[0].Validate.Status, "the other layers are checked")
+
+			md := run(t, "validate", "--source", src, "--engine", engine, "--format", "markdown", "--layer", "platform")
+			assert.Equal(t, 3, md.code)
+			assert.Contains(t, md.stdout, "⚠️")
+			assert.NotContains(t, md.stdout, "❌")
+
+			// A module from a git server that cannot be reached: git's own words.
+			files["terraform/2.platform/vpc.tf"] = "module \"vpc\" {\n  source = \"git::https://127.0.0.1:1/org/vpc.git?ref=v1\"\n}\n"
+			src = repo(t, files)
+			r = run(t, "validate", "--source", src, "--engine", engine, "--format", "json", "--layer", "platform")
+			assert.Equal(t, 3, r.code, "could not run, not a failed check: %s", r.stdout)
+			v = decode(t, r).Layers[0].Validate
+			require.Equal(t, "error", v.Status, "%+v", v)
+			assert.Contains(t, v.Findings[0].Message, "Failed to download module")
+		})
+	}
+}
+
+// A tflint plugin that cannot be downloaded (offline, here a closed port on a
+// GitHub Enterprise-style host) is no lint failure of the repository.
+func TestUnreachableTFLintPluginCouldNotRun(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files[".tflint.hcl"] = "plugin \"x\" {\n  enabled = true\n  version = \"0.1.0\"\n  source  = \"127.0.0.1:1/org/tflint-ruleset-x\"\n}\n"
+	r := run(t, "lint", "--source", repo(t, files), "--layer", "platform", "--format", "json")
+	assert.Equal(t, 3, r.code, r.stdout)
+	l := decode(t, r).Layers[0].Lint
+	require.Equal(t, "error", l.Status, "%+v", l)
+	require.Len(t, l.Findings, 1, "said once, not again for each module the layer calls: %+v", l.Findings)
+	msg := l.Findings[0].Message
+	assert.Contains(t, msg, "Failed to install a plugin")
+	assert.True(t, strings.HasSuffix(msg, "connection refused"), "the cause comes last: %q", msg)
+}
+
+// A layer whose required_version excludes the engine at hand was not checked:
+// could not run (exit 3), not a failure of its code.
+func TestRequiredVersionExcludingTheEngineCouldNotRun(t *testing.T) {
+	for _, engine := range []string{"terraform", "tofu"} {
+		t.Run(engine, func(t *testing.T) {
+			testfixture.Tools(t, engine)
+			files := threeLayers()
+			files["terraform/2.platform/versions.tf"] = strings.Replace(files["terraform/2.platform/versions.tf"], `">= 1.5.0"`, `"~> 1.3.0"`, 1)
+			r := run(t, "validate", "--source", repo(t, files), "--engine", engine, "--layer", "platform", "--format", "json")
+			assert.Equal(t, 3, r.code, r.stdout)
+			v := decode(t, r).Layers[0].Validate
+			require.Equal(t, "error", v.Status, "%+v", v)
+			assert.Contains(t, v.Findings[0].Message, "the layer's required_version excludes the engine version this run uses")
+		})
+	}
+}
+
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	testfixture.Tools(t, "terraform")
 	cyclic := testfixture.Tree(
@@ -242,6 +314,23 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	r := run(t, "deploy")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, `unknown command "deploy"`)
+}
+
+// Run from a layer's directory, the message points at the repository root.
+func TestRunFromASubdirectoryNamesTheRoot(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	src := repo(t, threeLayers())
+	git(t, src, "init", "-q")
+	sub := filepath.Join(src, "terraform", "2.platform")
+	r := run(t, "layers", "--source", sub)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, `no layers directory "terraform"`)
+	assert.Contains(t, r.stderr, "the repository root seems to be "+src+": run there or pass --source "+src)
+	assert.Empty(t, r.stdout)
+
+	r = run(t, "layers", "--source", t.TempDir())
+	assert.Equal(t, 2, r.code)
+	assert.NotContains(t, r.stderr, "seems to be", "no guess without a repository around")
 }
 
 func git(t *testing.T, dir string, args ...string) {
@@ -325,7 +414,7 @@ func TestMarkdownMatrix(t *testing.T) {
 		"<sub>✅ passed · ❌ failed</sub>",
 	}, lines[:7])
 	assert.Contains(t, r.stdout, "<details><summary>❌ <b>L3</b> Data · Format: 1 finding</summary>")
-	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` not formatted; run fmt")
+	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` not formatted; terraform fmt (or tofu fmt) fixes it")
 	assert.Contains(t, r.stdout, "  ```diff\n  @@ -1,3 +1,3 @@\n   locals {\n  -    x = 1\n  +  x = 1\n   }\n  ```")
 	assert.Contains(t, r.stdout, "- `terraform/3.data/extra.tf:2` `terraform_unused_declarations` local.x is declared but not used")
 }
@@ -425,4 +514,88 @@ func TestLintFindingInAModuleFailsLintForItsCallers(t *testing.T) {
 		assert.Equal(t, 1, f.Line)
 		assert.Equal(t, "terraform_unused_declarations", f.Rule)
 	}
+}
+
+// Help asked for and completion scripts are output (piped to less, written to a
+// file); no command at all is bad input, its usage on stderr.
+func TestHelpAndCompletionGoToStdout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"validate", "--help"}, {"help", "flash"}} {
+		r := run(t, args...)
+		assert.Equal(t, 0, r.code, "%v", args)
+		assert.Contains(t, r.stdout, "Usage:", "%v", args)
+		assert.Empty(t, r.stderr, "%v", args)
+	}
+	r := run(t, "--version")
+	assert.Equal(t, 0, r.code)
+	assert.True(t, strings.HasPrefix(r.stdout, "infra version "), r.stdout)
+
+	r = run(t, "completion", "bash")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "bash completion")
+	assert.Empty(t, r.stderr)
+
+	r = run(t)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "Usage:")
+	assert.Empty(t, r.stdout)
+}
+
+// With a mirror, a lock file that pins what the mirror lacks fails that layer; the
+// run says the mirror may be why, and how to run without one.
+func TestLockFileAgainstAMirrorSaysWhy(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files["terraform/2.platform/.terraform.lock.hcl"] = testmirror.LockFile("registry.terraform.io", "null", "3.0.0", ">= 3.0.0", otherZH)
+	r := run(t, "validate", "--source", repo(t, files), "--format", "json")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Equal(t, "fail", decode(t, r).Layers[1].Validate.Status)
+	assert.Contains(t, r.stderr, "infra: note: providers the mirror ")
+	assert.Contains(t, r.stderr, "without a mirror (INFRA_PROVIDER_MIRROR= and no --provider-mirror or provider_mirror)")
+
+	r = run(t, "validate", "--source", repo(t, threeLayers()))
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "note:")
+}
+
+// A stale local state file in a layer (an old local apply) does not break init.
+func TestLocalStateInALayerIsIgnored(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	files := threeLayers()
+	files["terraform/2.platform/terraform.tfstate"] = "{}"
+	r := run(t, "validate", "--source", repo(t, files), "--layer", "platform")
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+}
+
+// An interrupted run (Ctrl-C, a cancelled CI job) never passes and says why.
+func TestInterruptedRunSaysSo(t *testing.T) {
+	testfixture.Tools(t, "terraform")
+	src := repo(t, threeLayers())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(ctx, []string{"validate", "--source", src, "--no-cache"}, &stdout, &stderr)
+	assert.Equal(t, 3, code)
+	assert.Contains(t, stderr.String(), "infra: interrupted: the run stopped before its end (what did not finish is not a result)")
+}
+
+// A lock file the other engine wrote fails init with "dependency changes"; the run
+// says why.
+func TestLockFileOfTheOtherEngineWarns(t *testing.T) {
+	files := threeLayers()
+	files["terraform/2.platform/.terraform.lock.hcl"] = testmirror.LockFile("registry.terraform.io", "null", "3.0.0", ">= 3.0.0", otherZH)
+	src := repo(t, files)
+	want := "infra: warning: terraform/2.platform/.terraform.lock.hcl records providers of registry.terraform.io, as terraform writes it; " +
+		"tofu looks them up at registry.opentofu.org, so its init failed: commit a lock file tofu init wrote, or use --engine terraform\n"
+
+	t.Run("tofu", func(t *testing.T) {
+		testfixture.Tools(t, "tofu")
+		r := run(t, "validate", "--source", src, "--engine", "tofu", "--layer", "platform", "--quiet")
+		assert.Equal(t, 1, r.code, r.stderr)
+		assert.Contains(t, r.stderr, want)
+	})
+	t.Run("terraform", func(t *testing.T) {
+		testfixture.Tools(t, "terraform")
+		r := run(t, "validate", "--source", src, "--engine", "terraform", "--layer", "platform", "--quiet")
+		assert.NotContains(t, r.stderr, "records providers of")
+	})
 }

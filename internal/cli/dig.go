@@ -133,7 +133,7 @@ func (a *app) digOnPR(ctx context.Context, o *digOptions, probe func(context.Con
 	if t.PR == 0 {
 		return nil, a.badInput("the /dig flow answers on a pull request: pass --pr N (or run on its issue_comment event)")
 	}
-	client, err := a.client(ctx, &o.githubFlags, t, a.stdout)
+	client, err := a.client(ctx, &o.githubFlags, t, a.dryOut(o.in.Format))
 	if err != nil {
 		return nil, err
 	}

@@ -125,6 +125,8 @@ func TestDigBadInput(t *testing.T) {
 		{"layer without services", []string{"--domain", "example.com", "--layer", "L1", "--catalog", "only-l2.hcl"}, "no service of L1 is in only-l2.hcl"},
 		{"missing catalog", []string{"--domain", "example.com", "--catalog", "nope.hcl"}, "no services catalog nope.hcl in the repository"},
 		{"argument", []string{"example.com"}, `unexpected argument "example.com"`},
+		{"catalog outside", []string{"--domain", "example.com", "--catalog", "/etc/passwd"}, `--catalog "/etc/passwd" is not a path inside the repository`},
+		{"catalog above", []string{"--domain", "example.com", "--catalog", "../services.hcl"}, `--catalog "../services.hcl" is not a path inside the repository`},
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(src, "only-l2.hcl"), []byte(digCatalog[strings.Index(digCatalog, `service "vault"`):]), 0o644))
 	for _, c := range cases {

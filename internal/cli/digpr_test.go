@@ -76,11 +76,18 @@ func TestDigDryRunOnAPullRequest(t *testing.T) {
 	res := run(t, "dig", "--source", src, "--domain", "example.test", "--connect-to", connectTo, "--cacert", cacert, "--pr", "7", "--dry-run", "--format", "json")
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Empty(t, r.fake.Comments(ghRepo, ghPR))
-	assert.True(t, strings.HasPrefix(res.stdout, "POST /repos/octo/infra/issues/7/comments\n"), res.stdout)
-	assert.Contains(t, res.stdout, "Testing connectivity…")
-	assert.Contains(t, res.stdout, "PATCH /repos/octo/infra/issues/comments/{id of the comment created above}\n")
-	assert.Contains(t, res.stdout, "All systems operational")
-	assert.Contains(t, res.stdout, `"status": "operational"`)
+	// JSON on stdout stays one document: the requests go to stderr.
+	assert.True(t, strings.HasPrefix(res.stderr, "POST /repos/octo/infra/issues/7/comments\n"), res.stderr)
+	assert.Contains(t, res.stderr, "Testing connectivity…")
+	assert.Contains(t, res.stderr, "PATCH /repos/octo/infra/issues/comments/{id of the comment created above}\n")
+	assert.Contains(t, res.stderr, "All systems operational")
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &rep), res.stdout)
+	assert.Equal(t, "operational", rep["status"])
+
+	res = run(t, "dig", "--source", src, "--domain", "example.test", "--connect-to", connectTo, "--cacert", cacert, "--pr", "7", "--dry-run")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.True(t, strings.HasPrefix(res.stdout, "POST /repos/octo/infra/issues/7/comments\n"), "beside a text report, on stdout: %s", res.stdout)
 }
 
 func TestDigOnPRBadInput(t *testing.T) {

@@ -36,6 +36,7 @@ check failed, after posting. With --dry-run it prints the requests instead.`,
 	o.githubFlags.addFlags(c)
 	c.Flags().StringVar(&o.format, "format", "text", "what to print: text or json (the report), markdown (the comment as posted)")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	o.checkOptions.addToolFlags(c)
 	c.Flags().BoolVar(&o.summaryOnly, "summary-only", false, "print the job summary (markdown) and post nothing")
 	c.Flags().StringSliceVar(&o.atlantisUsers, "atlantis-user", nil, "accounts whose comments are Atlantis's (default: any bot account)")
 	return c
@@ -50,7 +51,14 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 	if err != nil {
 		return err
 	}
-	dryOut := a.stdout
+	if t.SHA == "" && t.PR == 0 {
+		// Said before the checks run, not after minutes of them.
+		if t.Event != nil {
+			return a.badInput("no commit: the %s event names no pull request or commit; pass --sha or --pr", t.Event.Name)
+		}
+		return a.badInput("no commit: pass --sha (or --pr, or an event)")
+	}
+	dryOut := a.dryOut(o.format)
 	if o.summaryOnly {
 		// Reads only (the summary shows Atlantis's status too); the requests it
 		// would send are not printed, so stdout is the summary alone.
@@ -90,6 +98,10 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 		}
 	}
 	if err != nil {
+		// The checks ran: their report is printed before saying GitHub failed us.
+		if rerr := report.Render(a.stdout, rep, o.format); rerr != nil {
+			a.progress("infra: writing the report: %v", rerr)
+		}
 		return githubError(err)
 	}
 	if o.format == "markdown" {

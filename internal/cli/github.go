@@ -53,6 +53,15 @@ func (a *app) target(g *githubFlags) (prloop.Target, error) {
 	return t, nil
 }
 
+// dryOut is where a dry run prints the requests it would send: stdout, beside a
+// report for people; stderr when stdout is JSON, so it stays one document.
+func (a *app) dryOut(format string) io.Writer {
+	if format == "json" {
+		return a.stderr
+	}
+	return a.stdout
+}
+
 // client builds the GitHub client; retries and dry-run reads are reported on stderr.
 // With --dry-run the requests it would send go to dryOut.
 func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOut io.Writer) (*github.Client, error) {
@@ -78,6 +87,10 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 		return nil, a.badInput("--app-key-file and --installation-id need --app-id")
 	default:
 		o.Token = strings.TrimSpace(os.Getenv("GITHUB_TOKEN"))
+		if o.Token == "" && !g.DryRun {
+			// Said now, not after the checks ran and the first write was refused.
+			return nil, a.badInput("no GitHub credentials: set GITHUB_TOKEN, or a GitHub App (--app-id and its key), or use --dry-run")
+		}
 	}
 	c, err := github.New(ctx, t.Repo, o)
 	if err != nil {

@@ -299,3 +299,76 @@ func TestLayersMermaid(t *testing.T) {
 		"  n3[\"L3 Data<br/><small>3.data</small>\"]\n"+
 		"  n1 --> n2\n  n2 --> n3\n", res.stdout)
 }
+
+// Outside Actions, flash without a commit says so before any check runs; it takes
+// the same tool flags as validate.
+func TestFlashWithoutACommitFailsFirst(t *testing.T) {
+	for _, k := range []string{"GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_SHA", "GITHUB_API_URL"} {
+		t.Setenv(k, "")
+	}
+	testfixture.Tools(t, "terraform")
+	src := repo(t, threeLayers())
+	res := run(t, "flash", "--source", src, "--repo", ghRepo, "--layer", "all", "--dry-run")
+	assert.Equal(t, 2, res.code, res.stderr)
+	assert.Equal(t, "infra: no commit: pass --sha (or --pr, or an event)\n", res.stderr, "nothing checked first")
+	assert.Empty(t, res.stdout)
+
+	// An event that names no commit: an issue's comment.
+	ev := filepath.Join(t.TempDir(), "issue_comment.json")
+	data, err := json.Marshal(githubtest.Webhook(t, "issue_comment", "created"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(ev, data, 0o600))
+	res = run(t, "flash", "--source", src, "--layer", "all", "--dry-run", "--event", ev, "--event-name", "issue_comment")
+	assert.Equal(t, 2, res.code, res.stderr)
+	assert.Equal(t, "infra: no commit: the issue_comment event names no pull request or commit; pass --sha or --pr\n", res.stderr)
+
+	res = run(t, "flash", "--source", src, "--repo", ghRepo, "--sha", headSHA, "--layer", "all", "--dry-run", "--provider-mirror", filepath.Join(src, "none"))
+	assert.Equal(t, 2, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "is not a directory")
+}
+
+// GitHub refusing the post does not swallow the checks' report.
+func TestFlashPrintsTheReportWhenGitHubFails(t *testing.T) {
+	newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	t.Setenv("GITHUB_TOKEN", "ghs_unknown_to_github")
+	res := run(t, "flash", "--source", repo(t, lintFinding()), "--layer", "all", "--format", "json")
+	assert.Equal(t, 3, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "401")
+	rep := decode(t, res)
+	require.Len(t, rep.Layers, 3)
+	assert.Equal(t, "fail", rep.Layers[2].Lint.Status)
+}
+
+// Without credentials and without --dry-run, the GitHub commands stop before any
+// work, and say how to go on.
+func TestNoCredentialsFailFirst(t *testing.T) {
+	newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	t.Setenv("GITHUB_TOKEN", "")
+	src := repo(t, threeLayers())
+	for _, args := range [][]string{
+		{"flash", "--source", src, "--layer", "all"},
+		{"kick-atlantis", "--source", src, "--layer", "all"},
+	} {
+		res := run(t, args...)
+		assert.Equal(t, 2, res.code, "%v: %s", args, res.stderr)
+		assert.Equal(t, "infra: no GitHub credentials: set GITHUB_TOKEN, or a GitHub App (--app-id and its key), or use --dry-run\n", res.stderr, "%v", args)
+		assert.Empty(t, res.stdout)
+	}
+	res := run(t, "kick-atlantis", "--source", src, "--layer", "all", "--dry-run")
+	assert.Equal(t, 0, res.code, res.stderr)
+}
+
+// With --format json, a dry run's requests go to stderr: stdout stays one JSON document.
+func TestDryRunKeepsJSONParseable(t *testing.T) {
+	newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	res := run(t, "flash", "--source", repo(t, threeLayers()), "--layer", "all", "--dry-run", "--format", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Len(t, decode(t, res).Layers, 3)
+	assert.Contains(t, res.stderr, "POST /repos/octo/infra/issues/7/comments")
+
+	res = run(t, "flash", "--source", repo(t, threeLayers()), "--layer", "all", "--dry-run")
+	assert.Contains(t, res.stdout, "POST /repos/octo/infra/issues/7/comments", "beside a text report, on stdout")
+}

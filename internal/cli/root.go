@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -26,13 +28,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.newRoot()
 	root.SetArgs(args)
-	root.SetOut(stderr) // help and usage go to stderr; stdout carries only reports
+	// Help asked for and completion scripts go to stdout (infra completion bash >
+	// file); errors, and the usage shown for no command at all, to stderr.
+	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if len(args) == 0 {
+		root.SetOut(stderr)
 		_ = root.Usage()
 		return report.ExitBadInput
 	}
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// What was cut short reports "context canceled" or "stopped": say why, once, and never pass.
+		fmt.Fprintln(stderr, "infra: interrupted: the run stopped before its end (what did not finish is not a result)")
+		return report.ExitToolError
+	}
 	var ex *exitError
 	switch {
 	case err == nil:
@@ -70,6 +80,7 @@ func (a *app) newRoot() *cobra.Command {
 The same commands exist as functions of the Dagger module (dagger call <command>).
 
 Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.`,
+		Version:           version(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		PersistentPreRunE: func(*cobra.Command, []string) error { return a.checkGlobals() },
@@ -90,6 +101,30 @@ Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.
 	root.AddCommand(a.flashCommand(), a.kickCommand(), a.reviewGateCommand())
 	root.AddCommand(a.atlantisConfigCommand())
 	return root
+}
+
+// version is what --version prints: the module version and, when the build
+// recorded it, the commit, for bug reports.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += ", commit " + rev
+		if settings["vcs.modified"] == "true" {
+			v += " (modified)"
+		}
+	}
+	return v + ", " + bi.GoVersion
 }
 
 func (a *app) checkGlobals() error {
@@ -149,9 +184,39 @@ func (a *app) discover() (*layers.Set, repoconfig.Config, error) {
 	}
 	set, err := layers.Discover(fsys, cfg)
 	if err != nil {
+		if root := a.enclosingRepo(); root != "" {
+			return nil, cfg, a.badInput("%v\n(the repository root seems to be %s: run there or pass --source %s)", err, root, root)
+		}
 		return nil, cfg, a.badInput("%v", err)
 	}
 	return set, cfg, nil
+}
+
+// enclosingRepo names the nearest directory above the source holding infra.hcl or
+// .git, when the source holds neither: a run from a layer's directory is a common
+// first mistake. "" when there is no such directory or the source is a root.
+func (a *app) enclosingRepo() string {
+	isRoot := func(dir string) bool {
+		for _, marker := range []string{repoconfig.FileName, ".git"} {
+			if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	src, err := filepath.Abs(a.source)
+	if err != nil || isRoot(src) {
+		return ""
+	}
+	for dir, parent := src, filepath.Dir(src); parent != dir; dir, parent = parent, filepath.Dir(parent) {
+		if isRoot(parent) {
+			if rel, err := filepath.Rel(src, parent); err == nil && !filepath.IsAbs(a.source) {
+				return rel
+			}
+			return parent
+		}
+	}
+	return ""
 }
 
 // selection is the --layer/--base pair of every command that works on layers.
@@ -173,7 +238,12 @@ func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([
 		if base == "" {
 			base = gitchange.DefaultBase(ctx, a.source)
 		}
-		return gitchange.ChangedFiles(ctx, a.source, base)
+		files, err := gitchange.ChangedFiles(ctx, a.source, base)
+		var refErr *gitchange.BadRefError
+		if s.base == "" && errors.As(err, &refErr) {
+			refErr.Tried = gitchange.BaseCandidates(os.Getenv("GITHUB_BASE_REF"))
+		}
+		return files, err
 	})
 	if err != nil {
 		return nil, &exitError{code: selectionExitCode(err), msg: "infra: " + err.Error()}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -44,11 +47,17 @@ func (a *app) checkCommand(name, short string, kinds []stage.Kind) *cobra.Comman
 	o.addFlags(c, layers.All)
 	c.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	c.Flags().IntVar(&o.concurrency, "concurrency", 0, "stages run at once (default: cores + 1)")
+	o.addToolFlags(c)
+	return c
+}
+
+// addToolFlags adds the flags of how the stages run: where providers come from
+// and whether earlier results are reused (every command that runs checks).
+func (o *checkOptions) addToolFlags(c *cobra.Command) {
 	c.Flags().StringVar(&o.providerMirror, "provider-mirror", "",
 		"install the providers this filesystem mirror has from it, the others as usual "+
 			"(default: $"+toolchain.MirrorEnv+", else infra.hcl's provider_mirror, else none: providers install as terraform init does)")
 	cacheFlags(c, &o.noCache)
-	return c
 }
 
 func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error {
@@ -116,7 +125,54 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 			a.progress("%s", report.Progress(l, k, r))
 		}
 	}
-	return pipeline.Run(ctx, selected, exec, popts), set, nil
+	rep = pipeline.Run(ctx, selected, exec, popts)
+	a.warnLockHosts(rep, engine)
+	if mirror != "" && lockFileFailed(rep) {
+		fmt.Fprintf(a.stderr, "infra: note: providers the mirror %s has are installed from it alone; a lock file "+
+			"pinning versions or registry checksums it lacks fails; without a mirror (%s= and no --provider-mirror "+
+			"or provider_mirror) providers install as terraform init does\n", mirror, toolchain.MirrorEnv)
+	}
+	return rep, set, nil
+}
+
+// registryOf is where each engine looks up a provider named without a host.
+var registryOf = map[string]string{"terraform": "registry.terraform.io", "tofu": "registry.opentofu.org"}
+
+// warnLockHosts explains a lock file failure when the lock file is the other
+// engine's: it records its registry's providers, which this engine does not look
+// up, so init fails ("provider dependency changes detected") with nothing saying why.
+func (a *app) warnLockHosts(rep *report.Report, engine string) {
+	want := registryOf[engine]
+	for _, lr := range rep.Layers {
+		l := lr.Layer
+		if !l.HasLockFile || !lockFileFailed(&report.Report{Layers: []report.LayerResult{lr}}) {
+			continue
+		}
+		name := path.Join(l.Path, ".terraform.lock.hcl")
+		data, err := os.ReadFile(filepath.Join(a.source, filepath.FromSlash(name)))
+		if err != nil {
+			continue // validate reports what it cannot read
+		}
+		for other, host := range registryOf {
+			if other != engine && strings.Contains(string(data), `"`+host+`/`) && !strings.Contains(string(data), `"`+want+`/`) {
+				fmt.Fprintf(a.stderr, "infra: warning: %s records providers of %s, as %s writes it; %s looks them up at %s, so its init failed: commit a lock file %s init wrote, or use --engine %s\n",
+					name, host, other, engine, want, engine, other)
+			}
+		}
+	}
+}
+
+// lockFileFailed tells whether a layer's init failed on its lock file, which with
+// a mirror may be the mirror's doing, not the repository's.
+func lockFileFailed(rep *report.Report) bool {
+	for _, l := range rep.Layers {
+		for _, f := range l.Result(stage.Validate).Findings {
+			if strings.HasPrefix(f.Message, "init: ") && strings.Contains(f.Message, "lock file") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // render writes the report on stdout and ends with the report's exit code.

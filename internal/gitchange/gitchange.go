@@ -43,10 +43,23 @@ func ParseNames(outputs ...string) []string {
 }
 
 // BadRefError says base does not name a commit; callers treat it as bad input.
-type BadRefError struct{ Ref, Detail string }
+type BadRefError struct {
+	Ref, Detail string
+	Missing     bool     // Ref names no commit here
+	Shallow     bool     // the clone is shallow: the base or the merge base may not have been fetched
+	Tried       []string // the default bases tried, when --base was not given
+}
 
 func (e *BadRefError) Error() string {
-	return fmt.Sprintf("cannot compare with %q: %s (pass --base with a branch, tag or commit that exists, e.g. --base origin/main after fetching it)", e.Ref, e.Detail)
+	what := fmt.Sprintf("cannot compare with %q: %s", e.Ref, e.Detail)
+	if e.Missing && len(e.Tried) > 1 {
+		what = fmt.Sprintf("nothing to compare with: none of %s names a commit here", strings.Join(e.Tried, ", "))
+	}
+	hint := "pass --base with a branch, tag or commit that exists, e.g. --base origin/main after fetching it"
+	if e.Shallow {
+		hint = "this is a shallow clone: fetch the base branch with its history, e.g. fetch-depth: 0 in actions/checkout; or " + hint
+	}
+	return what + " (" + hint + ")"
 }
 
 // DefaultBase is the ref "changed" compares with when --base is not given: the pull
@@ -67,7 +80,7 @@ func DefaultBase(ctx context.Context, dir string) string {
 // container) tries the same ones with VerifyArgs.
 func BaseCandidates(githubBaseRef string) []string {
 	candidates := []string{"origin/main", "main"}
-	if githubBaseRef != "" {
+	if githubBaseRef != "" && githubBaseRef != "main" {
 		candidates = append([]string{"origin/" + githubBaseRef}, candidates...)
 	}
 	return candidates
@@ -94,14 +107,14 @@ func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
 	if _, err := git(ctx, dir, VerifyArgs(base)...); err != nil {
 		var refErr *gitError
 		if errors.As(err, &refErr) {
-			return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir}
+			return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir, Missing: true, Shallow: isShallow(ctx, dir)}
 		}
 		return nil, err
 	}
 	diff, err := git(ctx, dir, DiffArgs(base)...)
 	var gitErr *gitError
 	if errors.As(err, &gitErr) {
-		return nil, &BadRefError{Ref: base, Detail: err.Error()}
+		return nil, &BadRefError{Ref: base, Detail: err.Error(), Shallow: isShallow(ctx, dir)}
 	}
 	if err != nil {
 		return nil, err
@@ -111,6 +124,11 @@ func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
 		return nil, err
 	}
 	return ParseNames(diff, untracked), nil
+}
+
+func isShallow(ctx context.Context, dir string) bool {
+	out, err := git(ctx, dir, "rev-parse", "--is-shallow-repository")
+	return err == nil && strings.TrimSpace(out) == "true"
 }
 
 // NotRepoError says the source is not inside a git work tree, so "changed" has

@@ -242,6 +242,40 @@ func TestChangedFilesNoMergeBase(t *testing.T) {
 	assert.Equal(t, "main", bad.Ref)
 }
 
+// A shallow clone (actions/checkout's default) lacks the base or the merge base:
+// the error says so and how to fetch it.
+func TestChangedFilesInAShallowClone(t *testing.T) {
+	r := newRepo(t)
+	r.git("checkout", "-q", "-b", "feature")
+	r.write("terraform/2.platform/more.tf", "locals {}\n")
+	r.commit("feature")
+	clone := t.TempDir()
+	r.git("clone", "-q", "--depth", "1", "--branch", "feature", "file://"+r.dir, clone)
+	ctx := context.Background()
+
+	_, err := gitchange.ChangedFiles(ctx, clone, "origin/main")
+	var bad *gitchange.BadRefError
+	require.ErrorAs(t, err, &bad)
+	assert.True(t, bad.Missing)
+	assert.True(t, bad.Shallow)
+	assert.Contains(t, err.Error(), "this is a shallow clone: fetch the base branch with its history, e.g. fetch-depth: 0 in actions/checkout")
+	bad.Tried = gitchange.BaseCandidates("")
+	assert.Contains(t, err.Error(), "nothing to compare with: none of origin/main, main names a commit here")
+
+	// The base fetched alone, without the history that joins it to HEAD.
+	r2 := &repo{t: t, dir: clone}
+	r2.git("fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+	_, err = gitchange.ChangedFiles(ctx, clone, "origin/main")
+	require.ErrorAs(t, err, &bad)
+	assert.False(t, bad.Missing)
+	assert.Contains(t, err.Error(), "this is a shallow clone")
+
+	_, err = gitchange.ChangedFiles(ctx, r.dir, "nope")
+	require.ErrorAs(t, err, &bad)
+	assert.False(t, bad.Shallow)
+	assert.NotContains(t, err.Error(), "shallow")
+}
+
 func TestChangedFilesOutsideARepository(t *testing.T) {
 	t.Setenv("GIT_CEILING_DIRECTORIES", os.TempDir())
 	files, err := gitchange.ChangedFiles(context.Background(), t.TempDir(), "main")
@@ -335,5 +369,6 @@ func TestDefaultBaseFromSubdirectory(t *testing.T) {
 func TestBaseCandidatesPutThePullRequestBaseFirst(t *testing.T) {
 	assert.Equal(t, []string{"origin/main", "main"}, gitchange.BaseCandidates(""))
 	assert.Equal(t, []string{"origin/release", "origin/main", "main"}, gitchange.BaseCandidates("release"))
+	assert.Equal(t, []string{"origin/main", "main"}, gitchange.BaseCandidates("main"), "no ref twice")
 	assert.Equal(t, []string{"rev-parse", "--verify", "--quiet", "origin/main^{commit}"}, gitchange.VerifyArgs("origin/main"))
 }

@@ -93,8 +93,11 @@ func New(ctx context.Context, repo string, o Options) (*Client, error) {
 		api = DefaultAPIURL
 	}
 	base, err := url.Parse(api)
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil {
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, &InputError{fmt.Sprintf("--api-url %q is not an http(s) URL", redactURL(api))}
+	}
+	if base.User != nil {
+		return nil, &InputError{fmt.Sprintf("--api-url %q carries credentials: give the URL alone, and the token in GITHUB_TOKEN", redactURL(api))}
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"

@@ -506,7 +506,7 @@ func TestBadInput(t *testing.T) {
 		{"octo/in fra", github.Options{}, "OWNER/NAME"},
 		{"octo/..", github.Options{}, "OWNER/NAME"},
 		{repo, github.Options{APIURL: "ftp://x"}, "http(s)"},
-		{repo, github.Options{APIURL: "https://user:secret@host/api"}, "http(s)"},
+		{repo, github.Options{APIURL: "https://user:secret@host/api"}, "carries credentials: give the URL alone"},
 		{repo, github.Options{Token: "a b"}, "whitespace"},
 		{repo, github.Options{App: &github.App{ID: 1, PrivateKey: []byte("not a key")}}, "not a PEM"},
 		{repo, github.Options{App: &github.App{ID: 0, PrivateKey: []byte("x")}}, "--app-id"},

@@ -108,6 +108,9 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 			return nil, err
 		}
 		l.Modules = c.modules
+		for _, o := range c.outside {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls a local module at %s, outside the repository: the checks see the repository alone, so it reads as missing", l.Path, o))
+		}
 		l.HasLockFile = scan.hasLock
 		l.LintConfig = rootLint
 		if scan.hasLint {
@@ -217,6 +220,11 @@ func (s *Set) remoteStateDeps(l *Layer, scan *dirScan, index map[string][]stateO
 		if target == "" {
 			target = s.dirNamedIn(rs.text, l.Dir)
 		}
+		if target == "" {
+			if gone := goneDirNamedIn(s, rs.text, l.Dir); gone != "" && !contains(l.readsGone, gone) {
+				l.readsGone = append(l.readsGone, gone)
+			}
+		}
 		if target != "" && target != l.Dir && !seen[target] {
 			seen[target] = true
 			deps = append(deps, target)
@@ -225,12 +233,26 @@ func (s *Set) remoteStateDeps(l *Layer, scan *dirScan, index map[string][]stateO
 	return deps
 }
 
-// dirNamedIn returns the layer directory that appears as a whole path segment in text.
-func (s *Set) dirNamedIn(text, self string) string {
-	segments := strings.FieldsFunc(text, func(r rune) bool {
+// goneDirNamedIn returns a path segment of text shaped like a layer directory
+// (N.name) that is no layer of the set.
+func goneDirNamedIn(s *Set, text, self string) string {
+	for _, seg := range stateSegments(text) {
+		if _, ok := s.byDir[seg]; !ok && seg != self && dirPattern.MatchString(seg) {
+			return seg
+		}
+	}
+	return ""
+}
+
+func stateSegments(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool {
 		return r == '/' || r == '"' || r == '\\' || r == ' ' || r == '\n' || r == '\t' || r == '=' || r == '{' || r == '}' || r == ','
 	})
-	for _, seg := range segments {
+}
+
+// dirNamedIn returns the layer directory that appears as a whole path segment in text.
+func (s *Set) dirNamedIn(text, self string) string {
+	for _, seg := range stateSegments(text) {
 		if l, ok := s.byDir[seg]; ok && l.Dir != self {
 			return l.Dir
 		}

@@ -34,6 +34,11 @@ type Layer struct {
 	Problems []Problem `json:"problems,omitempty"`
 	// Warnings say where this layer's model may be incomplete.
 	Warnings []string `json:"warnings,omitempty"`
+
+	// readsGone are layer-like directory names its remote state blocks name that
+	// are no layer here: a layer deleted or renamed on this branch, or another
+	// repository's. A change under one (its deletion) affects this layer.
+	readsGone []string
 }
 
 // ID is the short label used in tables: "L2".

@@ -261,3 +261,28 @@ func TestLintConfigPrefersTheLayersOwn(t *testing.T) {
 	assert.Equal(t, ".tflint.hcl", set.Get("1.bootstrap").LintConfig)
 	assert.Equal(t, "terraform/2.platform/.tflint.hcl", set.Get("2.platform").LintConfig)
 }
+
+// Deleting a layer changes the layers that read its state: "changed" selects them,
+// though the layer itself is gone.
+func TestDeletedLayerAffectsItsReaders(t *testing.T) {
+	fsys := tree()
+	delete(fsys, "terraform/1.bootstrap/main.tf")
+	set := discover(t, fsys)
+	assert.Equal(t, []string{"2.platform", "3.data", "4.insight"}, set.AffectedBy([]string{"terraform/1.bootstrap/main.tf"}),
+		"2.platform read its state; the others depend on 2.platform")
+	assert.Equal(t, []string{"3.data", "4.insight"}, set.AffectedBy([]string{"terraform/3.data/main.tf"}), "unchanged for a layer that exists")
+	assert.Empty(t, set.AffectedBy([]string{"terraform/9.other/main.tf"}), "no layer read 9.other's state")
+	assert.Empty(t, set.AffectedBy([]string{"terraform/1.bootstrap"}), "a directory entry alone names no file")
+}
+
+// A local module outside the repository is not seen by the checks (a CI checkout
+// has the repository alone): the model warns where it is called.
+func TestModuleOutsideTheRepositoryWarns(t *testing.T) {
+	fsys := tree()
+	fsys["terraform/2.platform/out.tf"] = file(`module "o" { source = "../../../shared/o" }`)
+	set := discover(t, fsys)
+	l := set.Get("2.platform")
+	assert.Equal(t, []string{"terraform/2.platform calls a local module at ../shared/o, outside the repository: the checks see the repository alone, so it reads as missing"}, l.Warnings)
+	assert.Contains(t, set.Warnings, l.Warnings[0])
+	assert.Empty(t, set.Get("1.bootstrap").Warnings)
+}

@@ -341,6 +341,7 @@ func sortedKeys[V any](m map[string]V) []string {
 type closure struct {
 	modules []string // sorted
 	parts   []string
+	outside []string // local module sources that leave the repository, as cleaned paths
 }
 
 // moduleClosure follows local module calls from a layer, scanning each module once.
@@ -352,7 +353,12 @@ func moduleClosure(fsys fs.FS, start []string, cache map[string]*dirScan) (closu
 	for len(queue) > 0 {
 		dir := queue[0]
 		queue = queue[1:]
-		if seen[dir] || strings.HasPrefix(dir, "../") || dir == ".." {
+		if seen[dir] {
+			continue
+		}
+		if strings.HasPrefix(dir, "../") || dir == ".." {
+			seen[dir] = true
+			c.outside = append(c.outside, dir)
 			continue
 		}
 		seen[dir] = true

@@ -100,6 +100,14 @@ func (s *Set) AffectedBy(files []string) []string {
 			}
 			continue
 		}
+		if gone := s.goneLayerOf(f); gone != "" {
+			// A layer deleted (or renamed away): the layers that read its state.
+			for _, l := range s.Layers {
+				if contains(l.readsGone, gone) {
+					direct[l.Dir] = true
+				}
+			}
+		}
 		for _, l := range s.Layers {
 			if within(f, l.Path) {
 				direct[l.Dir] = true
@@ -129,6 +137,26 @@ func (s *Set) AffectedBy(files []string) []string {
 		}
 	}
 	return out
+}
+
+// goneLayerOf returns the layer-like directory of the layers directory that file
+// lies in when no layer has that directory any more; "" otherwise.
+func (s *Set) goneLayerOf(file string) string {
+	rel := file
+	if d := s.Config.LayersDir; d != "." {
+		if !within(file, d) {
+			return ""
+		}
+		rel = strings.TrimPrefix(file, d+"/")
+	}
+	dir, _, found := strings.Cut(rel, "/")
+	if !found || !dirPattern.MatchString(dir) {
+		return ""
+	}
+	if _, ok := s.byDir[dir]; ok {
+		return ""
+	}
+	return dir
 }
 
 // within reports whether file lies inside dir, at any depth.

@@ -65,6 +65,24 @@ func TestSyncMirrorsTheSourceAndKeepsInitState(t *testing.T) {
 	assert.NoDirExists(t, filepath.Join(dst, "terraform/1.a"))
 }
 
+// Local state left in a working copy is never copied: no check reads it, and it
+// holds secrets.
+func TestSyncLeavesLocalStateBehind(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	write(t, filepath.Join(src, "terraform/1.a/main.tf"), "v1")
+	for _, f := range []string{"terraform.tfstate", "terraform.tfstate.backup", "old.tfstate", "terraform.tfstate.d/dev/terraform.tfstate"} {
+		write(t, filepath.Join(src, "terraform/1.a", f), `{"secret": "s3cr3t"}`)
+	}
+	// A copy made before this rule goes.
+	write(t, filepath.Join(dst, "terraform/1.a/terraform.tfstate"), "old copy")
+	syncTree(t, src, dst)
+	assert.FileExists(t, filepath.Join(dst, "terraform/1.a/main.tf"))
+	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/terraform.tfstate"))
+	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/terraform.tfstate.backup"))
+	assert.NoFileExists(t, filepath.Join(dst, "terraform/1.a/old.tfstate"))
+	assert.NoDirExists(t, filepath.Join(dst, "terraform/1.a/terraform.tfstate.d"))
+}
+
 func TestSecondRunOnTheSameRepositoryWaitsForTheFirst(t *testing.T) {
 	cache, src := t.TempDir(), t.TempDir()
 	write(t, filepath.Join(src, "terraform/1.a/main.tf"), "")

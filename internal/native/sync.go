@@ -11,9 +11,16 @@ import (
 	"strings"
 )
 
-// skipDirs are never copied: VCS data, terraform's own state directories and
-// dependency trees that no layer reads.
-var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules": true, ".dagger": true}
+// skipDirs are never copied: VCS data, terraform's own state directories (local
+// workspaces' states too) and dependency trees that no layer reads.
+var skipDirs = map[string]bool{".git": true, ".terraform": true, "node_modules": true, ".dagger": true, "terraform.tfstate.d": true}
+
+// localState tells a local state file left in a working copy (a local apply, a
+// backup): no check reads state, init would choke on a stale one, and a state
+// file holds secrets that have no business in the cache.
+func localState(name string) bool {
+	return strings.HasSuffix(name, ".tfstate") || strings.HasSuffix(name, ".tfstate.backup")
+}
 
 const lockFileName = ".terraform.lock.hcl"
 
@@ -74,6 +81,9 @@ func Sync(src, dst string) ([]Link, error) {
 			}
 			seen[rel] = true
 			return syncLink(target, filepath.Join(dst, rel))
+		}
+		if localState(d.Name()) {
+			return nil // not seen: a copy left from before is removed
 		}
 		seen[rel] = true
 		if d.Name() == lockFileName {

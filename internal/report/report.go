@@ -57,6 +57,18 @@ func (r *Report) Status() stage.Status {
 	return status
 }
 
+// anyFailed tells whether some check ran and failed.
+func (r *Report) anyFailed() bool {
+	for _, l := range r.Layers {
+		for _, k := range stage.Kinds {
+			if l.Result(k).Status == stage.Fail {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Cached counts the results reused from a cache, and all the results run.
 func (r *Report) Cached() (cached, of int) {
 	for _, l := range r.Layers {

@@ -460,7 +460,12 @@ func TestSummary(t *testing.T) {
 		{
 			"error",
 			&report.Report{Engine: "tofu", Duration: 12340 * time.Millisecond, Layers: []report.LayerResult{row(l1, map[stage.Kind]stage.Result{stage.Format: fail(), stage.Validate: toolError()})}},
-			"1 layer, 1 with problems: a tool could not run (tofu, 12.3s)",
+			"1 layer, 1 with problems: checks failed and a tool could not run (tofu, 12.3s)",
+		},
+		{
+			"error alone",
+			&report.Report{Engine: "tofu", Duration: 12340 * time.Millisecond, Layers: []report.LayerResult{allPass(l1), row(l2, map[stage.Kind]stage.Result{stage.Validate: toolError()})}},
+			"2 layers, 1 with problems: a tool could not run (tofu, 12.3s)",
 		},
 		{"empty", &report.Report{Engine: "terraform"}, "0 layers, 0 with problems: all checks passed (terraform, 0.0s)"},
 	}

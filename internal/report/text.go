@@ -82,6 +82,10 @@ func Summary(r *Report) string {
 		}
 	}
 	verdict := map[stage.Status]string{stage.Pass: "all checks passed", stage.Fail: "checks failed", stage.Error: "a tool could not run"}[r.Status()]
+	if r.Status() == stage.Error && r.anyFailed() {
+		// The exit code says 3; the findings must not go unmentioned.
+		verdict = "checks failed and a tool could not run"
+	}
 	noun := "layers"
 	if len(r.Layers) == 1 {
 		noun = "layer"

@@ -55,7 +55,7 @@ func ParseFormat(root, dir string, out Output) Result {
 			// Some versions list files without a diff for files they cannot diff.
 			for _, line := range strings.Split(out.Stdout, "\n") {
 				if f := strings.TrimSpace(line); f != "" && !strings.HasPrefix(f, "-") && !strings.HasPrefix(f, "+") {
-					findings = append(findings, Finding{File: repoPath(root, dir, f), Line: 1, Severity: "error", Message: "file is not formatted; run fmt"})
+					findings = append(findings, Finding{File: repoPath(root, dir, f), Line: 1, Severity: "error", Message: "file is not formatted; terraform fmt (or tofu fmt) fixes it"})
 				}
 			}
 		}
@@ -95,7 +95,7 @@ func parseDiff(root, dir, diff string) []Finding {
 			n, _ := strconv.Atoi(hunkHeader.FindStringSubmatch(line)[1])
 			oldLine = n
 			cur = &Finding{File: repoPath(root, dir, file), Line: 0, Severity: "error",
-				Message: "not formatted; run fmt", Detail: line + "\n"}
+				Message: "not formatted; terraform fmt (or tofu fmt) fixes it", Detail: line + "\n"}
 		case cur != nil && (strings.HasPrefix(line, " ") || strings.HasPrefix(line, "-") || strings.HasPrefix(line, "+")):
 			cur.Detail += line + "\n"
 			if cur.Line == 0 && (line[0] == '-' || line[0] == '+') {

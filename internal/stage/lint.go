@@ -36,12 +36,18 @@ func relativeTo(dir, target string) string {
 // by several layers is linted once per run (Target.Shared) and counts for each.
 func runLint(ctx context.Context, r Runner, t Target) Result {
 	res := lintDir(ctx, r, t.Path, t.LintConfig, t.LintKey)
+	if res.Status == Error && len(res.Findings) == 1 && strings.Contains(res.Findings[0].Message, initExited) {
+		// The modules share the lint config: their init fails alike; say it once.
+		return res
+	}
 	for _, m := range t.Modules {
 		mod := t.Shared.once("lint\x00"+m+"\x00"+t.LintConfig, func() Result { return lintDir(ctx, r, m, t.LintConfig, t.LintKey) })
 		res = merge(res, mod)
 	}
 	return res
 }
+
+const initExited = "tflint --init exited"
 
 func lintDir(ctx context.Context, r Runner, dir, config, key string) Result {
 	t := Target{Path: dir}
@@ -55,7 +61,8 @@ func lintDir(ctx context.Context, r Runner, dir, config, key string) Result {
 		if diags := diagnosticsOf(r.Root(), dir, out); len(diags) > 0 {
 			return Result{Status: Fail, Findings: diags}
 		}
-		return errorResult(t, fmt.Sprintf("tflint --init exited %d: %s", out.ExitCode, tail(out.Stderr+out.Stdout, 10)))
+		// Its progress is on stdout, the error on stderr: in that order, the error last.
+		return errorResult(t, fmt.Sprintf("%s %d: %s", initExited, out.ExitCode, tail(out.Stdout+"\n"+out.Stderr, 10)))
 	}
 	out, err = r.Run(ctx, lint)
 	if err != nil {

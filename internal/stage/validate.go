@@ -62,7 +62,7 @@ func ParseInitFailure(root, dir string, out Output) Result {
 			status = Error
 		}
 	}
-	return Result{Status: status, Findings: findings}
+	return versionExcluded(Result{Status: status, Findings: findings})
 }
 
 var (
@@ -72,7 +72,8 @@ var (
 	noLonger      = regexp.MustCompile(`provider (\S+): the previously-selected version (\S+) is no longer available`)
 	checksum      = regexp.MustCompile(`(?:installing|importing) (\S+) v(\S+)\b.*doesn't match any of the checksums (?:previously )?recorded in the dependency lock file`)
 	lockMissing   = regexp.MustCompile(`(?i)provider dependency changes detected|lock file is read-only|no version is selected|missing from the dependency lock file|not yet recorded in the dependency lock file`)
-	unreachableRe = regexp.MustCompile(`(?i)could not connect to|failed to request discovery document|failed to query provider mirror|dial tcp|no such host|connection refused|i/o timeout|tls handshake|x509:|certificate|request failed after|service unavailable|bad gateway|gateway timeout|network is unreachable|timeout awaiting|context deadline exceeded|unexpected eof`)
+	unreachableRe = regexp.MustCompile(`(?i)could not connect to|failed to request discovery document|failed to query provider mirror|dial tcp|no such host|connection refused|i/o timeout|tls handshake|x509:|certificate|request failed after|service unavailable|bad gateway|gateway timeout|network is unreachable|timeout awaiting|context deadline exceeded|unexpected eof|couldn't connect to server|could not resolve host|failed to connect to|connection timed out`)
+	moduleCall    = regexp.MustCompile(`for module "([^"]+)"`)
 	queryProvider = regexp.MustCompile(`(?:list of available versions for provider|resolve provider|for provider|installing|importing) (\S+?)[: ]`)
 )
 
@@ -100,6 +101,13 @@ func explainInit(f Finding) (string, bool) {
 		return fmt.Sprintf("%s: its registry or mirror could not be reached (%s)", who, lastClause(detail)), true
 	case strings.Contains(f.Message, "Failed to download module") && unreachableRe.MatchString(detail):
 		return text, true
+	case strings.Contains(f.Message, "module registry") && unreachableRe.MatchString(detail):
+		// A registry module (source = "ns/name/provider" with a version) offline.
+		who := "a module"
+		if m := moduleCall.FindStringSubmatch(detail); m != nil {
+			who = "module " + m[1]
+		}
+		return fmt.Sprintf("%s: its module registry could not be reached (%s)", who, lastClause(detail)), true
 	case lockMissing.MatchString(text):
 		return f.Message + ": the lock file does not record every provider the configuration requires, at versions meeting its constraints; run init and commit the lock file", false
 	}
@@ -139,7 +147,20 @@ func ParseValidate(root, dir string, out Output) Result {
 	if parsed.Valid && out.ExitCode == 0 {
 		return Result{Status: Pass, Findings: findings}
 	}
-	return Result{Status: Fail, Findings: findings}
+	return versionExcluded(Result{Status: Fail, Findings: findings})
+}
+
+// versionExcluded turns a result whose engine the configuration's required_version
+// excludes into "could not run": the code was not checked, and whether it is right
+// is for an engine version the layer accepts to say.
+func versionExcluded(res Result) Result {
+	for i, f := range res.Findings {
+		if strings.Contains(f.Message, "Unsupported Terraform Core version") || strings.Contains(f.Message, "Unsupported OpenTofu Core version") {
+			res.Status = Error
+			res.Findings[i].Message = f.Message + ": the layer's required_version excludes the engine version this run uses, so it could not be checked"
+		}
+	}
+	return res
 }
 
 func unreadableValidate(dir string, out Output) Result {
