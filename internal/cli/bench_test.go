@@ -146,7 +146,13 @@ func (bc benchCase) run(b *testing.B) {
 		testfixture.Write(b, ours, bc.files)
 		testfixture.Write(b, naive, bc.files)
 	}
-	layerDirs, _ := filepath.Glob(filepath.Join(naive, "terraform", "*.*"))
+	var layerDirs []string // the N.name directories; terraform/ also holds files such as backend.hcl.example
+	matches, _ := filepath.Glob(filepath.Join(naive, "terraform", "*.*"))
+	for _, m := range matches {
+		if st, err := os.Stat(m); err == nil && st.IsDir() {
+			layerDirs = append(layerDirs, m)
+		}
+	}
 	lintCfg := ""
 	if _, err := os.Stat(filepath.Join(naive, ".tflint.hcl")); err == nil {
 		lintCfg = "--config=" + filepath.Join(naive, ".tflint.hcl")
