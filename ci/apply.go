@@ -40,9 +40,8 @@ func (m *Infra) Plan(
 	// +optional
 	// +default=["all"]
 	layer []string,
-	// What "changed" compares with.
+	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
-	// +default="origin/main"
 	base string,
 	// text, markdown or json.
 	// +optional
@@ -109,29 +108,38 @@ func (m *Infra) Plan(
 // +cache="never"
 func (m *Infra) Apply(
 	ctx context.Context,
+	// all, changed, or layers by directory (2.platform), name (platform) or ID (L2).
 	// +optional
 	// +default=["all"]
 	layer []string,
+	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
 	// +default="origin/main"
 	base string,
+	// text, markdown or json.
 	// +optional
 	// +default="text"
 	format string,
+	// The content of a -backend-config file: backend settings and credentials.
 	// +optional
 	backendConfig *dagger.Secret,
+	// Layer variables: the content of a .tfvars or .tfvars.json file.
 	// +optional
 	tfVars *dagger.Secret,
+	// How long to wait for a state lock held by another run (e.g. 5m).
 	// +optional
 	// +default="0s"
 	lockTimeout string,
 	// The commit being applied (default: the source's HEAD); saved plans must match it.
 	// +optional
 	sha string,
+	// Values to mask in the report, besides the credentials and sensitive variables.
 	// +optional
 	mask []*dagger.Secret,
+	// Arguments passed through to the engine, as after -- natively (-destroy, -target=ADDR).
 	// +optional
 	extraArgs []string,
+	// Layers run at once (default: cores + 1).
 	// +optional
 	concurrency int,
 	// Saved plans, as returned by plan.
@@ -162,26 +170,35 @@ func (m *Infra) Apply(
 // +cache="never"
 func (m *Infra) Drift(
 	ctx context.Context,
+	// all, changed, or layers by directory (2.platform), name (platform) or ID (L2).
 	// +optional
 	// +default=["all"]
 	layer []string,
+	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
 	// +default="origin/main"
 	base string,
+	// text, markdown or json.
 	// +optional
 	// +default="text"
 	format string,
+	// The content of a -backend-config file: backend settings and credentials.
 	// +optional
 	backendConfig *dagger.Secret,
+	// Layer variables: the content of a .tfvars or .tfvars.json file.
 	// +optional
 	tfVars *dagger.Secret,
+	// How long to wait for a state lock held by another run (e.g. 5m).
 	// +optional
 	// +default="0s"
 	lockTimeout string,
+	// Values to mask in the report, besides the credentials and sensitive variables.
 	// +optional
 	mask []*dagger.Secret,
+	// Arguments passed through to the engine, as after -- natively (-destroy, -target=ADDR).
 	// +optional
 	extraArgs []string,
+	// Layers run at once (default: cores + 1).
 	// +optional
 	concurrency int,
 	// Keep one GitHub issue per drifted layer.
@@ -272,9 +289,11 @@ func (m *Infra) Unlock(
 	layer string,
 	// The exact ID of the lock to release.
 	lockID string,
+	// text, markdown or json.
 	// +optional
 	// +default="text"
 	format string,
+	// The content of a -backend-config file: backend settings and credentials.
 	// +optional
 	backendConfig *dagger.Secret,
 ) (string, error) {

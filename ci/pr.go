@@ -174,34 +174,47 @@ func (m *Infra) Flash(
 // +cache="never"
 func (m *Infra) KickAtlantis(
 	ctx context.Context,
+	// all, changed, or layers by directory (2.platform), name (platform) or ID (L2).
 	// +optional
 	// +default=["changed"]
 	layer []string,
 	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
 	base string,
+	// OWNER/NAME of the repository (default: from --event).
 	// +optional
 	repo string,
+	// The pull request number (default: from --event).
 	// +optional
 	pr int,
+	// The commit the plans are asked for (default: the pull request head from --event).
 	// +optional
 	sha string,
+	// GitHub API root, for GitHub Enterprise Server or a compatible API.
 	// +optional
 	apiUrl string,
+	// Print the requests that would change GitHub instead of sending them.
 	// +optional
 	dryRun bool,
+	// Link to the run, shown with the request.
 	// +optional
 	runUrl string,
+	// The Actions event payload ($GITHUB_EVENT_PATH).
 	// +optional
 	event *dagger.File,
+	// The event's name ($GITHUB_EVENT_NAME).
 	// +optional
 	eventName string,
+	// GitHub token.
 	// +optional
 	token *dagger.Secret,
+	// GitHub App ID (with --app-key), instead of --token.
 	// +optional
 	appId int,
+	// The App's installation (default: looked up from the repository).
 	// +optional
 	installationId int,
+	// The App's private key (PEM).
 	// +optional
 	appKey *dagger.Secret,
 ) (string, error) {
