@@ -319,6 +319,13 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).AtlantisConfig(&parent, ctx, check)
+		case "AtlantisImage":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			return (*Infra).AtlantisImage(&parent), nil
 		case "Catalog":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

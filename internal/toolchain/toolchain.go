@@ -241,3 +241,45 @@ func (v Versions) Image(tool string) string {
 	}
 	return ""
 }
+
+// AtlantisVersion is the Atlantis release the server image builds on; generated
+// atlantis.yaml files are tested against the same release's parser.
+const AtlantisVersion = "v0.34.0"
+
+// AtlantisImage returns the pinned stock Atlantis server image.
+func AtlantisImage() string { return "ghcr.io/runatlantis/atlantis:" + AtlantisVersion }
+
+// GoImage builds the infra binary for the Atlantis image.
+const GoImage = "golang:1.25.4-alpine"
+
+// ImageBinDir is where the Atlantis image keeps the pinned binaries, ahead of the
+// stock image's own terraform on the PATH.
+const ImageBinDir = "/opt/infra/bin"
+
+// ImageTool is one pinned binary the Atlantis image carries: the file at From in
+// Image, copied to Path; Env names the variable through which the infra CLI finds
+// it (Find), so the pinned build is used whatever else is on the PATH.
+type ImageTool struct {
+	Name, Image, From, Path, Env string
+}
+
+// AtlantisTools lists the pinned binaries the Atlantis image copies in from the
+// same images the Dagger module runs the stages with.
+func (v Versions) AtlantisTools() []ImageTool {
+	from := map[string]string{
+		"terraform": "/bin/terraform",
+		"tofu":      "/usr/local/bin/tofu",
+		"tflint":    "/usr/local/bin/tflint",
+	}
+	var out []ImageTool
+	for _, tool := range []string{"terraform", "tofu", "tflint"} {
+		out = append(out, ImageTool{
+			Name:  tool,
+			Image: v.Image(tool),
+			From:  from[tool],
+			Path:  ImageBinDir + "/" + tool,
+			Env:   "INFRA_" + strings.ToUpper(tool) + "_BIN",
+		})
+	}
+	return out
+}

@@ -365,3 +365,48 @@ func TestCLIConfigReportsUnwritableDirectory(t *testing.T) {
 	_, err := toolchain.CLIConfig(filepath.Join(file, "tools"), "")
 	assert.Error(t, err)
 }
+
+// The Atlantis image must be reproducible: every image it is made from carries
+// an exact version, never a moving tag.
+func TestAtlantisImageIsPinned(t *testing.T) {
+	exact := regexp.MustCompile(`^[a-z0-9./-]+:v?[0-9]+\.[0-9]+\.[0-9]+(-[a-z]+)?$`)
+	assert.Regexp(t, exact, toolchain.AtlantisImage())
+	assert.Contains(t, toolchain.AtlantisImage(), "runatlantis/atlantis:")
+	assert.Regexp(t, exact, toolchain.GoImage)
+
+	v := toolchain.Pinned()
+	tools := v.AtlantisTools()
+	var names []string
+	for _, tool := range tools {
+		names = append(names, tool.Name)
+		assert.Equal(t, v.Image(tool.Name), tool.Image, "%s comes from the image the stages run", tool.Name)
+		assert.Regexp(t, exact, tool.Image, tool.Name)
+		assert.True(t, strings.HasPrefix(tool.From, "/"), tool.From)
+		assert.Equal(t, toolchain.ImageBinDir+"/"+tool.Name, tool.Path)
+		assert.Equal(t, "INFRA_"+strings.ToUpper(tool.Name)+"_BIN", tool.Env)
+	}
+	assert.Equal(t, []string{"terraform", "tofu", "tflint"}, names)
+}
+
+// The variables the image sets are the ones Find reads first.
+func TestAtlantisToolsAreFoundThroughTheirVariables(t *testing.T) {
+	isolate(t)
+	dir := t.TempDir()
+	for _, tool := range toolchain.Pinned().AtlantisTools() {
+		t.Setenv(tool.Env, executable(t, filepath.Join(dir, tool.Name)))
+	}
+	for _, engine := range toolchain.Engines {
+		got, err := toolchain.Find(engine)
+		require.NoError(t, err)
+		assert.Equal(t, filepath.Join(dir, engine), got.Engine)
+		assert.Equal(t, filepath.Join(dir, "tflint"), got.TFLint)
+	}
+}
+
+// The server image runs the Atlantis release whose parser the generated
+// atlantis.yaml is tested against.
+func TestAtlantisVersionMatchesParserTest(t *testing.T) {
+	mod, err := os.ReadFile(filepath.Join("..", "atlantisyaml", "atlantisparse", "go.mod"))
+	require.NoError(t, err)
+	assert.Contains(t, string(mod), "github.com/runatlantis/atlantis "+toolchain.AtlantisVersion+"\n")
+}
