@@ -2,6 +2,8 @@ locals {
   ingress_class  = "traefik"    # bundled with K3s
   storage_class  = "local-path" # bundled with K3s
   cluster_issuer = "letsencrypt"
+  # [repository, tag]: the tag follows the last colon after the last slash.
+  atlantis_image = regex("^([^@]+):([^:/@]+)$", var.atlantis_image)
 }
 
 module "nodep" {
@@ -81,9 +83,11 @@ module "atlantis" {
   cluster_issuer = local.cluster_issuer
   values_file    = "${path.module}/values/atlantis.yaml.tftpl"
   template_vars = {
-    repo_allowlist  = var.atlantis_repo_allowlist
-    github_app_id   = var.github_app_id
-    github_app_slug = "infra-flash"
+    repo_allowlist   = var.atlantis_repo_allowlist
+    github_app_id    = var.github_app_id
+    github_app_slug  = "infra-flash"
+    image_repository = local.atlantis_image[0]
+    image_tag        = local.atlantis_image[1]
   }
 
   sensitive_set = {
@@ -110,6 +114,7 @@ module "atlantis" {
     TF_VAR_github_app_key          = var.github_app_key
     TF_VAR_github_webhook_secret   = var.github_webhook_secret
     TF_VAR_atlantis_repo_allowlist = var.atlantis_repo_allowlist
+    TF_VAR_atlantis_image          = var.atlantis_image
   }
 
   # The webhook URL must resolve and serve a valid certificate before GitHub

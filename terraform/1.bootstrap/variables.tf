@@ -65,6 +65,17 @@ variable "atlantis_repo_allowlist" {
   type        = string
 }
 
+variable "atlantis_image" {
+  description = "Atlantis server image as REPOSITORY:TAG: the one `dagger call atlantis-image publish` pushed, which carries the infra CLI the atlantis.yaml workflow runs (default: the stock pinned release, which does not)."
+  type        = string
+  default     = "ghcr.io/runatlantis/atlantis:v0.34.0"
+
+  validation {
+    condition     = can(regex("^[^@]+:[^:/@]+$", var.atlantis_image))
+    error_message = "atlantis_image must be REPOSITORY:TAG, such as ghcr.io/acme/atlantis-infra:v1."
+  }
+}
+
 variable "r2_account_id" {
   description = "Cloudflare account id hosting the R2 state bucket."
   type        = string
