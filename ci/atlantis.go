@@ -9,13 +9,24 @@ import (
 
 // AtlantisConfig returns the atlantis.yaml the layer model produces (write it with
 // `dagger call atlantis-config -o atlantis.yaml`); with --check it writes nothing
-// and fails when the repository's committed file differs.
+// and fails when the repository's committed file differs; with --server it returns
+// the Atlantis server-side repo config defining the infra workflow.
 func (m *Infra) AtlantisConfig(
 	ctx context.Context,
 	// Compare with the committed atlantis.yaml instead of returning it.
 	// +optional
 	check bool,
+	// Return the server-side repo config (the helm chart's repoConfig) instead.
+	// +optional
+	server bool,
 ) (string, error) {
+	if server {
+		if check {
+			return "", fmt.Errorf("--server and --check do not go together")
+		}
+		out, err := atlantisyaml.ServerConfig()
+		return string(out), err
+	}
 	set, _, err := m.discover(ctx)
 	if err != nil {
 		return "", err

@@ -318,7 +318,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg check", err))
 				}
 			}
-			return (*Infra).AtlantisConfig(&parent, ctx, check)
+			var server bool
+			if inputArgs["server"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["server"]), &server)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg server", err))
+				}
+			}
+			return (*Infra).AtlantisConfig(&parent, ctx, check, server)
 		case "AtlantisImage":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

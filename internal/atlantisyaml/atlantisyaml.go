@@ -1,6 +1,7 @@
 // Package atlantisyaml renders Atlantis's repo config (atlantis.yaml, version 3) from
 // the layer model, so the projects, their order and what triggers their plans can
-// never drift from the layers the pipeline checks.
+// never drift from the layers the pipeline checks; and the server-side repo config
+// that defines the infra workflow those projects run.
 package atlantisyaml
 
 import (
@@ -18,27 +19,39 @@ import (
 // FileName is where Atlantis reads the repo config: the repository root, this name only.
 const FileName = "atlantis.yaml"
 
-// WorkflowName is the custom workflow every generated project uses.
+// WorkflowName is the server-side workflow every generated project uses.
 const WorkflowName = "infra"
 
 const header = `# Generated from the layer model by "infra atlantis-config"; do not edit.
 # "infra atlantis-config --check" (run by the project's tests) fails when this
 # file differs from what the layers say. Each project is one layer, planned and
-# applied in dependency order through the native infra CLI. Autoplan is off: the
-# pull-request workflow asks Atlantis to plan once the syntax checks pass; a bare
-# "atlantis plan" still plans the layers whose files, local modules or pipeline
-# settings changed.
+# applied in dependency order through the native infra CLI by the "infra"
+# workflow the Atlantis server defines ("infra atlantis-config --server" prints
+# its repo config). Autoplan is off: the pull-request workflow asks Atlantis to
+# plan once the syntax checks pass; a bare "atlantis plan" still plans the layers
+# whose files, local modules or pipeline settings changed.
 `
 
 type repoConfig struct {
-	Version                   int                 `yaml:"version"`
-	Automerge                 bool                `yaml:"automerge"`
-	ParallelPlan              bool                `yaml:"parallel_plan"`
-	ParallelApply             bool                `yaml:"parallel_apply"`
-	AbortOnExecutionOrderFail bool                `yaml:"abort_on_execution_order_fail"`
-	Autodiscover              autodiscover        `yaml:"autodiscover"`
-	Projects                  []project           `yaml:"projects"`
-	Workflows                 map[string]workflow `yaml:"workflows"`
+	Version                   int          `yaml:"version"`
+	Automerge                 bool         `yaml:"automerge"`
+	ParallelPlan              bool         `yaml:"parallel_plan"`
+	ParallelApply             bool         `yaml:"parallel_apply"`
+	AbortOnExecutionOrderFail bool         `yaml:"abort_on_execution_order_fail"`
+	Autodiscover              autodiscover `yaml:"autodiscover"`
+	Projects                  []project    `yaml:"projects"`
+}
+
+// serverConfig is Atlantis's server-side repo config (--repo-config).
+type serverConfig struct {
+	Repos     []serverRepo        `yaml:"repos"`
+	Workflows map[string]workflow `yaml:"workflows"`
+}
+
+type serverRepo struct {
+	ID               string   `yaml:"id"`
+	AllowedOverrides []string `yaml:"allowed_overrides,flow"`
+	AllowedWorkflows []string `yaml:"allowed_workflows,flow"`
 }
 
 type autodiscover struct {
@@ -73,35 +86,64 @@ type step struct {
 }
 
 // The steps run in the project's directory with Atlantis's variables set (DIR,
-// REPO_REL_DIR, PROJECT_NAME, PLANFILE, COMMENT_ARGS). The plan step saves the
-// layer's plan with what it was made from (infra plan --out) beside the clone, in
-// the pull request's directory (Atlantis removes it with the pull request) and not
-// inside it, where Atlantis would take the *.tfplan files for plans of other
-// projects; it copies the plan to PLANFILE, where Atlantis looks for pending plans.
-// The apply step applies exactly that saved plan (infra apply --plans), which the
-// CLI refuses when it was made at another commit or from other files.
+// REPO_REL_DIR, PROJECT_NAME, PLANFILE, COMMENT_ARGS); the clone's root is DIR
+// without REPO_REL_DIR, so one server-side workflow serves layers at any depth.
+// The plan step saves the layer's plan with what it was made from (infra plan
+// --out) beside the clone, in the pull request's directory (Atlantis removes it
+// with the pull request) and not inside it, where Atlantis would take the
+// *.tfplan files for plans of other projects; it copies the plan to PLANFILE,
+// where Atlantis looks for pending plans. The apply step applies exactly that
+// saved plan (infra apply --plans), which the CLI refuses when it was made at
+// another commit or from other files.
 // COMMENT_ARGS holds the words after "--" in the comment, comma-separated with every
 // character backslash-escaped: they are split on commas with globbing off, so they
 // reach terraform as plain arguments and are never evaluated by the shell.
 // INFRA_BACKEND_CONFIG, when the Atlantis pod sets it, names the -backend-config
 // file (for example the R2 endpoint and credentials).
 const (
-	plansDir   = `plans="${DIR%%/"$REPO_REL_DIR"}.infra-plans/$PROJECT_NAME"`
+	paths = `root="${DIR%/"$REPO_REL_DIR"}"
+plans="$root.infra-plans/$PROJECT_NAME"
+`
 	backendArg = `${INFRA_BACKEND_CONFIG:+"--backend-config=$INFRA_BACKEND_CONFIG"}`
-	planScript = `set -euf
-` + plansDir + `
-IFS=,
-set -- $(printf '%%s' "${COMMENT_ARGS:-}" | tr -d '\\')
+	planScript = "set -euf\n" + paths + `IFS=,
+set -- $(printf '%s' "${COMMENT_ARGS:-}" | tr -d '\\')
 unset IFS
 rm -rf "$plans"
-infra plan --source %[1]s --layer "$PROJECT_NAME" --out "$plans" ` + backendArg + ` -- "$@"
+infra plan --source "$root" --layer "$PROJECT_NAME" --out "$plans" ` + backendArg + ` -- "$@"
 cp "$plans/$PROJECT_NAME.tfplan" "$PLANFILE"
 `
-	applyScript = `set -euf
-` + plansDir + `
-infra apply --source %[1]s --layer "$PROJECT_NAME" --plans "$plans" ` + backendArg + `
+	applyScript = "set -euf\n" + paths + `infra apply --source "$root" --layer "$PROJECT_NAME" --plans "$plans" ` + backendArg + `
 `
 )
+
+// ServerConfig returns the server-side repo config (Atlantis's --repo-config, the
+// helm chart's repoConfig) that defines the infra workflow. Repositories may choose
+// it for their projects and no other; they cannot define workflows of their own,
+// so a pull request cannot change what the Atlantis server runs.
+func ServerConfig() ([]byte, error) {
+	cfg := serverConfig{
+		Repos: []serverRepo{{ID: "/.*/", AllowedOverrides: []string{"workflow"}, AllowedWorkflows: []string{WorkflowName}}},
+		Workflows: map[string]workflow{WorkflowName: {
+			Plan:  stage{Steps: []step{{Run: planScript}}},
+			Apply: stage{Steps: []step{{Run: applyScript}}},
+		}},
+	}
+	var b bytes.Buffer
+	b.WriteString(serverHeader)
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return nil, fmt.Errorf("rendering the server-side repo config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("rendering the server-side repo config: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+const serverHeader = `# Atlantis server-side repo config from "infra atlantis-config --server"; do not
+# edit. It defines the infra workflow the generated atlantis.yaml's projects run.
+`
 
 // Render returns the atlantis.yaml for the layers of set.
 func Render(set *layers.Set) ([]byte, error) {
@@ -119,13 +161,7 @@ func Render(set *layers.Set) ([]byte, error) {
 		// Only the layers are projects: never a module or any other directory.
 		Autodiscover: autodiscover{Mode: "disabled"},
 	}
-	root := ""
 	for _, l := range set.Layers {
-		up := toRoot(l.Path)
-		if root != "" && up != root {
-			return nil, fmt.Errorf("layers at different depths (%s): one workflow cannot reach the repository root from all of them", l.Path)
-		}
-		root = up
 		cfg.Projects = append(cfg.Projects, project{
 			Name:                l.Dir,
 			Dir:                 l.Path,
@@ -138,10 +174,6 @@ func Render(set *layers.Set) ([]byte, error) {
 			Autoplan: autoplan{Enabled: false, WhenModified: whenModified(l)},
 		})
 	}
-	cfg.Workflows = map[string]workflow{WorkflowName: {
-		Plan:  stage{Steps: []step{{Run: fmt.Sprintf(planScript, root)}}},
-		Apply: stage{Steps: []step{{Run: fmt.Sprintf(applyScript, root)}}},
-	}}
 	var b bytes.Buffer
 	b.WriteString(header)
 	enc := yaml.NewEncoder(&b)

@@ -83,6 +83,17 @@ type parsed struct {
 			WhenModified []string `yaml:"when_modified"`
 		} `yaml:"autoplan"`
 	} `yaml:"projects"`
+	Workflows map[string]any `yaml:"workflows"`
+}
+
+// server is the part of the server-side repo config the assertions read back.
+type server struct {
+	Repos []struct {
+		ID               string   `yaml:"id"`
+		AllowedOverrides []string `yaml:"allowed_overrides"`
+		AllowedWorkflows []string `yaml:"allowed_workflows"`
+		AllowCustom      bool     `yaml:"allow_custom_workflows"`
+	} `yaml:"repos"`
 	Workflows map[string]struct {
 		Plan struct {
 			Steps []struct {
@@ -239,7 +250,28 @@ func TestDependenciesFromInfraHCLAndLayersAtTheRoot(t *testing.T) {
 	assert.Equal(t, 1, p.Projects[1].ExecutionOrderGroup)
 	// A module outside the repository cannot change in a pull request.
 	assert.Equal(t, []string{"**/*", "../infra.hcl", "../.tflint.hcl"}, p.Projects[2].Autoplan.WhenModified)
-	assert.Contains(t, p.Workflows[atlantisyaml.WorkflowName].Plan.Steps[0].Run, "--source .. ")
+	assert.Empty(t, p.Workflows, "the workflow is the server's, not the repository's")
+}
+
+// The server defines the one workflow the projects may choose; repositories
+// cannot bring their own.
+func TestServerConfigDefinesTheOnlyWorkflow(t *testing.T) {
+	sc := serverConfig(t)
+	require.Len(t, sc.Repos, 1)
+	assert.Equal(t, []string{"workflow"}, sc.Repos[0].AllowedOverrides)
+	assert.Equal(t, []string{atlantisyaml.WorkflowName}, sc.Repos[0].AllowedWorkflows)
+	assert.False(t, sc.Repos[0].AllowCustom)
+	require.Len(t, sc.Workflows, 1)
+	assert.Contains(t, sc.Workflows, atlantisyaml.WorkflowName)
+}
+
+func serverConfig(t *testing.T) server {
+	t.Helper()
+	out, err := atlantisyaml.ServerConfig()
+	require.NoError(t, err)
+	var sc server
+	require.NoError(t, yaml.Unmarshal(out, &sc), "%s", out)
+	return sc
 }
 
 func TestRenderIsStable(t *testing.T) {
@@ -256,8 +288,7 @@ func TestRenderIsStable(t *testing.T) {
 // unevaluated and unglobbed, apply gets the plans that plan saved, and the native
 // CLI knows every command and flag the steps use.
 func TestWorkflowStepsPassCommentArgumentsAsPlainWords(t *testing.T) {
-	_, p := render(t, tree())
-	wf := p.Workflows[atlantisyaml.WorkflowName]
+	wf := serverConfig(t).Workflows[atlantisyaml.WorkflowName]
 	require.Len(t, wf.Plan.Steps, 1)
 	require.Len(t, wf.Apply.Steps, 1)
 
@@ -311,17 +342,17 @@ if [ "$1" = plan ]; then mkdir -p "$out" && echo plan > "$out/$layer.tfplan"; fi
 	}
 
 	got := run(wf.Plan.Steps[0].Run, "COMMENT_ARGS="+strings.Join(escaped, ","))
-	assert.Equal(t, append([]string{"plan", "--source", "../..", "--layer", "2.platform", "--out", plans, "--"}, words...), got)
+	assert.Equal(t, append([]string{"plan", "--source", clone, "--layer", "2.platform", "--out", plans, "--"}, words...), got)
 	assert.NoFileExists(t, marker)
 	assert.FileExists(t, planfile, "Atlantis finds the pending plan at PLANFILE")
 	assert.NoDirExists(t, filepath.Join(clone, ".infra-plans"), "no plan files inside the clone")
 
 	got = run(wf.Plan.Steps[0].Run, "INFRA_BACKEND_CONFIG=/etc/infra/backend.hcl")
-	assert.Equal(t, []string{"plan", "--source", "../..", "--layer", "2.platform", "--out", plans, "--backend-config=/etc/infra/backend.hcl", "--"}, got)
+	assert.Equal(t, []string{"plan", "--source", clone, "--layer", "2.platform", "--out", plans, "--backend-config=/etc/infra/backend.hcl", "--"}, got)
 	cliAccepts(t, got)
 
 	got = run(wf.Apply.Steps[0].Run, "INFRA_BACKEND_CONFIG=/etc/infra/backend.hcl")
-	assert.Equal(t, []string{"apply", "--source", "../..", "--layer", "2.platform", "--plans", plans, "--backend-config=/etc/infra/backend.hcl"}, got)
+	assert.Equal(t, []string{"apply", "--source", clone, "--layer", "2.platform", "--plans", plans, "--backend-config=/etc/infra/backend.hcl"}, got)
 	cliAccepts(t, got)
 }
 
@@ -353,4 +384,14 @@ func TestCommittedFileIsCurrent(t *testing.T) {
 	have, err := os.ReadFile(filepath.Join(root, atlantisyaml.FileName))
 	require.NoError(t, err, "run: go run ./cmd/infra atlantis-config")
 	assert.NoError(t, atlantisyaml.Check(have, want))
+}
+
+// The reference infrastructure's Atlantis runs the server-side repo config this
+// package renders.
+func TestCommittedServerConfigIsCurrent(t *testing.T) {
+	want, err := atlantisyaml.ServerConfig()
+	require.NoError(t, err)
+	have, err := os.ReadFile(filepath.Join("..", "..", "terraform", "1.bootstrap", "values", "atlantis-repos.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(have), "run: go run ./cmd/infra atlantis-config --server > terraform/1.bootstrap/values/atlantis-repos.yaml")
 }

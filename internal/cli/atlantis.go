@@ -14,18 +14,34 @@ import (
 )
 
 func (a *app) atlantisConfigCommand() *cobra.Command {
-	var check bool
+	var check, server bool
 	c := &cobra.Command{
 		Use:   "atlantis-config",
 		Short: "write (or --check) atlantis.yaml from the layer model",
 		Long: `Writes atlantis.yaml at the repository root from the layer model: one Atlantis
 project per layer, with the local modules it calls, planned and applied in
 dependency order through the native CLI. With --check, writes nothing and exits 1
-when the committed file differs from what the layers produce.`,
+when the committed file differs from what the layers produce. With --server,
+prints the Atlantis server-side repo config that defines the infra workflow the
+projects run (the helm chart's repoConfig, Atlantis's --repo-config file).`,
 		Args: noArgs,
-		RunE: func(*cobra.Command, []string) error { return a.atlantisConfig(check) },
+		RunE: func(*cobra.Command, []string) error {
+			if server {
+				if check {
+					return a.badInput("--server and --check do not go together")
+				}
+				out, err := atlantisyaml.ServerConfig()
+				if err != nil {
+					return a.toolError(err)
+				}
+				_, err = a.stdout.Write(out)
+				return err
+			}
+			return a.atlantisConfig(check)
+		},
 	}
 	c.Flags().BoolVar(&check, "check", false, "compare with the committed file instead of writing it")
+	c.Flags().BoolVar(&server, "server", false, "print the server-side repo config defining the infra workflow")
 	return c
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infra-flash/infra/internal/atlantisyaml"
 	"github.com/infra-flash/infra/internal/testfixture"
 )
 
@@ -46,9 +47,22 @@ func TestAtlantisConfigRejectsBadInput(t *testing.T) {
 		{"atlantis-config", "--source", t.TempDir()}, // no layers directory
 		{"atlantis-config", "--bogus"},
 		{"atlantis-config", "extra"},
+		{"atlantis-config", "--server", "--check"},
 	} {
 		r := run(t, args...)
 		assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
 		assert.NotEmpty(t, r.stderr)
 	}
+}
+
+// --server prints the server-side repo config and writes nothing, whatever the
+// repository holds.
+func TestAtlantisConfigServerPrintsTheWorkflow(t *testing.T) {
+	dir := t.TempDir()
+	r := run(t, "atlantis-config", "--server", "--source", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	want, err := atlantisyaml.ServerConfig()
+	require.NoError(t, err)
+	assert.Equal(t, string(want), r.stdout)
+	assert.NoFileExists(t, filepath.Join(dir, "atlantis.yaml"))
 }

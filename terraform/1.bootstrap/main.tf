@@ -88,6 +88,8 @@ module "atlantis" {
     github_app_slug  = "infra-flash"
     image_repository = local.atlantis_image[0]
     image_tag        = local.atlantis_image[1]
+    # From "infra atlantis-config --server"; the project's tests keep it current.
+    repo_config = file("${path.module}/values/atlantis-repos.yaml")
   }
 
   sensitive_set = {

