@@ -129,6 +129,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 		l.DependsOn = set.remoteStateDeps(l, scan, index)
 		set.Warnings = append(set.Warnings, l.Warnings...)
 	}
+	set.Warnings = append(set.Warnings, sharedNumbers(found)...)
 	for _, dir := range sortedKeys(cfg.DependsOn) {
 		l, ok := set.byDir[dir]
 		if !ok {
@@ -326,4 +327,28 @@ func scanLayers(fsys fs.FS, ls []*Layer) ([]*dirScan, error) {
 		}
 	}
 	return scans, nil
+}
+
+// sharedNumbers warns about layers whose directories carry the same number: they
+// get the same ID (L1), so reports and --layer L1 cannot tell them apart.
+func sharedNumbers(ls []*Layer) []string {
+	byIndex := map[int][]*Layer{}
+	for _, l := range ls {
+		byIndex[l.Index] = append(byIndex[l.Index], l)
+	}
+	var out []string
+	for _, same := range byIndex {
+		if len(same) < 2 {
+			continue
+		}
+		dirs := make([]string, len(same))
+		for i, l := range same {
+			dirs[i] = l.Dir
+		}
+		sort.Strings(dirs)
+		out = append(out, fmt.Sprintf("%s share the number %d, so all are %s: select them by directory or name (--layer %s), not by ID",
+			strings.Join(dirs, ", "), same[0].Index, same[0].ID(), dirs[0]))
+	}
+	sort.Strings(out)
+	return out
 }

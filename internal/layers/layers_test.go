@@ -286,3 +286,18 @@ func TestModuleOutsideTheRepositoryWarns(t *testing.T) {
 	assert.Contains(t, set.Warnings, l.Warnings[0])
 	assert.Empty(t, set.Get("1.bootstrap").Warnings)
 }
+
+func TestLayersSharingANumberAreNamedInAWarning(t *testing.T) {
+	fsys := fstest.MapFS{}
+	for _, dir := range []string{"1.base", "1.dup", "2.app"} {
+		fsys["terraform/"+dir+"/main.tf"] = &fstest.MapFile{Data: []byte("resource \"null_resource\" \"x\" {}\n")}
+	}
+	set, err := layers.Discover(fsys, repoconfig.Defaults())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"1.base, 1.dup share the number 1, so all are L1: select them by directory or name (--layer 1.base), not by ID"}, set.Warnings)
+
+	delete(fsys, "terraform/1.dup/main.tf")
+	set, err = layers.Discover(fsys, repoconfig.Defaults())
+	require.NoError(t, err)
+	assert.Empty(t, set.Warnings, "distinct numbers: no warning")
+}
