@@ -17,6 +17,7 @@ import (
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/prloop"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -396,7 +397,7 @@ func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*ap
 	}
 	run.scratch = append(run.scratch, src)
 	engine := cfg.EngineFor(m.Engine)
-	run.opts = apply.Options{Engine: engine, Source: os.DirFS(src), LockTimeout: timeout, ExtraArgs: a.extraArgs,
+	run.opts = apply.Options{Engine: engine, Source: repofs.Dir(src), LockTimeout: timeout, ExtraArgs: a.extraArgs,
 		Concurrency: a.concurrency, Bootstrap: cfg.Bootstrap, Masker: masker, Commit: a.sha}
 	if run.opts.Commit == "" && op != apply.OpUnlock {
 		run.opts.Commit = m.headCommit(ctx)

@@ -14,6 +14,7 @@ import (
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/pipeline"
 	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/stage"
 )
 
@@ -46,7 +47,7 @@ func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
 		cleanup()
 		return nil, fmt.Errorf("reading the repository's HCL: %w", err)
 	}
-	src := &source{fsys: os.DirFS(dir), close: cleanup}
+	src := &source{fsys: repofs.Dir(dir), close: cleanup}
 	if src.cfg, err = repoconfig.Load(src.fsys); err != nil {
 		cleanup()
 		return nil, err

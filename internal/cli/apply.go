@@ -21,6 +21,7 @@ import (
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/native"
 	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -229,7 +230,7 @@ func (a *app) runApply(ctx context.Context, r applyRun) error {
 	if err != nil {
 		return a.badInput("%v", err)
 	}
-	opts := apply.Options{Engine: engine, Source: os.DirFS(a.source), LockTimeout: f.lockTimeout, ExtraArgs: f.extra,
+	opts := apply.Options{Engine: engine, Source: repofs.Dir(a.source), LockTimeout: f.lockTimeout, ExtraArgs: f.extra,
 		Concurrency: f.concurrency, Bootstrap: cfg.Bootstrap, Masker: masker, Getenv: os.Getenv}
 	if opts.Commit, err = a.commit(ctx, f.sha); err != nil {
 		return err

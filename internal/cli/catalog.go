@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/catalog"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 )
 
@@ -33,7 +34,7 @@ regenerates the README's table, then checks.`,
 			if err != nil {
 				return err
 			}
-			fsys := os.DirFS(a.source)
+			fsys := repofs.Dir(a.source)
 			cat, err := catalog.Open(fsys, file, set)
 			if err != nil {
 				return a.badInput("%v", err)

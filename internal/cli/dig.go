@@ -11,6 +11,7 @@ import (
 	"github.com/infra-flash/infra/internal/dig"
 	"github.com/infra-flash/infra/internal/github"
 	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/repofs"
 )
 
 type digOptions struct {
@@ -78,7 +79,7 @@ func (a *app) dig(c *cobra.Command, o *digOptions) error {
 	if err != nil {
 		return err
 	}
-	cat, err := catalog.Open(os.DirFS(a.source), o.catalog, set)
+	cat, err := catalog.Open(repofs.Dir(a.source), o.catalog, set)
 	if err != nil {
 		return a.badInput("%v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/infra-flash/infra/internal/gitchange"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 )
 
@@ -172,7 +173,7 @@ func noArgs(_ *cobra.Command, args []string) error {
 
 // discover reads infra.hcl and the layer model of the source.
 func (a *app) discover() (*layers.Set, repoconfig.Config, error) {
-	fsys := os.DirFS(a.source)
+	fsys := repofs.Dir(a.source)
 	cfg, err := repoconfig.Load(fsys)
 	if err != nil {
 		return nil, cfg, a.badInput("%v", err)

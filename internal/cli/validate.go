@@ -13,6 +13,7 @@ import (
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/native"
 	"github.com/infra-flash/infra/internal/pipeline"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -87,7 +88,7 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 	}
 	// The parser's errors become findings of the layers they break; the other
 	// layers are checked as usual.
-	if err := set.CheckHCL(os.DirFS(a.source), selected); err != nil {
+	if err := set.CheckHCL(repofs.Dir(a.source), selected); err != nil {
 		return nil, nil, a.badInput("%v", err)
 	}
 	a.warn(set)

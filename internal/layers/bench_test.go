@@ -2,12 +2,12 @@ package layers_test
 
 import (
 	"io/fs"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/testfixture"
 )
 
@@ -19,7 +19,7 @@ func BenchmarkDiscover10000(b *testing.B) {
 	const n = 10000
 	dir := b.TempDir()
 	testfixture.Write(b, dir, testfixture.Tree(testfixture.Diamond(n)...))
-	fsys := os.DirFS(dir)
+	fsys := repofs.Dir(dir)
 	var discover, readOnly time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()

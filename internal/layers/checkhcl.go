@@ -3,10 +3,7 @@ package layers
 import (
 	"fmt"
 	"io/fs"
-	"runtime"
 	"sort"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // CheckHCL parses every file of the given layers and of the local modules they call
@@ -23,17 +20,7 @@ func (s *Set) CheckHCL(fsys fs.FS, ls []*Layer) error {
 		}
 	}
 	list := sortedKeys(dirs)
-	scans := make([]*dirScan, len(list))
-	errs := make([]error, len(list))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, dir := range list {
-		g.Go(func() error {
-			scans[i], errs[i] = scanDir(fsys, dir, true)
-			return nil
-		})
-	}
-	_ = g.Wait()
+	scans, errs := scanDirs(fsys, list, true)
 	byDir := map[string]*dirScan{}
 	for i, dir := range list {
 		if errs[i] != nil {

@@ -6,7 +6,8 @@ import "io/fs"
 // not, dir itself left out: what linting that module alone reads, as Layer.Modules
 // is for a layer.
 func ModuleClosure(fsys fs.FS, dir string) ([]string, error) {
-	c, err := moduleClosure(fsys, []string{dir}, map[string]*dirScan{})
+	start := []string{dir}
+	c, err := moduleClosure(start, scanModules(fsys, start))
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/infra-flash/infra/internal/repoconfig"
 )
@@ -98,35 +95,23 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	if st, err := fs.Stat(fsys, tflintConfig); err == nil && !st.IsDir() {
 		rootLint = tflintConfig
 	}
-	lintKeys := map[string]string{}
-	moduleScans := map[string]*dirScan{}
-	index := set.stateIndex(found, byPath)
+	lintKeys := lintKeys(fsys, found, byPath, rootLint)
+	var calls []string
 	for _, l := range found {
-		scan := byPath[l.Path]
-		c, err := moduleClosure(fsys, scan.modules, moduleScans)
-		if err != nil {
-			return nil, err
+		calls = append(calls, byPath[l.Path].modules...)
+	}
+	moduleScans := scanModules(fsys, calls)
+	index := set.stateIndex(found, byPath)
+	// Each layer's model reads only what was scanned above, so layers are modelled
+	// at once; the error reported is the first layer's, in order.
+	errs := make([]error, len(found))
+	forEach(len(found), func(i int) {
+		errs[i] = set.model(found[i], byPath[found[i].Path], moduleScans, lintKeys, rootLint, index)
+	})
+	for i, l := range found {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		l.Modules = c.modules
-		for _, o := range c.outside {
-			l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls a local module at %s, outside the repository: the checks see the repository alone, so it reads as missing", l.Path, o))
-		}
-		l.HasLockFile = scan.hasLock
-		l.LintConfig = rootLint
-		if scan.hasLint {
-			l.LintConfig = path.Join(l.Path, tflintConfig)
-		}
-		if l.LintConfig != "" {
-			key, ok := lintKeys[l.LintConfig]
-			if !ok {
-				key = lintKey(fsys, l.LintConfig)
-				lintKeys[l.LintConfig] = key
-			}
-			l.LintKey = key
-		}
-		l.InitKey = digest(append(append([]string{}, scan.initParts...), c.parts...))
-		l.warnBroken(scan.broken)
-		l.DependsOn = set.remoteStateDeps(l, scan, index)
 		set.Warnings = append(set.Warnings, l.Warnings...)
 	}
 	set.Warnings = append(set.Warnings, sharedNumbers(found)...)
@@ -157,6 +142,49 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	}
 	set.Layers = ordered
 	return set, nil
+}
+
+// model fills in a layer from its scan: modules, lock file, lint config, init key,
+// dependencies and warnings. It only reads the shared maps.
+func (s *Set) model(l *Layer, scan *dirScan, moduleScans map[string]moduleScan, lintKeys map[string]string, rootLint string, index map[string][]stateOwner) error {
+	c, err := moduleClosure(scan.modules, moduleScans)
+	if err != nil {
+		return err
+	}
+	l.Modules = c.modules
+	for _, o := range c.outside {
+		l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls a local module at %s, outside the repository: the checks see the repository alone, so it reads as missing", l.Path, o))
+	}
+	l.HasLockFile = scan.hasLock
+	l.LintConfig = rootLint
+	if scan.hasLint {
+		l.LintConfig = path.Join(l.Path, tflintConfig)
+	}
+	l.LintKey = lintKeys[l.LintConfig]
+	l.InitKey = digest(append(append([]string{}, scan.initParts...), c.parts...))
+	l.warnBroken(scan.broken)
+	l.DependsOn = s.remoteStateDeps(l, scan, index)
+	return nil
+}
+
+// lintKeys reads each lint config the layers use, once.
+func lintKeys(fsys fs.FS, found []*Layer, scans map[string]*dirScan, rootLint string) map[string]string {
+	keys := map[string]string{}
+	if rootLint != "" {
+		keys[rootLint] = lintKey(fsys, rootLint)
+	}
+	var own []string
+	for _, l := range found {
+		if scans[l.Path].hasLint {
+			own = append(own, path.Join(l.Path, tflintConfig))
+		}
+	}
+	got := make([]string, len(own))
+	forEach(len(own), func(i int) { got[i] = lintKey(fsys, own[i]) })
+	for i, name := range own {
+		keys[name] = got[i]
+	}
+	return keys
 }
 
 // checkSharedState fails when two layers keep their state in the same place: each
@@ -307,20 +335,14 @@ func appendUnique(list []string, v string) []string {
 
 const tflintConfig = ".tflint.hcl"
 
-// scanLayers parses the layers in parallel (parsing is most of discovery's time);
-// the error reported is the first layer's, in directory order, as a serial scan would.
+// scanLayers scans the layers' directories; the error reported is the first
+// layer's, in directory order, as a serial scan would.
 func scanLayers(fsys fs.FS, ls []*Layer) ([]*dirScan, error) {
-	scans := make([]*dirScan, len(ls))
-	errs := make([]error, len(ls))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range ls {
-		g.Go(func() error {
-			scans[i], errs[i] = scanDir(fsys, ls[i].Path, false)
-			return nil
-		})
+	dirs := make([]string, len(ls))
+	for i, l := range ls {
+		dirs[i] = l.Path
 	}
-	_ = g.Wait()
+	scans, errs := scanDirs(fsys, dirs, false)
 	for i, l := range ls {
 		if errs[i] != nil {
 			return nil, inputErrorf("reading layer %s: %v", l.Path, errs[i])

@@ -2,7 +2,9 @@ package layers
 
 import (
 	"path"
+	"sort"
 	"strings"
+	"unsafe"
 )
 
 // A fast path for the native syntax: discovery needs only block headers and a few
@@ -32,7 +34,7 @@ func (f *fileFacts) addTo(s *dirScan) {
 }
 
 type skimmer struct {
-	src []byte
+	src string
 	i   int
 	ok  bool
 }
@@ -42,7 +44,9 @@ func fastScan(src []byte, dir string) (*fileFacts, bool) {
 	if len(src) >= 3 && src[0] == 0xEF && src[1] == 0xBB && src[2] == 0xBF {
 		return nil, false
 	}
-	k := &skimmer{src: src, ok: true}
+	// The skimmer reads a string so that names and texts are slices of it, not
+	// copies; src is never written after it is read, so it is not copied either.
+	k := &skimmer{src: unsafe.String(unsafe.SliceData(src), len(src)), ok: true}
 	f := &fileFacts{}
 	for k.ok {
 		k.skipSpace(true)
@@ -90,7 +94,7 @@ func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) b
 		if !ok {
 			return false
 		}
-		src, ok := attrs["source"]
+		src, ok := attrs.get("source")
 		if !ok {
 			return true
 		}
@@ -98,7 +102,7 @@ func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) b
 		if !ok {
 			return false
 		}
-		f.initParts = append(f.initParts, "module:"+labels[0]+"="+src+"@"+attrs["version"])
+		f.initParts = append(f.initParts, "module:"+labels[0]+"="+src+"@"+attrs.value("version"))
 		if strings.HasPrefix(source, "./") || strings.HasPrefix(source, "../") {
 			f.modules = append(f.modules, path.Join(dir, source))
 		}
@@ -133,13 +137,13 @@ func labelCount(typ string) int {
 	return -1
 }
 
-func remoteStateOf(f *fileFacts, attrs map[string]string, dir string) bool {
-	cfg, ok := attrs["config"]
+func remoteStateOf(f *fileFacts, attrs textAttrs, dir string) bool {
+	cfg, ok := attrs.get("config")
 	if !ok {
 		return true
 	}
 	backend := ""
-	if b, ok := attrs["backend"]; ok {
+	if b, ok := attrs.get("backend"); ok {
 		if backend, ok = literal(b); !ok {
 			return false
 		}
@@ -189,8 +193,9 @@ func (k *skimmer) terraformBody(f *fileFacts, dir string) bool {
 			if !ok {
 				return false
 			}
-			for _, n := range sortedKeys(attrs) {
-				f.initParts = append(f.initParts, "requires:"+n+"="+attrs[n])
+			sort.Slice(attrs, func(i, j int) bool { return attrs[i].name < attrs[j].name })
+			for _, a := range attrs {
+				f.initParts = append(f.initParts, "requires:"+a.name+"="+a.text)
 			}
 		case "backend":
 			if len(labels) != 1 {
@@ -215,14 +220,14 @@ func (k *skimmer) terraformBody(f *fileFacts, dir string) bool {
 	}
 }
 
-func literalState(backend string, attrs map[string]string, dir string) (stateRef, bool) {
-	fields := map[string]string{}
-	for name, text := range attrs {
-		v, ok := literal(text)
-		if !ok && (name == "bucket" || name == "container_name" || name == "key" || name == "prefix" || name == "path") {
+func literalState(backend string, attrs textAttrs, dir string) (stateRef, bool) {
+	fields := make(textAttrs, 0, len(attrs))
+	for _, a := range attrs {
+		v, ok := literal(a.text)
+		if !ok && (a.name == "bucket" || a.name == "container_name" || a.name == "key" || a.name == "prefix" || a.name == "path") {
 			return stateRef{}, false
 		}
-		fields[name] = v
+		fields = append(fields, textAttr{a.name, v})
 	}
 	return stateFrom(backend, fields, dir), true
 }
@@ -230,8 +235,8 @@ func literalState(backend string, attrs map[string]string, dir string) (stateRef
 // attrs reads a block body (after its brace, through its closing brace) and returns
 // its attributes' expression texts. Nested blocks are skipped, or refused when
 // blocks is false (HCL reports them).
-func (k *skimmer) attrs(blocks bool) (map[string]string, bool) {
-	out := map[string]string{}
+func (k *skimmer) attrs(blocks bool) (textAttrs, bool) {
+	out := make(textAttrs, 0, 4)
 	for {
 		k.skipSpace(true)
 		if k.peek() == '}' {
@@ -246,10 +251,10 @@ func (k *skimmer) attrs(blocks bool) (map[string]string, bool) {
 		if k.peek() == '=' {
 			k.i++
 			text := k.expr(exprBody)
-			if _, dup := out[name]; dup || !k.ok || strings.Contains(text, "<<") {
+			if _, dup := out.get(name); dup || !k.ok || strings.Contains(text, "<<") {
 				return nil, false // a redefined attribute is HCL's to report; heredoc ranges are its own
 			}
-			out[name] = text
+			out = append(out, textAttr{name, text})
 			if k.peek() == '}' { // a one-line block: `module "m" { source = "x" }`
 				k.i++
 				return out, true
@@ -298,7 +303,7 @@ func isCollection(text string) bool {
 	if text == "" || text[0] != '{' && text[0] != '[' {
 		return false
 	}
-	k := &skimmer{src: []byte(text), i: 1, ok: true}
+	k := &skimmer{src: text, i: 1, ok: true}
 	k.nested(closingOf(text[0]))
 	return k.ok && k.i == len(text)
 }
@@ -306,7 +311,10 @@ func isCollection(text string) bool {
 // isCall reports whether text is one function call, which cannot be evaluated
 // without functions, so it is no literal and has no literal fields.
 func isCall(text string) bool {
-	k := &skimmer{src: []byte(text), ok: true}
+	if text == "" || !isIdentStart(text[0]) {
+		return false
+	}
+	k := &skimmer{src: text, ok: true}
 	if k.ident() == "" || k.peek() != '(' {
 		return false
 	}
@@ -317,15 +325,15 @@ func isCall(text string) bool {
 
 // objectFields returns the literal string fields of an object constructor
 // expression; an expression that is plainly not one has none.
-func objectFields(text string) (map[string]string, bool) {
-	out := map[string]string{}
+func objectFields(text string) (textAttrs, bool) {
+	out := make(textAttrs, 0, 4)
 	if !strings.HasPrefix(text, "{") {
 		if !strings.ContainsAny(text, `"{`) && !strings.Contains(text, "<<") || isCall(text) {
 			return out, true
 		}
 		return nil, false
 	}
-	k := &skimmer{src: []byte(text), i: 1, ok: true}
+	k := &skimmer{src: text, i: 1, ok: true}
 	for {
 		k.skipSpace(true)
 		if k.peek() == '}' {
@@ -358,13 +366,44 @@ func objectFields(text string) (map[string]string, bool) {
 			return nil, false
 		}
 		if v != "" {
-			out[key] = v
+			out = out.set(key, v)
 		}
 		k.skipSpace(false)
 		if k.peek() == ',' {
 			k.i++
 		}
 	}
+}
+
+// textAttr is a name with an expression's text or a literal's value. A block has
+// few attributes, so a slice searched in order costs less than a map.
+type textAttr struct{ name, text string }
+
+type textAttrs []textAttr
+
+func (a textAttrs) get(name string) (string, bool) {
+	for _, x := range a {
+		if x.name == name {
+			return x.text, true
+		}
+	}
+	return "", false
+}
+
+func (a textAttrs) value(name string) string {
+	v, _ := a.get(name)
+	return v
+}
+
+// set replaces or adds: a later key of an object constructor wins, as in a map.
+func (a textAttrs) set(name, text string) textAttrs {
+	for i := range a {
+		if a[i].name == name {
+			a[i].text = text
+			return a
+		}
+	}
+	return append(a, textAttr{name, text})
 }
 
 func (k *skimmer) peek() byte {
@@ -395,12 +434,12 @@ func (k *skimmer) ident() string {
 		k.ok = false // a non-ASCII identifier: HCL's rules are Unicode's
 		return ""
 	}
-	return string(k.src[start:k.i])
+	return k.src[start:k.i]
 }
 
 // labels reads block labels up to the opening brace.
 func (k *skimmer) labels() []string {
-	var out []string
+	out := make([]string, 0, 2)
 	for k.ok {
 		k.skipSpace(false)
 		switch c := k.peek(); {
@@ -409,8 +448,8 @@ func (k *skimmer) labels() []string {
 		case c == '"':
 			start := k.i
 			k.str()
-			v, ok := literal(string(k.src[start:k.i]))
-			if !ok || !strings.HasPrefix(string(k.src[start:k.i]), `"`) {
+			v, ok := literal(k.src[start:k.i])
+			if !ok || !strings.HasPrefix(k.src[start:k.i], `"`) {
 				k.ok = false
 				return nil
 			}
@@ -441,7 +480,7 @@ func (k *skimmer) skipSpace(newlines bool) {
 				k.i++
 			}
 		case c == '/' && k.at("/*"):
-			end := strings.Index(string(k.src[k.i+2:]), "*/")
+			end := strings.Index(k.src[k.i+2:], "*/")
 			if end < 0 {
 				k.ok = false
 				k.i = len(k.src)
@@ -455,7 +494,7 @@ func (k *skimmer) skipSpace(newlines bool) {
 }
 
 func (k *skimmer) at(s string) bool {
-	return k.i+len(s) <= len(k.src) && string(k.src[k.i:k.i+len(s)]) == s
+	return k.i+len(s) <= len(k.src) && k.src[k.i:k.i+len(s)] == s
 }
 
 // endOfItem requires the end of a line (or of the file) after an attribute or a block.
@@ -498,9 +537,9 @@ func (k *skimmer) expr(ctx exprContext) string {
 			if start == end {
 				k.ok = false // an attribute without a value
 			}
-			return string(k.src[start:end])
+			return k.src[start:end]
 		case c == '}' && ctx != exprTop, c == ',' && ctx == exprObject:
-			return string(k.src[start:end])
+			return k.src[start:end]
 		case c == ' ' || c == '\t' || c == '\r' || c == '#' || c == '/' && (k.at("//") || k.at("/*")):
 			k.skipSpace(false)
 			continue
@@ -512,7 +551,7 @@ func (k *skimmer) expr(ctx exprContext) string {
 	if start == end {
 		k.ok = false
 	}
-	return string(k.src[start:end])
+	return k.src[start:end]
 }
 
 // nested skips to the closing byte, through strings, heredocs, comments and
@@ -609,7 +648,7 @@ func (k *skimmer) heredoc() {
 		for lineEnd < len(k.src) && k.src[lineEnd] != '\n' {
 			lineEnd++
 		}
-		if strings.TrimSpace(string(k.src[k.i:lineEnd])) == id {
+		if strings.TrimSpace(k.src[k.i:lineEnd]) == id {
 			k.i = lineEnd
 			return
 		}

@@ -3,6 +3,7 @@ package layers
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -161,5 +162,33 @@ func FuzzFastScanMatchesHCL(f *testing.F) {
 			return
 		}
 		sameFacts(t, want, got, src)
+	})
+}
+
+// FuzzParseDir holds the hand-written layer directory matcher to the pattern the
+// model documents.
+func FuzzParseDir(f *testing.F) {
+	for _, seed := range []string{"1.bootstrap", "12.data-lake", "3.a_b", "1.", ".x", "1.-x", "01.x", "1.x.y", "a.b", "99999999999999999999.x", "1.ünï", "2.platform "} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, dir string) {
+		index, name, ok := parseDir(dir)
+		m := dirPattern.FindStringSubmatch(dir)
+		if m == nil {
+			if ok {
+				t.Fatalf("%q: matched by hand, not by the pattern", dir)
+			}
+			return
+		}
+		want, err := strconv.Atoi(m[1])
+		if err != nil {
+			if ok {
+				t.Fatalf("%q: a number out of range was accepted", dir)
+			}
+			return
+		}
+		if !ok || index != want || name != m[2] {
+			t.Fatalf("%q: got (%d, %q, %v), the pattern says (%d, %q)", dir, index, name, ok, want, m[2])
+		}
 	})
 }

@@ -51,15 +51,30 @@ var dirPattern = regexp.MustCompile(`^([0-9]+)\.([A-Za-z0-9][A-Za-z0-9_-]*)$`)
 
 // parseDir splits "2.platform" into 2 and "platform"; ok is false for other names.
 func parseDir(dir string) (index int, name string, ok bool) {
-	m := dirPattern.FindStringSubmatch(dir)
-	if m == nil {
+	// By hand, not with dirPattern: discovery calls this for every entry of the
+	// layers directory, and the two are held equal by FuzzParseDir.
+	dot := strings.IndexByte(dir, '.')
+	if dot <= 0 || dot == len(dir)-1 {
 		return 0, "", false
 	}
-	index, err := strconv.Atoi(m[1])
+	for i := 0; i < dot; i++ {
+		if dir[i] < '0' || dir[i] > '9' {
+			return 0, "", false
+		}
+	}
+	name = dir[dot+1:]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '-') {
+			return 0, "", false
+		}
+	}
+	index, err := strconv.Atoi(dir[:dot])
 	if err != nil {
 		return 0, "", false
 	}
-	return index, m[2], true
+	return index, name, true
 }
 
 // title turns "data-lake" into "Data Lake".

@@ -14,6 +14,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/infra-flash/infra/internal/repofs"
 )
 
 // Problem is an error in a layer's HCL (or in a local module it calls), located in
@@ -79,57 +81,131 @@ const lockFile = ".terraform.lock.hcl"
 // way the blocks that parse are read, so a file with an error still yields the
 // dependencies it shows. The error return is for a directory or file that cannot
 // be read.
-func scanDir(fsys fs.FS, dir string, full bool) (*dirScan, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+// scanned says which files of a directory discovery reads.
+func scanned(name string) bool {
+	return name == lockFile || strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+}
+
+// dirFiles is what discovery reads of a directory: its files of interest, in name order.
+type dirFiles struct {
+	hasLint bool
+	files   []dirFile
+}
+
+type dirFile struct {
+	name string
+	src  []byte
+}
+
+func readDirFiles(fsys fs.FS, dir string) (*dirFiles, error) {
+	listing, err := repofs.ReadFiles(fsys, dir, scanned)
 	if err != nil {
 		return nil, err
 	}
-	s := &dirScan{}
-	for _, e := range entries {
+	d := &dirFiles{}
+	for i, e := range listing.Entries {
 		name := e.Name()
 		if e.IsDir() {
 			continue
 		}
 		if name == tflintConfig {
-			s.hasLint = true
+			d.hasLint = true
 			continue
 		}
-		if name == lockFile {
-			src, err := fs.ReadFile(fsys, path.Join(dir, name))
+		if !scanned(name) {
+			continue
+		}
+		src := listing.Data[i]
+		if src == nil {
+			filename := path.Join(dir, name)
+			if e.Type()&fs.ModeSymlink != 0 {
+				if _, out := leavesRepo(fsys, filename); out {
+					continue // not in the workspace either; the executor reports it
+				}
+			}
+			src, err = fs.ReadFile(fsys, filename)
 			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // a dangling symlink or a file gone since listing: terraform does not see it either
+				}
 				return nil, err
 			}
+		}
+		d.files = append(d.files, dirFile{name: name, src: src})
+	}
+	return d, nil
+}
+
+// scan reads the files of dir in name order; full skips the skimmer, so that every
+// error the HCL parser finds is reported.
+func (d *dirFiles) scan(dir string, full bool) *dirScan {
+	s := &dirScan{hasLint: d.hasLint}
+	for _, f := range d.files {
+		if f.name == lockFile {
 			s.hasLock = true
-			s.initParts = append(s.initParts, "lock:"+string(src))
+			s.initParts = append(s.initParts, "lock:"+string(f.src))
 			continue
 		}
-		isJSON := strings.HasSuffix(name, ".tf.json")
-		if !isJSON && !strings.HasSuffix(name, ".tf") {
-			continue
-		}
-		filename := path.Join(dir, name)
-		if e.Type()&fs.ModeSymlink != 0 {
-			if _, out := leavesRepo(fsys, filename); out {
-				continue // not in the workspace either; the executor reports it
-			}
-		}
-		src, err := fs.ReadFile(fsys, filename)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // a dangling symlink: terraform does not see it either
-			}
-			return nil, err
-		}
+		isJSON := strings.HasSuffix(f.name, ".tf.json")
 		s.hasConfig = true
 		if !full && !isJSON {
-			if facts, ok := fastScan(src, dir); ok {
+			if facts, ok := fastScan(f.src, dir); ok {
 				facts.addTo(s)
 				continue
 			}
 		}
-		s.parseFile(src, filename, dir, isJSON)
+		s.parseFile(f.src, path.Join(dir, f.name), dir, isJSON)
 	}
-	return s, nil
+	return s
+}
+
+func (d *dirFiles) size() int {
+	n := 0
+	for _, f := range d.files {
+		n += len(f.src)
+	}
+	return n
+}
+
+func scanDir(fsys fs.FS, dir string, full bool) (*dirScan, error) {
+	d, err := readDirFiles(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return d.scan(dir, full), nil
+}
+
+// largeDir is the size of files from which a directory is scanned before the others.
+const largeDir = 16 << 10
+
+// scanDirs scans many directories on every core, each as scanDir would. Every
+// directory is read first; then they are scanned, large ones first, so that a large
+// one (a layer reading thousands of others) is not left to one core at the end.
+func scanDirs(fsys fs.FS, dirs []string, full bool) ([]*dirScan, []error) {
+	read := make([]*dirFiles, len(dirs))
+	errs := make([]error, len(dirs))
+	forEach(len(dirs), func(i int) {
+		read[i], errs[i] = readDirFiles(fsys, dirs[i])
+	})
+	var large, small []int
+	for i, d := range read {
+		switch {
+		case d == nil:
+		case d.size() >= largeDir:
+			large = append(large, i)
+		default:
+			small = append(small, i)
+		}
+	}
+	sort.SliceStable(large, func(a, b int) bool { return read[large[a]].size() > read[large[b]].size() })
+	order := append(large, small...)
+	scans := make([]*dirScan, len(dirs))
+	forEach(len(order), func(n int) {
+		i := order[n]
+		scans[i] = read[i].scan(dirs[i], full)
+		read[i] = nil // the sources are not needed any more
+	})
+	return scans, errs
 }
 
 // parseFile reads one file with the HCL parser.
@@ -229,20 +305,25 @@ func (s *dirScan) scanTerraform(b *hcl.Block, src []byte, dir string) hcl.Diagno
 
 // stateOf reads the literal settings that identify a backend's state.
 func stateOf(backend string, attrs hcl.Attributes, dir string) stateRef {
-	fields := map[string]string{}
+	fields := fieldMap{}
 	for name, a := range attrs {
 		fields[name] = literalString(a.Expr)
 	}
 	return stateFrom(backend, fields, dir)
 }
 
+// fieldMap is literal settings by name, as the HCL path reads them.
+type fieldMap map[string]string
+
+func (m fieldMap) value(name string) string { return m[name] }
+
 // stateFrom identifies a state from the literal settings of a backend block or of
 // a terraform_remote_state config. A local path is relative to the directory, so
 // it is resolved against it.
-func stateFrom(backend string, fields map[string]string, dir string) stateRef {
+func stateFrom(backend string, fields interface{ value(string) string }, dir string) stateRef {
 	field := func(names ...string) string {
 		for _, n := range names {
-			if v := fields[n]; v != "" {
+			if v := fields.value(n); v != "" {
 				return v
 			}
 		}
@@ -282,7 +363,7 @@ func (s *dirScan) scanRemoteState(b *hcl.Block, src []byte, dir string) {
 	if a, ok := attrs["backend"]; ok {
 		backend = literalString(a.Expr)
 	}
-	rs := remoteState{text: rangeText(src, cfg.Expr.Range()), state: stateFrom(backend, literalFields(cfg.Expr), dir)}
+	rs := remoteState{text: rangeText(src, cfg.Expr.Range()), state: stateFrom(backend, fieldMap(literalFields(cfg.Expr)), dir)}
 	s.remoteStates = append(s.remoteStates, rs)
 }
 
@@ -344,9 +425,54 @@ type closure struct {
 	outside []string // local module sources that leave the repository, as cleaned paths
 }
 
-// moduleClosure follows local module calls from a layer, scanning each module once.
-// A module directory that does not exist is left for init/validate to report.
-func moduleClosure(fsys fs.FS, start []string, cache map[string]*dirScan) (closure, error) {
+// moduleScan is a local module's scan, or why it could not be read; a module
+// directory that does not exist has neither (the engine reports the call).
+type moduleScan struct {
+	scan *dirScan
+	err  error
+}
+
+// scanModules scans the local modules in calls and every local module they call,
+// directly or not, once each and on every core.
+func scanModules(fsys fs.FS, calls []string) map[string]moduleScan {
+	out := map[string]moduleScan{}
+	queued := map[string]bool{}
+	var level []string
+	want := func(dirs []string) {
+		for _, d := range dirs {
+			if !queued[d] && d != ".." && !strings.HasPrefix(d, "../") {
+				queued[d] = true
+				level = append(level, d)
+			}
+		}
+	}
+	want(calls)
+	for len(level) > 0 {
+		sort.Strings(level)
+		got, errs := scanDirs(fsys, level, false)
+		next := level
+		level = nil
+		for i, d := range next {
+			switch {
+			case errors.Is(errs[i], fs.ErrNotExist):
+				out[d] = moduleScan{}
+			case errs[i] != nil:
+				out[d] = moduleScan{err: inputErrorf("reading module %s: %v", d, errs[i])}
+			default:
+				out[d] = moduleScan{scan: got[i]}
+			}
+		}
+		for _, d := range next {
+			if m := out[d]; m.scan != nil {
+				want(m.scan.modules)
+			}
+		}
+	}
+	return out
+}
+
+// moduleClosure follows local module calls from a layer through the scanned modules.
+func moduleClosure(start []string, scans map[string]moduleScan) (closure, error) {
 	var c closure
 	seen := map[string]bool{}
 	queue := append([]string(nil), start...)
@@ -356,32 +482,22 @@ func moduleClosure(fsys fs.FS, start []string, cache map[string]*dirScan) (closu
 		if seen[dir] {
 			continue
 		}
+		seen[dir] = true
 		if strings.HasPrefix(dir, "../") || dir == ".." {
-			seen[dir] = true
 			c.outside = append(c.outside, dir)
 			continue
 		}
-		seen[dir] = true
-		scan, ok := cache[dir]
-		if !ok {
-			var err error
-			scan, err = scanDir(fsys, dir, false)
-			if errors.Is(err, fs.ErrNotExist) {
-				cache[dir] = nil
-				continue
-			}
-			if err != nil {
-				return c, inputErrorf("reading module %s: %v", dir, err)
-			}
-			cache[dir] = scan
+		m := scans[dir]
+		if m.err != nil {
+			return c, m.err
 		}
-		if scan == nil {
+		if m.scan == nil {
 			continue
 		}
 		c.modules = append(c.modules, dir)
 		c.parts = append(c.parts, "in:"+dir)
-		c.parts = append(c.parts, scan.initParts...)
-		queue = append(queue, scan.modules...)
+		c.parts = append(c.parts, m.scan.initParts...)
+		queue = append(queue, m.scan.modules...)
 	}
 	sort.Strings(c.modules)
 	return c, nil
