@@ -111,7 +111,7 @@ func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) b
 		f.initParts = append(f.initParts, "provider:"+labels[0])
 	case typ == "resource" || typ == "data":
 		prefix, _, _ := strings.Cut(labels[0], "_")
-		f.initParts = append(f.initParts, "type:"+prefix)
+		f.initParts = addType(f.initParts, prefix)
 		if typ == "data" && labels[0] == "terraform_remote_state" {
 			attrs, ok := k.attrs(true)
 			if !ok {
@@ -558,6 +558,10 @@ func (k *skimmer) expr(ctx exprContext) string {
 // nested brackets; newlines inside brackets are not significant.
 func (k *skimmer) nested(closing byte) {
 	for k.ok {
+		// Most bytes of a skipped body are plain: step over them without a call.
+		for k.i < len(k.src) && !special[k.src[k.i]] {
+			k.i++
+		}
 		if k.i >= len(k.src) {
 			k.ok = false
 			return
@@ -573,6 +577,23 @@ func (k *skimmer) nested(closing byte) {
 		}
 	}
 }
+
+// special are the bytes at which nested must look closer: brackets, quotes,
+// heredoc and comment starts.
+var special = func() (t [256]bool) {
+	for _, c := range []byte("\"{}[]()<#/") {
+		t[c] = true
+	}
+	return t
+}()
+
+// inString are the bytes at which a quoted string's skimming must look closer.
+var inString = func() (t [256]bool) {
+	for _, c := range []byte("\"\\$%\n") {
+		t[c] = true
+	}
+	return t
+}()
 
 func closingOf(open byte) byte {
 	switch open {
@@ -606,6 +627,9 @@ func (k *skimmer) token() {
 func (k *skimmer) str() {
 	k.i++ // the opening quote
 	for k.ok {
+		for k.i < len(k.src) && !inString[k.src[k.i]] {
+			k.i++
+		}
 		if k.i >= len(k.src) || k.src[k.i] == '\n' {
 			k.ok = false
 			return

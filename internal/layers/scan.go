@@ -260,7 +260,7 @@ func (s *dirScan) scanFile(file *hcl.File, src []byte, dir string, parseErrs hcl
 		case "resource", "data":
 			typ := b.Labels[0]
 			prefix, _, _ := strings.Cut(typ, "_")
-			s.initParts = append(s.initParts, "type:"+prefix)
+			s.initParts = addType(s.initParts, prefix)
 			if b.Type == "data" && typ == "terraform_remote_state" {
 				s.scanRemoteState(b, src, dir)
 			}
@@ -503,11 +503,26 @@ func moduleClosure(start []string, scans map[string]moduleScan) (closure, error)
 	return c, nil
 }
 
+// addType records that a provider's resource types are used, once: init needs the
+// provider, not a count of its resources.
+func addType(parts []string, prefix string) []string {
+	for _, p := range parts {
+		if len(p) == len("type:")+len(prefix) && strings.HasPrefix(p, "type:") && p[len("type:"):] == prefix {
+			return parts
+		}
+	}
+	return append(parts, "type:"+prefix)
+}
+
+// digest hashes a set of parts: order and repeats do not count.
 func digest(parts []string) string {
 	sorted := append([]string(nil), parts...)
 	sort.Strings(sorted)
 	h := sha256.New()
-	for _, p := range sorted {
+	for i, p := range sorted {
+		if i > 0 && p == sorted[i-1] {
+			continue
+		}
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}

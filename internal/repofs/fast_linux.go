@@ -156,22 +156,28 @@ func readAt(dfd int, name string, bp *[]byte, exact bool) ([]byte, error) {
 	total := 0
 	for {
 		if total == len(buf) {
-			buf = append(buf, make([]byte, len(buf))...)
-			if len(buf) <= 1<<20 {
-				*bp = buf // keep a grown buffer for the next file, within reason
+			// A file larger than the scratch buffer: size it once instead of doubling.
+			var st unix.Stat_t
+			grow := len(buf)
+			if unix.Fstat(fd, &st) == nil && int(st.Size) >= total {
+				grow = int(st.Size) - total + 512 // room to see the end in one read
 			}
+			bigger := make([]byte, total+grow)
+			copy(bigger, buf[:total])
+			buf = bigger
 		}
 		n, err := retry(func() (int, error) { return unix.Read(fd, buf[total:]) })
 		if err != nil {
 			return nil, err
 		}
-		if n == 0 {
+		if n == 0 || exact && total+n < len(buf) {
+			total += n
+			if &buf[0] != &(*bp)[0] {
+				return buf[:total:total], nil // already a copy of its own
+			}
 			return cloneRead(buf[:total]), nil
 		}
 		total += n
-		if exact && total < len(buf) {
-			return cloneRead(buf[:total]), nil
-		}
 	}
 }
 
