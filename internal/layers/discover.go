@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/repofs"
 )
 
 // Set is every layer of a repository, in apply order.
@@ -35,7 +36,7 @@ type Skipped struct {
 // do not stop it: a layer's dependencies are read from the blocks that parse, and
 // CheckHCL records the errors on the layers that are to be checked.
 func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
-	entries, err := fs.ReadDir(fsys, cfg.LayersDir)
+	listing, err := repofs.ReadFiles(fsys, cfg.LayersDir, func(string) bool { return false })
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, inputErrorf("no layers directory %q in the repository: pass --layers-dir or set layers_dir in %s", cfg.LayersDir, repoconfig.FileName)
 	}
@@ -44,7 +45,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	}
 	set := &Set{Config: cfg, byDir: map[string]*Layer{}}
 	var candidates []*Layer
-	for _, e := range entries {
+	for _, e := range listing.Entries {
 		index, name, ok := parseDir(e.Name())
 		if !ok {
 			continue
@@ -60,14 +61,16 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 			isDir = err == nil && st.IsDir()
 		}
 		if isDir {
-			candidates = append(candidates, &Layer{Dir: e.Name(), Path: p, Index: index, Name: name, Title: title(name)})
+			candidates = append(candidates, &Layer{Dir: e.Name(), Path: p, Index: index, Name: name})
 		}
 	}
+	forEach(len(candidates), func(i int) { candidates[i].Title = title(candidates[i].Name) })
 	scans, err := scanLayers(fsys, candidates)
 	if err != nil {
 		return nil, err
 	}
 	var found []*Layer
+	set.byDir = make(map[string]*Layer, len(candidates))
 	for i, l := range candidates {
 		if !scans[i].hasConfig {
 			set.Skipped = append(set.Skipped, Skipped{Path: l.Path, Reason: "no .tf or .tf.json files"})
@@ -190,7 +193,7 @@ func lintKeys(fsys fs.FS, found []*Layer, scans map[string]*dirScan, rootLint st
 // checkSharedState fails when two layers keep their state in the same place: each
 // would overwrite the other's, and which one another layer reads is undecidable.
 func (s *Set) checkSharedState(found []*Layer, scans map[string]*dirScan) error {
-	owner := map[stateRef]*Layer{}
+	owner := make(map[stateRef]*Layer, len(found))
 	for _, l := range found {
 		ref := scans[l.Path].state
 		if ref.key == "" {
@@ -206,7 +209,7 @@ func (s *Set) checkSharedState(found []*Layer, scans map[string]*dirScan) error 
 
 // stateIndex maps each literal backend key to the layers that use it.
 func (s *Set) stateIndex(found []*Layer, scans map[string]*dirScan) map[string][]stateOwner {
-	index := map[string][]stateOwner{}
+	index := make(map[string][]stateOwner, len(found))
 	for _, l := range found {
 		if ref := scans[l.Path].state; ref.key != "" {
 			index[ref.key] = append(index[ref.key], stateOwner{l, ref})
