@@ -82,8 +82,8 @@ func fastScan(src []byte, dir string) (*fileFacts, bool) {
 
 // block reads a top-level block's body, after its opening brace, through its
 // closing brace.
-func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) bool {
-	if n := labelCount(typ); n >= 0 && n != len(labels) {
+func (k *skimmer) block(f *fileFacts, typ string, labels blockLabels, dir string) bool {
+	if n := labelCount(typ); n >= 0 && n != labels.n {
 		return false // HCL reports the labels; let it
 	}
 	switch {
@@ -102,17 +102,17 @@ func (k *skimmer) block(f *fileFacts, typ string, labels []string, dir string) b
 		if !ok {
 			return false
 		}
-		f.initParts = append(f.initParts, "module:"+labels[0]+"="+src+"@"+attrs.value("version"))
+		f.initParts = append(f.initParts, "module:"+labels.v[0]+"="+src+"@"+attrs.value("version"))
 		if strings.HasPrefix(source, "./") || strings.HasPrefix(source, "../") {
 			f.modules = append(f.modules, path.Join(dir, source))
 		}
 		return true
 	case typ == "provider":
-		f.initParts = append(f.initParts, "provider:"+labels[0])
+		f.initParts = append(f.initParts, "provider:"+labels.v[0])
 	case typ == "resource" || typ == "data":
-		prefix, _, _ := strings.Cut(labels[0], "_")
+		prefix, _, _ := strings.Cut(labels.v[0], "_")
 		f.initParts = addType(f.initParts, prefix)
-		if typ == "data" && labels[0] == "terraform_remote_state" {
+		if typ == "data" && labels.v[0] == "terraform_remote_state" {
 			attrs, ok := k.attrs(true)
 			if !ok {
 				return false
@@ -186,7 +186,7 @@ func (k *skimmer) terraformBody(f *fileFacts, dir string) bool {
 		k.i++
 		switch name {
 		case "required_providers":
-			if len(labels) != 0 {
+			if labels.n != 0 {
 				return false
 			}
 			attrs, ok := k.attrs(false)
@@ -198,14 +198,14 @@ func (k *skimmer) terraformBody(f *fileFacts, dir string) bool {
 				f.initParts = append(f.initParts, "requires:"+a.name+"="+a.text)
 			}
 		case "backend":
-			if len(labels) != 1 {
+			if labels.n != 1 {
 				return false
 			}
 			attrs, ok := k.attrs(true)
 			if !ok {
 				return false
 			}
-			ref, ok := literalState(labels[0], attrs, dir)
+			ref, ok := literalState(labels.v[0], attrs, dir)
 			if !ok {
 				return false
 			}
@@ -437,9 +437,25 @@ func (k *skimmer) ident() string {
 	return k.src[start:k.i]
 }
 
-// labels reads block labels up to the opening brace.
-func (k *skimmer) labels() []string {
-	out := make([]string, 0, 2)
+// blockLabels are a block's labels: no block discovery reads has more than two, and
+// a value, unlike a slice, costs no allocation per block.
+type blockLabels struct {
+	v [2]string
+	n int
+}
+
+// labels reads block labels up to the opening brace; a block with more than two is
+// left to the HCL parser.
+func (k *skimmer) labels() blockLabels {
+	var out blockLabels
+	add := func(v string) {
+		if out.n == len(out.v) {
+			k.ok = false
+			return
+		}
+		out.v[out.n] = v
+		out.n++
+	}
 	for k.ok {
 		k.skipSpace(false)
 		switch c := k.peek(); {
@@ -451,16 +467,16 @@ func (k *skimmer) labels() []string {
 			v, ok := literal(k.src[start:k.i])
 			if !ok || !strings.HasPrefix(k.src[start:k.i], `"`) {
 				k.ok = false
-				return nil
+				return blockLabels{}
 			}
-			out = append(out, v)
+			add(v)
 		case isIdentStart(c):
-			out = append(out, k.ident())
+			add(k.ident())
 		default:
 			k.ok = false
 		}
 	}
-	return nil
+	return blockLabels{}
 }
 
 // skipSpace skips blanks and comments, and newlines when newlines is set. A
@@ -639,6 +655,11 @@ func (k *skimmer) str() {
 			k.i++
 			return
 		case c == '\\':
+			if k.i+1 >= len(k.src) {
+				k.ok = false // an escape cut off by the end of the file
+				k.i = len(k.src)
+				return
+			}
 			k.i += 2
 		case (c == '$' || c == '%') && k.i+2 < len(k.src) && k.src[k.i+1] == c && k.src[k.i+2] == '{':
 			k.i += 3 // $${ and %%{ are literal

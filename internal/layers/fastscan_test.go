@@ -141,6 +141,9 @@ func TestFastScanGivesUpOnWhatItDoesNotRead(t *testing.T) {
 		"resource \"x\" \"y\" {\n",
 		"módulo \"m\" {}\n",
 		"module \"m\" {\n  source = \"a\"\n  source = \"b\"\n}\n",
+		"a \"a\\",                    // an escape cut off by the end of the file, in a label
+		"x = \"a\\",                  // and in an expression
+		"a \"b\" \"c\" \"d\" {\n}\n", // more labels than any block discovery reads
 	} {
 		_, ok := fastScan([]byte(src), "d")
 		assert.False(t, ok, src)

@@ -474,15 +474,15 @@ func scanModules(fsys fs.FS, calls []string) map[string]moduleScan {
 // moduleClosure follows local module calls from a layer through the scanned modules.
 func moduleClosure(start []string, scans map[string]moduleScan) (closure, error) {
 	var c closure
-	seen := map[string]bool{}
+	var seen []string // a layer calls few modules: a slice costs less than a map
 	queue := append([]string(nil), start...)
 	for len(queue) > 0 {
 		dir := queue[0]
 		queue = queue[1:]
-		if seen[dir] {
+		if contains(seen, dir) {
 			continue
 		}
-		seen[dir] = true
+		seen = append(seen, dir)
 		if strings.HasPrefix(dir, "../") || dir == ".." {
 			c.outside = append(c.outside, dir)
 			continue

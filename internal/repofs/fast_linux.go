@@ -1,11 +1,11 @@
 package repofs
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -84,7 +84,7 @@ func listAt(dfd int, full string, exact bool) ([]fs.DirEntry, error) {
 	bp := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(bp)
 	buf := *bp
-	var ents []dirent // one allocation for the entries, not one each
+	ents := make([]dirent, 0, 8) // one allocation for the entries, not one each
 	for {
 		n, err := retry(func() (int, error) { return unix.Getdents(dfd, buf) })
 		if err != nil {
@@ -93,6 +93,7 @@ func listAt(dfd int, full string, exact bool) ([]fs.DirEntry, error) {
 		if n <= 0 {
 			break
 		}
+		chunk := string(buf[:n]) // one allocation for the names of this call, not one each
 		for off := 0; off < n; {
 			// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
 			if off+19 > n {
@@ -103,15 +104,15 @@ func listAt(dfd int, full string, exact bool) ([]fs.DirEntry, error) {
 				return nil, &fs.PathError{Op: "readdirent", Path: full, Err: errors.New("bad directory entry length")}
 			}
 			typ := buf[off+18]
-			name := buf[off+19 : off+reclen]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
+			name := chunk[off+19 : off+reclen]
+			if i := strings.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
 			off += reclen
-			if string(name) == "." || string(name) == ".." || len(name) == 0 {
+			if name == "." || name == ".." || name == "" {
 				continue
 			}
-			e := dirent{name: string(name), dir: full}
+			e := dirent{name: name, dir: full}
 			if typ == unix.DT_UNKNOWN {
 				var st unix.Stat_t
 				if err := unix.Fstatat(dfd, e.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -145,9 +146,7 @@ const maxDirent = 280
 // readAt reads a file of an open directory to its end through the scratch buffer;
 // when exact, a read that does not fill the buffer is the end.
 func readAt(dfd int, name string, bp *[]byte, exact bool) ([]byte, error) {
-	fd, err := retry(func() (int, error) {
-		return unix.Openat(dfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
-	})
+	fd, err := openAt(dfd, name, (*bp)[:0])
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +178,24 @@ func readAt(dfd int, name string, bp *[]byte, exact bool) ([]byte, error) {
 		}
 		total += n
 	}
+}
+
+// openAt opens a file of an open directory for reading. It builds the C string in
+// scratch (the read buffer, not yet used) instead of allocating one as unix.Openat
+// does: discovery opens tens of thousands of files.
+func openAt(dfd int, name string, scratch []byte) (int, error) {
+	cname := append(append(scratch, name...), 0)
+	if strings.IndexByte(name, 0) >= 0 {
+		return -1, unix.EINVAL
+	}
+	return retry(func() (int, error) {
+		fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dfd), uintptr(unsafe.Pointer(&cname[0])),
+			uintptr(unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW), 0, 0, 0)
+		if errno != 0 {
+			return -1, errno
+		}
+		return int(fd), nil
+	})
 }
 
 func retry(call func() (int, error)) (int, error) {
