@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -238,7 +239,9 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	}
 	c.WaitDelay = interruptGrace
 	c.Dir = dir
-	c.Env = e.env
+	// A copy: stages run at once, and appending to the shared slice would write
+	// one stage's variables into another's when it has room to spare.
+	c.Env = slices.Clone(e.env)
 	for k, v := range cmd.Env {
 		c.Env = append(c.Env, k+"="+v)
 	}
