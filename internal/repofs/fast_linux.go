@@ -14,27 +14,20 @@ import (
 
 const fastReads = true
 
-// exactEnds caches, per root, whether the file system is one whose reads and
-// directory listings stop short only at the end (local disk and memory file
-// systems); there one system call per file and per directory can be saved. Network
+// localMagic are the statfs types of local file systems (ext2/3/4, xfs, btrfs,
+// tmpfs, overlayfs and f2fs), whose reads and directory listings stop short only at
+// the end; there one system call per file and per directory can be saved. Network
 // and FUSE file systems may stop short anywhere, so there reads go on until zero.
-var exactEnds sync.Map // root -> bool
-
-// localMagic are the statfs types of local file systems: ext2/3/4, xfs, btrfs,
-// tmpfs, overlayfs and f2fs.
 var localMagic = map[int64]bool{0xEF53: true, 0x58465342: true, 0x9123683E: true, 0x01021994: true, 0x794C7630: true, 0xF2F52010: true}
 
-func shortMeansEnd(root string) bool {
+// shortMeansEnd asks the file system of an open directory, not the repository's
+// root: a directory inside the repository may be a mount of another kind.
+func shortMeansEnd(dfd int) bool {
 	if !trustShortEnds {
 		return false
 	}
-	if v, ok := exactEnds.Load(root); ok {
-		return v.(bool)
-	}
 	var st unix.Statfs_t
-	local := unix.Statfs(osPath(root, "."), &st) == nil && localMagic[int64(st.Type)]
-	exactEnds.Store(root, local)
-	return local
+	return unix.Fstatfs(dfd, &st) == nil && localMagic[int64(st.Type)]
 }
 
 var (
@@ -54,7 +47,7 @@ func readFilesAt(root, dir string, want func(name string) bool) (*Listing, error
 		return nil, &fs.PathError{Op: "open", Path: full, Err: err}
 	}
 	defer unix.Close(dfd)
-	exact := shortMeansEnd(root)
+	exact := shortMeansEnd(dfd)
 	entries, err := listAt(dfd, full, exact)
 	if err != nil {
 		return nil, err
