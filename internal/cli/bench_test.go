@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,22 +89,6 @@ func (s *loadSampler) end() (mean, peak float64, ok bool) {
 		peak = max(peak, v)
 	}
 	return mean / float64(len(s.samples)), peak, true
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// spread is the range of the runs around their median, in percent of it.
-func spread(ds []time.Duration) string {
-	m := median(ds)
-	return fmt.Sprintf("%.2f–%.2fs (±%.0f%%)", slices.Min(ds).Seconds(), slices.Max(ds).Seconds(),
-		100*max(slices.Max(ds)-m, m-slices.Min(ds)).Seconds()/m.Seconds())
 }
 
 // benchCase sets up a benchmark comparing infra with the naive loop on the same tree.
@@ -199,11 +182,11 @@ func reportPair(b *testing.B, what string, layers int, naiveRuns, oursRuns []sam
 	}
 	nw, nc := walls(naiveRuns)
 	ow, oc := walls(oursRuns)
-	ratio := median(ow).Seconds() / median(nw).Seconds()
-	b.ReportMetric(median(nw).Seconds(), "naive-s")
-	b.ReportMetric(median(ow).Seconds(), "infra-s")
-	b.ReportMetric(median(nc).Seconds(), "naive-cpu-s")
-	b.ReportMetric(median(oc).Seconds(), "infra-cpu-s")
+	ratio := testfixture.Median(ow).Seconds() / testfixture.Median(nw).Seconds()
+	b.ReportMetric(testfixture.Median(nw).Seconds(), "naive-s")
+	b.ReportMetric(testfixture.Median(ow).Seconds(), "infra-s")
+	b.ReportMetric(testfixture.Median(nc).Seconds(), "naive-cpu-s")
+	b.ReportMetric(testfixture.Median(oc).Seconds(), "infra-cpu-s")
 	b.ReportMetric(ratio, "ratio")
 	loadText := "load unknown (no /proc/loadavg)"
 	if haveLoad {
@@ -214,8 +197,8 @@ func reportPair(b *testing.B, what string, layers int, naiveRuns, oursRuns []sam
 		"  naive loop     median %.2fs, %s, CPU %.2fs\n"+
 		"  %-14s median %.2fs, %s, CPU %.2fs\n"+
 		"  ratio %.3f", layers, len(nw), runtime.NumCPU(), loadText,
-		median(nw).Seconds(), spread(nw), median(nc).Seconds(),
-		what, median(ow).Seconds(), spread(ow), median(oc).Seconds(), ratio)
+		testfixture.Median(nw).Seconds(), testfixture.Spread(nw, 10*time.Millisecond), testfixture.Median(nc).Seconds(),
+		what, testfixture.Median(ow).Seconds(), testfixture.Spread(ow, 10*time.Millisecond), testfixture.Median(oc).Seconds(), ratio)
 }
 
 func copyTree(b *testing.B, src, dst string) {

@@ -3,10 +3,8 @@
 package layers_test
 
 import (
-	"fmt"
 	"io/fs"
 	"runtime"
-	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -57,17 +55,17 @@ func BenchmarkDiscover10000(b *testing.B) {
 	}
 	b.StopTimer()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	b.ReportMetric(ms(median(dw)), "discover-ms")
-	b.ReportMetric(ms(median(dw))*1000/n, "µs/layer")
-	b.ReportMetric(ms(median(rw)), "read-ms")
-	b.ReportMetric(ms(median(dw))/ms(median(rw)), "ratio-to-read")
-	b.ReportMetric(ms(median(dw))/200, "budget-used")
+	b.ReportMetric(ms(testfixture.Median(dw)), "discover-ms")
+	b.ReportMetric(ms(testfixture.Median(dw))*1000/n, "µs/layer")
+	b.ReportMetric(ms(testfixture.Median(rw)), "read-ms")
+	b.ReportMetric(ms(testfixture.Median(dw))/ms(testfixture.Median(rw)), "ratio-to-read")
+	b.ReportMetric(ms(testfixture.Median(dw))/200, "budget-used")
 	b.Logf("%d layers, %d runs each\n"+
 		"  read the files  median %.0f ms, %s, CPU %.0f ms\n"+
 		"  discover        median %.0f ms, %s, CPU %.0f ms\n"+
 		"  ratio %.2f; target < 200 ms", n, len(dw),
-		ms(median(rw)), spread(rw), ms(median(rc)), ms(median(dw)), spread(dw), ms(median(dc)),
-		ms(median(dw))/ms(median(rw)))
+		ms(testfixture.Median(rw)), testfixture.Spread(rw, time.Millisecond), ms(testfixture.Median(rc)), ms(testfixture.Median(dw)), testfixture.Spread(dw, time.Millisecond), ms(testfixture.Median(dc)),
+		ms(testfixture.Median(dw))/ms(testfixture.Median(rw)))
 }
 
 // timed runs f and returns its wall time and the CPU time the process spent. It
@@ -85,20 +83,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// spread is the range of the runs and its widest side around the median.
-func spread(ds []time.Duration) string {
-	m := median(ds)
-	return fmt.Sprintf("%.0f–%.0f ms (±%.0f%%)", float64(slices.Min(ds).Microseconds())/1000, float64(slices.Max(ds).Microseconds())/1000,
-		100*float64(max(slices.Max(ds)-m, m-slices.Min(ds)))/float64(m))
 }
