@@ -43,7 +43,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	if err != nil {
 		return nil, inputErrorf("reading layers directory %q: %v", cfg.LayersDir, err)
 	}
-	set := &Set{Config: cfg, byDir: map[string]*Layer{}}
+	set := &Set{Config: cfg}
 	var candidates []*Layer
 	for _, e := range listing.Entries {
 		index, name, ok := parseDir(e.Name())

@@ -75,12 +75,6 @@ var terraformSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 
 const lockFile = ".terraform.lock.hcl"
 
-// scanDir reads the top-level .tf and .tf.json files of dir (a repository-relative
-// path). With full set every file is parsed with HCL and its errors are recorded as
-// problems; otherwise the fast path reads the files it can (fastscan.go). Either
-// way the blocks that parse are read, so a file with an error still yields the
-// dependencies it shows. The error return is for a directory or file that cannot
-// be read.
 // scanned says which files of a directory discovery reads.
 func scanned(name string) bool {
 	return name == lockFile || strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
@@ -167,6 +161,12 @@ func (d *dirFiles) size() int {
 	return n
 }
 
+// scanDir reads the top-level .tf and .tf.json files of dir (a repository-relative
+// path). With full set every file is parsed with HCL and its errors are recorded as
+// problems; otherwise the fast path reads the files it can (fastscan.go). Either
+// way the blocks that parse are read, so a file with an error still yields the
+// dependencies it shows. The error return is for a directory or file that cannot
+// be read.
 func scanDir(fsys fs.FS, dir string, full bool) (*dirScan, error) {
 	d, err := readDirFiles(fsys, dir)
 	if err != nil {
