@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -12,14 +13,13 @@ import (
 	"time"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/apply"
 	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
-	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
@@ -71,21 +71,20 @@ func (m *Infra) Plan(
 	// +optional
 	concurrency int,
 ) (*dagger.Directory, error) {
-	run, err := m.prepareApply(ctx, apply.OpPlan, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
-	if err != nil {
-		return nil, err
-	}
-	defer run.close()
 	out, err := os.MkdirTemp(".", "plans-")
 	if err != nil {
 		return nil, err
 	}
-	run.opts.SavePlan = func(meta plan.Meta, data []byte) error { return plan.Save(out, meta, data) }
-	rep, err := apply.Plan(ctx, run.selected, run.opts)
+	run, err := m.runApply(ctx, apply.OpPlan, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency},
+		func(o *usecase.ApplyOptions) error {
+			o.SavePlan = func(meta plan.Meta, data []byte) error { return plan.Save(out, meta, data) }
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
-	text, err := run.render(rep)
+	rep := run.Report
+	text, err := run.render(format)
 	if err != nil {
 		return nil, err
 	}
@@ -147,20 +146,23 @@ func (m *Infra) Apply(
 	// +optional
 	plans *dagger.Directory,
 ) (string, error) {
-	run, err := m.prepareApply(ctx, apply.OpApply, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
-	if err != nil {
-		return "", err
-	}
-	defer run.close()
+	var plansDir string
 	if plans != nil {
 		dir, err := exportDir(ctx, plans)
 		if err != nil {
 			return "", err
 		}
-		run.opts.Plans = os.DirFS(dir)
+		defer os.RemoveAll(dir)
+		plansDir = dir
 	}
-	rep, err := apply.Apply(ctx, run.selected, run.opts)
-	return run.finish(rep, err)
+	run, err := m.runApply(ctx, apply.OpApply, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency},
+		func(o *usecase.ApplyOptions) error {
+			if plansDir != "" {
+				o.Plans = os.DirFS(plansDir)
+			}
+			return nil
+		})
+	return run.finish(format, err)
 }
 
 // Drift checks each selected layer: does the code differ from the live state
@@ -251,16 +253,12 @@ func (m *Infra) Drift(
 		}
 		sha = target.SHA
 	}
-	run, err := m.prepareApply(ctx, apply.OpDrift, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
+	run, err := m.runApply(ctx, apply.OpDrift, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency}, nil)
 	if err != nil {
 		return "", err
 	}
-	defer run.close()
-	rep, err := apply.Drift(ctx, run.selected, run.opts)
-	if err != nil {
-		return "", err
-	}
-	text, err := run.render(rep)
+	rep := run.Report
+	text, err := run.render(format)
 	if err != nil {
 		return "", err
 	}
@@ -298,16 +296,9 @@ func (m *Infra) Unlock(
 	// +optional
 	backendConfig *dagger.Secret,
 ) (string, error) {
-	run, err := m.prepareApply(ctx, apply.OpUnlock, applyArgs{layer: []string{layer}, format: format, backendConfig: backendConfig, lockTimeout: "0s"})
-	if err != nil {
-		return "", err
-	}
-	defer run.close()
-	if len(run.selected) != 1 {
-		return "", fmt.Errorf("unlock works on one layer; %q selects %d", layer, len(run.selected))
-	}
-	rep, err := apply.Unlock(ctx, run.selected[0], lockID, run.opts)
-	return run.finish(rep, err)
+	run, err := m.runApply(ctx, apply.OpUnlock, applyArgs{layer: []string{layer}, format: format, backendConfig: backendConfig, lockTimeout: "0s"},
+		func(o *usecase.ApplyOptions) error { o.LockID = lockID; return nil })
+	return run.finish(format, err)
 }
 
 type applyArgs struct {
@@ -322,107 +313,55 @@ type applyArgs struct {
 	concurrency   int
 }
 
-// applyRun is a prepared run: its layers, options and scratch files.
-type applyRun struct {
-	selected []*layers.Layer
-	opts     apply.Options
-	format   string
-	scratch  []string
-}
+// applyRun is a finished run of the apply use case.
+type applyRun struct{ *usecase.ApplyResult }
 
-func (r *applyRun) close() {
-	for _, d := range r.scratch {
-		os.RemoveAll(d)
-	}
-}
-
-func (r *applyRun) render(rep *apply.Report) (string, error) {
+// render renders the report through the run's masker.
+func (r applyRun) render(format string) (string, error) {
 	var b strings.Builder
-	err := apply.Render(&b, rep, r.format, r.opts.Masker)
+	err := apply.Render(&b, r.Report, format, r.Masker)
 	return b.String(), err
 }
 
-// finish renders the report and fails the function when the run did not succeed.
-func (r *applyRun) finish(rep *apply.Report, err error) (string, error) {
+// finish returns the report, or fails with it when the run did not pass.
+func (r *applyRun) finish(format string, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text, err := r.render(rep)
+	text, err := r.render(format)
 	if err != nil {
 		return "", err
 	}
-	if rep.ExitCode() != report.ExitOK {
-		return "", fmt.Errorf("%s\n%s", text, apply.Headline(rep))
+	if r.Report.ExitCode() != report.ExitOK {
+		return "", fmt.Errorf("%s\n%s", text, apply.Headline(r.Report))
 	}
 	return text, nil
 }
 
-// prepareApply does for the Dagger functions what the native CLI does before a
-// run: select the layers, read the secrets, and build a container runner whose
-// engine containers carry the backend config (without its credentials), the
-// credentials as secret variables, the variables file and a run ID that keeps
-// every command out of Dagger's cache.
-func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*applyRun, error) {
-	if err := report.CheckFormat(a.format); err != nil {
-		return nil, err
-	}
+// runApply turns the function's arguments into the use case's options (secrets
+// read, the var file mounted) and runs it with containers as the executor.
+func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust func(*usecase.ApplyOptions) error) (*applyRun, error) {
 	timeout, err := time.ParseDuration(a.lockTimeout)
 	if err != nil || timeout < 0 {
 		return nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", a.lockTimeout)
 	}
-	set, cfg, err := m.discover(ctx)
-	if err != nil {
-		return nil, err
-	}
-	selected, err := set.Select(a.layer, func() ([]string, error) { return m.changedFiles(ctx, a.base) })
-	if err != nil {
-		return nil, err
-	}
-	var masks []string
+	o := usecase.ApplyOptions{Settings: m.settings(), Selection: usecase.Selection{Layers: a.layer, Base: a.base}, Op: op,
+		Format: a.format, LockTimeout: timeout, Concurrency: a.concurrency, ExtraArgs: a.extraArgs, Commit: a.sha}
 	for _, s := range a.mask {
 		v, err := s.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
-		masks = append(masks, v)
+		o.MaskValues = append(o.MaskValues, v)
 	}
-	masker, err := plan.NewMasker(masks, cfg.MaskPatterns)
-	if err != nil {
-		return nil, err
-	}
-	run := &applyRun{selected: selected, format: a.format}
-	src, err := exportDir(ctx, m.Source)
-	if err != nil {
-		return nil, err
-	}
-	run.scratch = append(run.scratch, src)
-	engine := cfg.EngineFor(m.Engine)
-	run.opts = apply.Options{Engine: engine, Source: repofs.Dir(src), LockTimeout: timeout, ExtraArgs: a.extraArgs,
-		Concurrency: a.concurrency, Bootstrap: cfg.Bootstrap, Masker: masker, Commit: a.sha}
-	if run.opts.Commit == "" && op != apply.OpUnlock {
-		run.opts.Commit = m.headCommit(ctx)
-	}
-
-	id := runID()
-	var mounts []func(*dagger.Container) *dagger.Container
 	if a.backendConfig != nil {
 		content, err := a.backendConfig.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
-		file, err := state.ParseConfigFile([]byte(content))
-		if err != nil {
-			return nil, err
-		}
-		run.opts.Backend, run.opts.BackendConfigPath = file, backendMount
-		masker.Add(file.Secrets()...)
-		sanitized := dag.SetSecret("infra-backend-"+id, string(file.WithoutCredentials()))
-		mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(backendMount, sanitized) })
-		for name, value := range file.CredentialEnv() {
-			secret := dag.SetSecret("infra-"+strings.ToLower(name)+"-"+id, value)
-			mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithSecretVariable(name, secret) })
-		}
+		o.BackendConfig = []byte(content)
 	}
+	ex := &containerApplier{src: m.Source, id: runID()}
 	if a.tfVars != nil {
 		content, err := a.tfVars.Plaintext(ctx)
 		if err != nil {
@@ -433,21 +372,66 @@ func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*ap
 		if strings.HasPrefix(strings.TrimSpace(content), "{") {
 			name += ".json"
 		}
-		run.opts.VarFiles = []string{name}
+		o.VarFiles = []string{name}
 		vars := a.tfVars
-		mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
+		ex.mounts = append(ex.mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
 	}
-	runner := newContainerRunner(m.Source, engine, toolchain.Pinned(), nil)
-	runner.prepare = func(c *dagger.Container) *dagger.Container {
-		c = c.WithEnvVariable("INFRA_RUN_ID", id)
-		for _, mount := range mounts {
-			c = mount(c)
+	if adjust != nil {
+		if err := adjust(&o); err != nil {
+			return nil, err
 		}
-		return c
 	}
-	run.opts.Runner = runner
-	run.opts.Files = containerFiles{runner}
-	return run, nil
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Commit == "" && op != apply.OpUnlock {
+		o.Commit = m.headCommit(ctx)
+	}
+	src, err := exportDir(ctx, m.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(src)
+	ex.fsys = repofs.Dir(src)
+	res, err := usecase.Apply(ctx, m.repo(ctx, ex.fsys), o, ex, sink())
+	if err != nil {
+		return nil, err
+	}
+	return &applyRun{res}, nil
+}
+
+// containerApplier runs the engine in the pinned images, every command a new one
+// for Dagger's cache (the run ID), with the backend config and the var file
+// mounted as secrets.
+type containerApplier struct {
+	src    *dagger.Directory
+	fsys   fs.FS
+	id     string
+	mounts []func(*dagger.Container) *dagger.Container
+}
+
+func (c *containerApplier) Open(_ context.Context, run usecase.ApplyRun) (*usecase.ApplySession, error) {
+	sess := &usecase.ApplySession{Source: c.fsys}
+	mounts := c.mounts
+	if run.Backend != nil {
+		sess.BackendConfigPath = backendMount
+		sanitized := dag.SetSecret("infra-backend-"+c.id, string(run.Backend.WithoutCredentials()))
+		mounts = append(mounts, func(ctr *dagger.Container) *dagger.Container { return ctr.WithMountedSecret(backendMount, sanitized) })
+		for name, value := range run.Backend.CredentialEnv() {
+			secret := dag.SetSecret("infra-"+strings.ToLower(name)+"-"+c.id, value)
+			mounts = append(mounts, func(ctr *dagger.Container) *dagger.Container { return ctr.WithSecretVariable(name, secret) })
+		}
+	}
+	runner := newContainerRunner(c.src, run.Model.Engine, toolchain.Pinned(), nil)
+	runner.prepare = func(ctr *dagger.Container) *dagger.Container {
+		ctr = ctr.WithEnvVariable("INFRA_RUN_ID", c.id)
+		for _, mount := range mounts {
+			ctr = mount(ctr)
+		}
+		return ctr
+	}
+	sess.Runner, sess.Files = runner, containerFiles{runner}
+	return sess, nil
 }
 
 // runID is unique per function call: it makes every engine command a new one for

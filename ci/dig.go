@@ -196,10 +196,10 @@ func (m *Infra) openCatalog(ctx context.Context, name string, check bool) (*laye
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	cat, err := catalogpkg.Open(src.fsys, name, src.set)
+	cat, err := catalogpkg.Open(src.fsys, name, src.model.Set)
 	if err != nil {
 		src.close()
 		return nil, nil, nil, nil, err
 	}
-	return src.set, src.fsys, cat, src.close, nil
+	return src.model.Set, src.fsys, cat, src.close, nil
 }

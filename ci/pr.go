@@ -138,11 +138,12 @@ func (m *Infra) Flash(
 	if err != nil {
 		return "", err
 	}
-	rep, set, err := m.runChecks(ctx, stage.Kinds, layer, base)
+	checked, err := m.runChecks(ctx, stage.Kinds, layer, base)
 	if err != nil {
 		return "", err
 	}
-	res, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: rep, Layers: set.Layers,
+	rep := checked.Report
+	res, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: rep, Layers: checked.Model.Set.Layers,
 		AtlantisUsers: atlantisUser, Log: func(s string) { log.WriteString(s + "\n") }})
 	if summaryOnly {
 		return res.Summary, err

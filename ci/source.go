@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/gitchange"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/pipeline"
 	"github.com/infra-flash/infra/internal/repoconfig"
 	"github.com/infra-flash/infra/internal/repofs"
+	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 )
 
@@ -26,18 +28,15 @@ const gitImage = "alpine/git:v2.49.1"
 // hclPatterns are the files the layer model is read from.
 var hclPatterns = []string{"**/*.tf", "**/*.tf.json", "**/*.hcl"}
 
-// source is the repository's HCL, exported once into the module's container, and
-// the layer model read from it.
-type source struct {
+// exported is the repository's HCL, exported once into the module's container
+// (one call, not one per file).
+type exported struct {
 	fsys  fs.FS
-	cfg   repoconfig.Config
-	set   *layers.Set
 	close func()
 }
 
-// load exports the HCL files of the source, and the files matching extra, in one
-// call (not one call per file) and runs the same discovery as the native CLI on them.
-func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
+// exportHCL exports the HCL files of the source and the files matching extra.
+func (m *Infra) exportHCL(ctx context.Context, extra ...string) (*exported, error) {
 	dir, err := os.MkdirTemp("", "infra-hcl-")
 	if err != nil {
 		return nil, err
@@ -47,19 +46,47 @@ func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
 		cleanup()
 		return nil, fmt.Errorf("reading the repository's HCL: %w", err)
 	}
-	src := &source{fsys: repofs.Dir(dir), close: cleanup}
-	if src.cfg, err = repoconfig.Load(src.fsys); err != nil {
-		cleanup()
+	return &exported{fsys: repofs.Dir(dir), close: cleanup}, nil
+}
+
+// source is the exported HCL and the layer model read from it by the same
+// use-case code as the native CLI's.
+type source struct {
+	*exported
+	model *usecase.Model
+}
+
+// load exports the source's HCL (and extra) and reads the layer model.
+func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
+	e, err := m.exportHCL(ctx, extra...)
+	if err != nil {
 		return nil, err
 	}
-	if m.LayersDir != "" {
-		src.cfg.LayersDir = m.LayersDir
-	}
-	if src.set, err = layers.Discover(src.fsys, src.cfg); err != nil {
-		cleanup()
+	model, err := usecase.Load(m.repo(ctx, e.fsys), m.settings())
+	if err != nil {
+		e.close()
 		return nil, err
 	}
-	return src, nil
+	return &source{exported: e, model: model}, nil
+}
+
+// repo is the exported source as the use cases see it; git runs in a container.
+func (m *Infra) repo(ctx context.Context, fsys fs.FS) usecase.Repo {
+	r := usecase.Repo{FS: fsys, NoHistory: errNoGit}
+	if m.GitDir != nil {
+		r.Changed = func(ctx context.Context, base string) ([]string, error) { return m.changedFiles(ctx, base) }
+	}
+	return r
+}
+
+// settings are the constructor's overrides of infra.hcl.
+func (m *Infra) settings() usecase.Settings {
+	return usecase.Settings{LayersDir: m.LayersDir, Engine: m.Engine}
+}
+
+// sink prints warnings on the function's log; progress lines are Dagger's own.
+func sink() usecase.Sink {
+	return usecase.Sink{Warn: func(w string) { fmt.Fprintln(os.Stderr, "warning: "+w) }}
 }
 
 // discover reads the layer model of the source.
@@ -69,14 +96,14 @@ func (m *Infra) discover(ctx context.Context) (*layers.Set, repoconfig.Config, e
 		return nil, repoconfig.Config{}, err
 	}
 	src.close()
-	return src.set, src.cfg, nil
+	return src.model.Set, src.model.Config, nil
 }
 
 // stageInputs maps each session the stages will open to what its commands read
 // (stage.Inputs): the layer's own sessions, and the lint of each module a layer
 // calls, which reads the module, the modules it calls and the lint config of the
 // layers that call it.
-func (s *source) stageInputs(selected []*layers.Layer, kinds []stage.Kind) map[string]stage.Filter {
+func stageInputs(fsys fs.FS, selected []*layers.Layer, kinds []stage.Kind) map[string]stage.Filter {
 	out := map[string]stage.Filter{}
 	for _, l := range selected {
 		t := pipeline.Target(l, nil)
@@ -86,7 +113,7 @@ func (s *source) stageInputs(selected []*layers.Layer, kinds []stage.Kind) map[s
 				continue
 			}
 			for _, mod := range l.Modules {
-				calls, err := layers.ModuleClosure(s.fsys, mod)
+				calls, err := layers.ModuleClosure(fsys, mod)
 				if err != nil { // unreadable HCL: what the layer reads covers the module's calls
 					calls = l.Modules
 				}
@@ -151,7 +178,7 @@ func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error)
 		return nil, errNoGit
 	}
 	if ok, err := m.GitDir.Exists(ctx, "HEAD"); err != nil || !ok {
-		return nil, errNoGit
+		return nil, &usecase.Error{Code: report.ExitBadInput, Msg: errNoGit.Error()}
 	}
 	ctr := dag.Container().From(gitImage).
 		WithMountedDirectory("/src", m.Source).
