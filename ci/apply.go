@@ -458,17 +458,14 @@ func exportDir(ctx context.Context, d *dagger.Directory) (string, error) {
 
 // headCommit is the source's HEAD, or "" without git history.
 func (m *Infra) headCommit(ctx context.Context) string {
-	if m.GitDir == nil {
+	g, err := m.ownGit(ctx)
+	if err != nil {
+		if m.GitDir != nil {
+			fmt.Fprintln(os.Stderr, "warning: the commit is not recorded (pass --sha): "+err.Error())
+		}
 		return ""
 	}
-	out, err := dag.Container().From(gitImage).
-		WithMountedDirectory("/src/.git", m.GitDir).
-		WithWorkdir("/src").
-		WithEnvVariable("GIT_CONFIG_COUNT", "1").
-		WithEnvVariable("GIT_CONFIG_KEY_0", "safe.directory").
-		WithEnvVariable("GIT_CONFIG_VALUE_0", "*").
-		WithExec([]string{"git", "rev-parse", "--verify", "-q", "HEAD"}).
-		Stdout(ctx)
+	out, err := g(ctx, "rev-parse", "--verify", "-q", "HEAD")
 	if err != nil {
 		return ""
 	}

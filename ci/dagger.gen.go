@@ -332,7 +332,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Infra).AtlantisImage(&parent), nil
+			var cliSource *dagger.Directory
+			if inputArgs["cliSource"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cliSource"]), &cliSource)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cliSource", err))
+				}
+			}
+			return (*Infra).AtlantisImage(&parent, cliSource), nil
 		case "Catalog":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

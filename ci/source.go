@@ -74,7 +74,7 @@ func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
 func (m *Infra) repo(ctx context.Context, fsys fs.FS) usecase.Repo {
 	r := usecase.Repo{FS: fsys, NoHistory: errNoGit}
 	if m.GitDir != nil {
-		r.Changed = func(ctx context.Context, base string) ([]string, error) { return m.changedFiles(ctx, base) }
+		r.Changed = m.changedFiles
 	}
 	return r
 }
@@ -164,22 +164,13 @@ func union(a, b []string) []string {
 }
 
 // errNoGit says what to do when --layer changed has no history to compare with.
-var errNoGit = errors.New("--layer changed needs the repository's .git directory, and this call has none " +
+var errNoGit = &usecase.Error{Code: report.ExitBadInput, Msg: "--layer changed needs the repository's .git directory, and this call has none " +
 	"(the source is not a git checkout, or the module was called with --source from elsewhere): " +
-	"pass it with `dagger call --git-dir <repository>/.git ...`, or select layers by name or with --layer all")
+	"pass it with `dagger call --git-dir <repository>/.git ...`, or select layers by name or with --layer all"}
 
-// changedFiles runs the git commands the native CLI runs, in a container holding
-// the repository with its .git directory, resolving an empty base the same way.
-func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error) {
-	if strings.HasPrefix(base, "-") {
-		return nil, &gitchange.BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
-	}
-	if m.GitDir == nil {
-		return nil, errNoGit
-	}
-	if ok, err := m.GitDir.Exists(ctx, "HEAD"); err != nil || !ok {
-		return nil, &usecase.Error{Code: report.ExitBadInput, Msg: errNoGit.Error()}
-	}
+// gitIn runs git in a container holding the repository with its .git directory:
+// the same commands, parsed by the same code, as the native CLI's host git.
+func (m *Infra) gitIn() gitchange.Git {
 	ctr := dag.Container().From(gitImage).
 		WithMountedDirectory("/src", m.Source).
 		WithMountedDirectory("/src/.git", m.GitDir).
@@ -187,47 +178,55 @@ func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error)
 		WithEnvVariable("GIT_CONFIG_COUNT", "1").
 		WithEnvVariable("GIT_CONFIG_KEY_0", "safe.directory").
 		WithEnvVariable("GIT_CONFIG_VALUE_0", "*")
-	git := func(args []string) (string, int, error) {
+	return func(ctx context.Context, args ...string) (string, error) {
 		c := ctr.WithExec(append([]string{"git"}, args...), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 		code, err := c.ExitCode(ctx)
 		if err != nil {
-			return "", 0, err
-		}
-		out, err := c.Stdout(ctx)
-		if err != nil {
-			return "", 0, err
+			return "", err
 		}
 		if code != 0 {
 			stderr, _ := c.Stderr(ctx)
-			return strings.TrimSpace(stderr), code, nil
+			return "", gitchange.Fail(args, stderr)
 		}
-		return out, 0, nil
+		return c.Stdout(ctx)
 	}
-	if base == "" {
-		candidates := gitchange.BaseCandidates(m.GithubBaseRef)
-		base = candidates[len(candidates)-1]
-		for _, c := range candidates {
-			if _, code, err := git(gitchange.VerifyArgs(c)); err == nil && code == 0 {
-				base = c
-				break
-			}
-		}
+}
+
+// ownGit is the source's git history: nil when the call has none, or when the
+// .git given is another repository's (the default --git-dir is the caller's, even
+// with --source from elsewhere).
+func (m *Infra) ownGit(ctx context.Context) (gitchange.Git, error) {
+	if m.GitDir == nil {
+		return nil, errNoGit
 	}
-	if _, code, err := git(gitchange.VerifyArgs(base)); err != nil {
+	if ok, err := m.GitDir.Exists(ctx, "HEAD"); err != nil || !ok {
+		return nil, errNoGit
+	}
+	g := m.gitIn()
+	if err := gitchange.CheckOwn(ctx, g); err != nil {
 		return nil, err
-	} else if code != 0 {
-		return nil, &gitchange.BadRefError{Ref: base, Detail: "no such commit in the repository's .git (fetch it first: actions/checkout with fetch-depth: 0)"}
 	}
-	var outputs []string
-	for _, args := range [][]string{gitchange.DiffArgs(base), gitchange.UntrackedArgs()} {
-		out, code, err := git(args)
-		if err != nil {
-			return nil, err
-		}
-		if code != 0 {
-			return nil, &gitchange.BadRefError{Ref: base, Detail: "git " + args[0] + ": " + out}
-		}
-		outputs = append(outputs, out)
+	return g, nil
+}
+
+// changedFiles is --layer changed: the native CLI's orchestration with git in a
+// container, resolving an empty base the same way.
+func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error) {
+	if strings.HasPrefix(base, "-") {
+		return nil, &gitchange.BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
 	}
-	return gitchange.ParseNames(outputs...), nil
+	g, err := m.ownGit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	explicit := base != ""
+	if !explicit {
+		base = gitchange.DefaultBaseWith(ctx, g, m.GithubBaseRef)
+	}
+	files, err := gitchange.Changed(ctx, g, "the repository's .git", base)
+	var refErr *gitchange.BadRefError
+	if !explicit && errors.As(err, &refErr) {
+		refErr.Tried = gitchange.BaseCandidates(m.GithubBaseRef)
+	}
+	return files, err
 }

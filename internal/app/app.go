@@ -95,11 +95,12 @@ func selectionCode(err error) int {
 	var inputErr *layers.InputError
 	var refErr *gitchange.BadRefError
 	var repoErr *gitchange.NotRepoError
+	var foreignErr *gitchange.ForeignGitError
 	var appErr *Error
 	switch {
 	case errors.As(err, &appErr):
 		return appErr.Code
-	case errors.As(err, &inputErr), errors.As(err, &refErr), errors.As(err, &repoErr):
+	case errors.As(err, &inputErr), errors.As(err, &refErr), errors.As(err, &repoErr), errors.As(err, &foreignErr):
 		return report.ExitBadInput
 	}
 	return report.ExitToolError
