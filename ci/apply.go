@@ -48,22 +48,9 @@ func (m *Infra) Plan(
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
-	// Layer variables: the content of a .tfvars or .tfvars.json file.
-	// +optional
-	tfVars *dagger.Secret,
-	// How long to wait for a state lock held by another run (e.g. 5m).
-	// +optional
-	// +default="0s"
-	lockTimeout string,
 	// The commit being planned (default: the source's HEAD).
 	// +optional
 	sha string,
-	// Values to mask in the report, besides the credentials and sensitive variables.
-	// +optional
-	mask []*dagger.Secret,
 	// Arguments passed through to plan, as after -- natively (-destroy, -target=ADDR).
 	// +optional
 	extraArgs []string,
@@ -75,7 +62,7 @@ func (m *Infra) Plan(
 	if err != nil {
 		return nil, err
 	}
-	run, err := m.runApply(ctx, apply.OpPlan, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency},
+	run, err := m.runApply(ctx, apply.OpPlan, applyArgs{layer, base, format, sha, extraArgs, concurrency},
 		func(o *usecase.ApplyOptions) error {
 			o.SavePlan = func(meta plan.Meta, data []byte) error { return plan.Save(out, meta, data) }
 			return nil
@@ -120,22 +107,9 @@ func (m *Infra) Apply(
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
-	// Layer variables: the content of a .tfvars or .tfvars.json file.
-	// +optional
-	tfVars *dagger.Secret,
-	// How long to wait for a state lock held by another run (e.g. 5m).
-	// +optional
-	// +default="0s"
-	lockTimeout string,
 	// The commit being applied (default: the source's HEAD); saved plans must match it.
 	// +optional
 	sha string,
-	// Values to mask in the report, besides the credentials and sensitive variables.
-	// +optional
-	mask []*dagger.Secret,
 	// Arguments passed through to the engine, as after -- natively (-destroy, -target=ADDR).
 	// +optional
 	extraArgs []string,
@@ -155,7 +129,7 @@ func (m *Infra) Apply(
 		defer os.RemoveAll(dir)
 		plansDir = dir
 	}
-	run, err := m.runApply(ctx, apply.OpApply, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency},
+	run, err := m.runApply(ctx, apply.OpApply, applyArgs{layer, base, format, sha, extraArgs, concurrency},
 		func(o *usecase.ApplyOptions) error {
 			if plansDir != "" {
 				o.Plans = os.DirFS(plansDir)
@@ -167,9 +141,8 @@ func (m *Infra) Apply(
 
 // Drift checks each selected layer: does the code differ from the live state
 // (plan -detailed-exitcode), and did reality move (plan -refresh-only). Fails when
-// a layer drifted, with the report. With --issues, keeps one GitHub issue per
-// layer: opened or updated while it drifts, closed once it is in sync; what was
-// done (or, with --dry-run, the requests it would send) follows the report.
+// a layer drifted, with the report. (`github ... drift` also keeps one issue per
+// drifted layer.)
 // +cache="never"
 func (m *Infra) Drift(
 	ctx context.Context,
@@ -179,86 +152,39 @@ func (m *Infra) Drift(
 	layer []string,
 	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
-	// +default="origin/main"
 	base string,
 	// text, markdown or json.
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
-	// Layer variables: the content of a .tfvars or .tfvars.json file.
-	// +optional
-	tfVars *dagger.Secret,
-	// How long to wait for a state lock held by another run (e.g. 5m).
-	// +optional
-	// +default="0s"
-	lockTimeout string,
-	// Values to mask in the report, besides the credentials and sensitive variables.
-	// +optional
-	mask []*dagger.Secret,
-	// Arguments passed through to the engine, as after -- natively (-destroy, -target=ADDR).
+	// Arguments passed through to the engine, as after -- natively (-refresh=false).
 	// +optional
 	extraArgs []string,
 	// Layers run at once (default: cores + 1).
 	// +optional
 	concurrency int,
-	// Keep one GitHub issue per drifted layer.
-	// +optional
-	issues bool,
-	// OWNER/NAME of the repository the issues are kept in.
-	// +optional
-	repo string,
-	// The commit checked (full SHA), shown in the report.
-	// +optional
-	sha string,
-	// GitHub API root, for GitHub Enterprise Server or a compatible API.
-	// +optional
-	apiUrl string,
-	// Print the requests that would change GitHub instead of sending them.
-	// +optional
-	dryRun bool,
-	// Link to the run, shown in the issues.
-	// +optional
-	runUrl string,
-	// The Actions event payload ($GITHUB_EVENT_PATH).
-	// +optional
-	event *dagger.File,
-	// The event's name ($GITHUB_EVENT_NAME).
-	// +optional
-	eventName string,
-	// GitHub token.
-	// +optional
-	token *dagger.Secret,
-	// GitHub App ID (with --app-key), instead of --token.
-	// +optional
-	appId int,
-	// The App's installation (default: looked up from the repository).
-	// +optional
-	installationId int,
-	// The App's private key (PEM).
-	// +optional
-	appKey *dagger.Secret,
 ) (string, error) {
+	return m.drift(ctx, applyArgs{layer: layer, base: base, format: format, extraArgs: extraArgs, concurrency: concurrency}, nil)
+}
+
+// drift runs the drift check; with a forge, it keeps the drift issues after the report.
+func (m *Infra) drift(ctx context.Context, a applyArgs, gh *Github) (string, error) {
 	var log strings.Builder
 	var target prloop.Target
 	var client *github.Client
-	if issues {
-		gh := ghArgs{repo: repo, sha: sha, apiURL: apiUrl, runURL: runUrl, event: event, eventName: eventName,
-			dryRun: dryRun, token: token, appID: appId, installationID: installationId, appKey: appKey}
+	if gh != nil {
 		var err error
-		if target, client, err = gh.connect(ctx, &log); err != nil {
+		if target, client, err = gh.connect(ctx, &log, 0, a.sha); err != nil {
 			return "", err
 		}
-		sha = target.SHA
+		a.sha = target.SHA
 	}
-	run, err := m.runApply(ctx, apply.OpDrift, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency}, nil)
+	run, err := m.runApply(ctx, apply.OpDrift, a, nil)
 	if err != nil {
 		return "", err
 	}
 	rep := run.Report
-	text, err := run.render(format)
+	text, err := run.render(a.format)
 	if err != nil {
 		return "", err
 	}
@@ -292,25 +218,20 @@ func (m *Infra) Unlock(
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
 ) (string, error) {
-	run, err := m.runApply(ctx, apply.OpUnlock, applyArgs{layer: []string{layer}, format: format, backendConfig: backendConfig, lockTimeout: "0s"},
+	run, err := m.runApply(ctx, apply.OpUnlock, applyArgs{layer: []string{layer}, format: format},
 		func(o *usecase.ApplyOptions) error { o.LockID = lockID; return nil })
 	return run.finish(format, err)
 }
 
+// applyArgs are the arguments plan, apply and drift share; the backend, the
+// variables and the masks come from the object (WithBackend, WithVarFile, WithMask).
 type applyArgs struct {
-	layer         []string
-	base, format  string
-	backendConfig *dagger.Secret
-	tfVars        *dagger.Secret
-	lockTimeout   string
-	sha           string
-	mask          []*dagger.Secret
-	extraArgs     []string
-	concurrency   int
+	layer        []string
+	base, format string
+	sha          string
+	extraArgs    []string
+	concurrency  int
 }
 
 // applyRun is a finished run of the apply use case.
@@ -341,29 +262,32 @@ func (r *applyRun) finish(format string, err error) (string, error) {
 // runApply turns the function's arguments into the use case's options (secrets
 // read, the var file mounted) and runs it with containers as the executor.
 func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust func(*usecase.ApplyOptions) error) (*applyRun, error) {
-	timeout, err := time.ParseDuration(a.lockTimeout)
-	if err != nil || timeout < 0 {
-		return nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", a.lockTimeout)
+	timeout := time.Duration(0)
+	if m.LockTimeout != "" {
+		var err error
+		if timeout, err = time.ParseDuration(m.LockTimeout); err != nil || timeout < 0 {
+			return nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", m.LockTimeout)
+		}
 	}
 	o := usecase.ApplyOptions{Settings: m.settings(), Selection: usecase.Selection{Layers: a.layer, Base: a.base}, Op: op,
 		Format: a.format, LockTimeout: timeout, Concurrency: a.concurrency, ExtraArgs: a.extraArgs, Commit: a.sha}
-	for _, s := range a.mask {
+	for _, s := range m.Mask {
 		v, err := s.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
 		o.MaskValues = append(o.MaskValues, v)
 	}
-	if a.backendConfig != nil {
-		content, err := a.backendConfig.Plaintext(ctx)
+	if m.BackendConfig != nil {
+		content, err := m.BackendConfig.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
 		o.BackendConfig = []byte(content)
 	}
 	ex := &containerApplier{src: m.Source, id: runID()}
-	if a.tfVars != nil {
-		content, err := a.tfVars.Plaintext(ctx)
+	if m.VarFile != nil {
+		content, err := m.VarFile.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -373,7 +297,7 @@ func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust f
 			name += ".json"
 		}
 		o.VarFiles = []string{name}
-		vars := a.tfVars
+		vars := m.VarFile
 		ex.mounts = append(ex.mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
 	}
 	if adjust != nil {

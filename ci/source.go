@@ -230,3 +230,7 @@ func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error)
 	}
 	return files, err
 }
+
+func usecaseSelection(layer []string, base string) usecase.Selection {
+	return usecase.Selection{Layers: layer, Base: base}
+}
