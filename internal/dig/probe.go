@@ -87,7 +87,10 @@ func Probe(ctx context.Context, domain string, services []catalog.Service, opts 
 	}()
 	for i, s := range services {
 		g.Go(func() error {
-			rep.Results[i] = probeOne(ctx, client, domain, s, opts)
+			start := time.Now()
+			r := probeOne(ctx, client, domain, s, opts)
+			r.Duration = time.Since(start)
+			rep.Results[i] = r
 			results <- i
 			return nil
 		})
@@ -133,8 +136,6 @@ func newClient(opts Options) *http.Client {
 
 func probeOne(ctx context.Context, client *http.Client, domain string, s catalog.Service, opts Options) Result {
 	r := Result{Service: s, URL: s.URL(domain)}
-	start := time.Now()
-	defer func() { r.Duration = time.Since(start) }()
 	var redirects int
 	ctx, cancel := context.WithTimeout(context.WithValue(ctx, redirectsKey{}, &redirects), opts.Timeout)
 	defer cancel()

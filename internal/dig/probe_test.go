@@ -1,7 +1,9 @@
 package dig
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -202,4 +204,32 @@ func TestOnResultSeesEveryProbe(t *testing.T) {
 	})
 	assert.Equal(t, map[string]int{"/code/200": 200, "/code/503": 503, "/code/404": 404, "/code/401": 401}, seen)
 	assert.Equal(t, 1, rep.Healthy())
+}
+
+// TestDurationIsMeasured: a server that answers after a known delay gives a
+// duration of at least that delay, in the result, the progress callback and JSON.
+func TestDurationIsMeasured(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	ca := newCA(t)
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	var seen time.Duration
+	rep := Probe(context.Background(), testDomain, []catalog.Service{svc("slow", "app", "/delay/300")}, Options{
+		Timeout: 5 * time.Second, ConnectTo: []ConnectTo{rule("", p)}, RootCAs: pool(t, ca),
+		OnResult: func(r Result) { seen = r.Duration },
+	})
+	r := rep.Results[0]
+	require.True(t, r.Healthy, r.Reason)
+	assert.GreaterOrEqual(t, r.Duration, delay)
+	assert.Less(t, r.Duration, 5*time.Second)
+	assert.Equal(t, r.Duration, seen, "the progress line shows the same duration")
+
+	var b bytes.Buffer
+	require.NoError(t, Render(&b, rep, "json", false))
+	var doc struct {
+		Services []struct {
+			DurationMS int64 `json:"duration_ms"`
+		} `json:"services"`
+	}
+	require.NoError(t, json.Unmarshal(b.Bytes(), &doc))
+	assert.GreaterOrEqual(t, doc.Services[0].DurationMS, delay.Milliseconds())
 }

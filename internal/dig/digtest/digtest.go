@@ -103,7 +103,8 @@ func Port(t testing.TB, addr net.Addr) string {
 }
 
 // Codes answers /code/N with status N, /loop with a redirect to itself, /hop/N
-// with a chain of N redirects ending in 200, and /slow only when the client gives up.
+// with a chain of N redirects ending in 200, /delay/MS with 200 after MS
+// milliseconds, and /slow only when the client gives up.
 func Codes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/code/{n}", func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +125,18 @@ func Codes() http.Handler {
 			return
 		}
 		http.Redirect(w, r, "/hop/"+strconv.Itoa(n-1), http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/delay/{ms}", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.PathValue("ms"))
+		if err != nil || ms < 0 {
+			http.Error(w, "bad delay", http.StatusBadRequest)
+			return
+		}
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			w.WriteHeader(http.StatusOK)
+		case <-r.Context().Done():
+		}
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
