@@ -45,8 +45,9 @@ func (m *Infra) Dig(
 	// +optional
 	// +default="text"
 	format string,
-	// Services probed at once (0: the default, 64).
+	// Services probed at once (1 to 1024).
 	// +optional
+	// +default=64
 	concurrency int,
 	// The services catalog, relative to the source.
 	// +optional
@@ -133,7 +134,7 @@ func (m *Infra) Dig(
 	} else {
 		rep = probe(ctx)
 	}
-	if err := dig.Render(&b, rep, format, dig.MaskDomain(format, showDomain)); err != nil {
+	if err := dig.Render(&b, rep, format, dig.MaskDomain(format, showDomain, pr != 0 || event != nil)); err != nil {
 		return "", err
 	}
 	if rep.ExitCode() != dig.ExitHealthy {

@@ -118,6 +118,7 @@ func TestDigBadInput(t *testing.T) {
 		{"connect-to", []string{"--domain", "example.com", "--connect-to", "example.com:443:127.0.0.1"}, "want HOST:PORT:ADDR:PORT"},
 		{"timeout", []string{"--domain", "example.com", "--timeout", "soon"}, `invalid --timeout "soon"`},
 		{"zero timeout", []string{"--domain", "example.com", "--timeout", "0s"}, `invalid --timeout "0s"`},
+		{"zero concurrency", []string{"--domain", "example.com", "--concurrency", "0"}, "invalid --concurrency 0: services probed at once, from 1 to 1024"},
 		{"cacert missing", []string{"--domain", "example.com", "--cacert", "/nonexistent/ca.pem"}, "--cacert: open /nonexistent/ca.pem"},
 		{"format", []string{"--domain", "example.com", "--format", "yaml"}, `unknown --format "yaml"`},
 		{"unknown layer", []string{"--domain", "example.com", "--layer", "L7"}, `unknown layer "L7"`},

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,4 +235,35 @@ func TestDurationIsMeasured(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(b.Bytes(), &doc))
 	assert.GreaterOrEqual(t, doc.Services[0].DurationMS, delay.Milliseconds())
+}
+
+// TestRedirectToPlainHTTP: an HTTPS service that redirects to plain HTTP is ⚠️
+// and unhealthy, with the target in the reason; the plain request is never sent.
+// The target names the domain in capitals: masked output hides it all the same.
+func TestRedirectToPlainHTTP(t *testing.T) {
+	ca := newCA(t)
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	var plainHits atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { plainHits.Add(1) }))
+	t.Cleanup(plain.Close)
+	target := "http://APP.EXAMPLE.TEST/code/200"
+	rep := Probe(context.Background(), testDomain, []catalog.Service{svc("down", "app", "/downgrade")}, Options{
+		Timeout: 5 * time.Second, RootCAs: pool(t, ca),
+		ConnectTo: []ConnectTo{{Port: "80", ToHost: "127.0.0.1", ToPort: port(t, plain.Listener.Addr())}, rule("", p)},
+	})
+	r := rep.Results[0]
+	assert.Equal(t, 302, r.Code)
+	assert.Equal(t, Unavailable, r.Class)
+	assert.False(t, r.Healthy)
+	assert.Equal(t, "Found: redirects to plain HTTP "+target+" (not followed)", r.Reason)
+	assert.Equal(t, "⚠️ 302 Found: redirects to plain HTTP "+target+" (not followed)", r.Status())
+	assert.Equal(t, 0, r.Redirects)
+	assert.Zero(t, plainHits.Load(), "no request goes out unencrypted")
+
+	for _, format := range Formats {
+		var b bytes.Buffer
+		require.NoError(t, Render(&b, rep, format, true))
+		assert.NotContains(t, strings.ToLower(b.String()), testDomain, format)
+		assert.Contains(t, b.String(), "http://APP.${BASE_DOMAIN}/code/200", format)
+	}
 }

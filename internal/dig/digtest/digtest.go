@@ -103,8 +103,9 @@ func Port(t testing.TB, addr net.Addr) string {
 }
 
 // Codes answers /code/N with status N, /loop with a redirect to itself, /hop/N
-// with a chain of N redirects ending in 200, /delay/MS with 200 after MS
-// milliseconds, and /slow only when the client gives up.
+// with a chain of N redirects ending in 200, /downgrade with a redirect
+// to plain HTTP on the same host, named in capitals, /delay/MS with 200 after MS milliseconds, and /slow only when the client
+// gives up.
 func Codes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/code/{n}", func(w http.ResponseWriter, r *http.Request) {
@@ -140,6 +141,9 @@ func Codes() http.Handler {
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
+	})
+	mux.HandleFunc("/downgrade", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+strings.ToUpper(r.Host)+"/code/200", http.StatusFound)
 	})
 	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://login."+strings.SplitN(r.Host, ".", 2)[1]+"/code/401", http.StatusFound)
