@@ -124,6 +124,10 @@ func newClient(opts Options) *http.Client {
 		},
 		TLSClientConfig:    &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
 		DisableCompression: true,
+		// One request per connection: each probe asks a host once, so an idle
+		// connection would only be kept until the run ends, holding a file and its
+		// buffers; without them a run holds at most --concurrency connections.
+		DisableKeepAlives: true,
 		// Headers only: the body is never read, so a huge page costs nothing.
 		MaxResponseHeaderBytes: 64 << 10,
 	}
