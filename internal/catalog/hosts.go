@@ -67,7 +67,11 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, []Findin
 	// The first mention by file and line: HCL bodies are maps, so visiting order
 	// is not the file's.
 	first := map[string]hcl.Range{}
-	notes := map[hcl.Pos]Finding{}
+	type place struct {
+		file string
+		at   int
+	}
+	notes := map[place]Finding{}
 	var noteAt []hcl.Range
 	sc := scan{
 		host: func(sub string, r hcl.Range) {
@@ -77,10 +81,11 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, []Findin
 			}
 		},
 		undetectable: func(r hcl.Range, how string) {
-			if _, dup := notes[r.Start]; !dup {
+			at := place{r.Filename, r.Start.Byte}
+			if _, dup := notes[at]; !dup {
 				noteAt = append(noteAt, r)
 			}
-			notes[r.Start] = Finding{pos(r), how + " builds a name from the domain variable out of values known only when terraform runs: it cannot be checked"}
+			notes[at] = Finding{pos(r), how + " builds a name from the domain variable out of values known only when terraform runs: it cannot be checked"}
 		},
 	}
 	var diags hcl.Diagnostics
@@ -141,7 +146,7 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, []Findin
 	sort.Slice(noteAt, func(i, j int) bool { return before(noteAt[i], noteAt[j]) })
 	var undetectable []Finding
 	for _, r := range noteAt {
-		undetectable = append(undetectable, notes[r.Start])
+		undetectable = append(undetectable, notes[place{r.Filename, r.Start.Byte}])
 	}
 	return out, undetectable, nil
 }

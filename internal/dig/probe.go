@@ -141,7 +141,7 @@ func newClient(opts Options) *http.Client {
 			// A probe checks the service over HTTPS: a redirect down to plain HTTP is
 			// the answer (a warning), and no request goes out unencrypted.
 			if req.URL.Scheme == "http" && via[len(via)-1].URL.Scheme == "https" {
-				seen.n, seen.downgrade = len(via)-1, req.URL.String()
+				seen.n, seen.downgrade = len(via)-1, req.URL.Redacted()
 				return http.ErrUseLastResponse
 			}
 			seen.n = len(via)
