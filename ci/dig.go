@@ -45,8 +45,9 @@ func (m *Infra) Dig(
 	// +optional
 	// +default="text"
 	format string,
-	// Services probed at once (0: the default, 64).
+	// Services probed at once (1 to 1024).
 	// +optional
+	// +default=64
 	concurrency int,
 	// The services catalog, relative to the source.
 	// +optional
@@ -57,7 +58,7 @@ func (m *Infra) Dig(
 	if err != nil {
 		return "", err
 	}
-	return digFinish(ctx, &strings.Builder{}, probe(ctx), format, showDomain)
+	return digFinish(ctx, &strings.Builder{}, probe(ctx), format, showDomain, false)
 }
 
 // Dig probes the services as `dig` does and answers on the pull request: a
@@ -87,8 +88,9 @@ func (g *Github) Dig(
 	// +optional
 	// +default="text"
 	format string,
-	// Services probed at once (0: the default, 64).
+	// Services probed at once (1 to 1024).
 	// +optional
+	// +default=64
 	concurrency int,
 	// The services catalog, relative to the source.
 	// +optional
@@ -120,7 +122,7 @@ func (g *Github) Dig(
 	if err != nil {
 		return "", fmt.Errorf("%s%w", b.String(), err)
 	}
-	return digFinish(ctx, &b, rep, format, false)
+	return digFinish(ctx, &b, rep, format, false, true)
 }
 
 // digArgs are the arguments both dig functions share.
@@ -163,8 +165,8 @@ func (m *Infra) digProbe(ctx context.Context, a digArgs) (func(context.Context) 
 
 // digFinish renders the report after what b holds, and fails unless every
 // service is healthy.
-func digFinish(_ context.Context, b *strings.Builder, rep *dig.Report, format string, showDomain bool) (string, error) {
-	if err := dig.Render(b, rep, format, dig.MaskDomain(format, showDomain)); err != nil {
+func digFinish(_ context.Context, b *strings.Builder, rep *dig.Report, format string, showDomain, onPR bool) (string, error) {
+	if err := dig.Render(b, rep, format, dig.MaskDomain(format, showDomain, onPR)); err != nil {
 		return "", err
 	}
 	if rep.ExitCode() != dig.ExitHealthy {
