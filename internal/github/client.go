@@ -43,6 +43,9 @@ type Options struct {
 	// Log receives one line per retry and per read a dry run could not make.
 	Log   func(string)
 	Retry Retry
+	// Login is who the credentials write as, when it should not be asked of
+	// the API (see Self); default: asked once, when first needed.
+	Login string
 	// Transport is the base HTTP transport (tests); default http.DefaultTransport.
 	Transport http.RoundTripper
 }
@@ -64,6 +67,13 @@ type Client struct {
 	mu           sync.Mutex
 	checksDenied bool // check runs were refused once: use commit statuses
 	dryIDs       int64
+	saidForeign  bool
+
+	apps    *gh.Client // the App's own (JWT) client, for GET /app; nil with a token
+	login   string     // Options.Login
+	selfMu  sync.Mutex
+	self    string
+	selfErr error
 }
 
 var repoPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
@@ -111,13 +121,16 @@ func New(ctx context.Context, repo string, o Options) (*Client, error) {
 		tr = http.DefaultTransport
 	}
 	tr = &retryTransport{base: tr, policy: o.Retry.withDefaults(), log: logf}
-	c := &Client{Owner: owner, Repo: name, dry: o.DryRun, log: logf}
+	c := &Client{Owner: owner, Repo: name, dry: o.DryRun, log: logf, login: o.Login}
 	switch {
 	case o.App != nil:
-		tr, err = appTransport(ctx, tr, base, owner, name, *o.App)
+		var apps http.RoundTripper
+		tr, apps, err = appTransport(ctx, tr, base, owner, name, *o.App)
 		if err != nil {
 			return nil, err
 		}
+		c.apps = gh.NewClient(&http.Client{Transport: apps, Timeout: 60 * time.Second})
+		c.apps.BaseURL, c.apps.UserAgent = base, "infra-flash"
 		c.canWrite = true
 	case o.Token != "":
 		if strings.ContainsAny(o.Token, " \t\r\n") {

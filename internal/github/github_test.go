@@ -62,6 +62,7 @@ type env struct {
 	client *github.Client
 	waits  *waits
 	log    *bytes.Buffer
+	logf   func(string)
 }
 
 // setup serves a fake GitHub on loopback under /api/v3/ (as GitHub Enterprise
@@ -75,8 +76,8 @@ func setup(t *testing.T, opts ...func(*github.Options)) *env {
 	fake.Token(token, bot)
 	e := &env{fake: fake, api: fake.Start(), waits: &waits{}, log: &bytes.Buffer{}}
 	var mu sync.Mutex
-	o := github.Options{APIURL: e.api, Token: token, Retry: github.Retry{Sleep: e.waits.sleep},
-		Log: func(s string) { mu.Lock(); defer mu.Unlock(); e.log.WriteString(s + "\n") }}
+	e.logf = func(s string) { mu.Lock(); defer mu.Unlock(); e.log.WriteString(s + "\n") }
+	o := github.Options{APIURL: e.api, Token: token, Retry: github.Retry{Sleep: e.waits.sleep}, Log: e.logf}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -131,7 +132,11 @@ func TestUpsertCreatesOnceThenEditsInPlace(t *testing.T) {
 	assert.Equal(t, "github-actions[bot]", comments[0].User.Login)
 	assert.Equal(t, []string{
 		"GET /repos/octo/infra/issues/7/comments?page=1", "POST /repos/octo/infra/issues/7/comments",
-		"GET /repos/octo/infra/issues/7/comments?page=1", "PATCH /repos/octo/infra/issues/comments/" + fmt.Sprint(first.Comment.ID),
+		"GET /repos/octo/infra/issues/7/comments?page=1",
+		// Who we are is asked once, when a marked comment is first seen: an
+		// Actions token has no user, so GraphQL's viewer answers.
+		"GET /user", "POST /graphql",
+		"PATCH /repos/octo/infra/issues/comments/" + fmt.Sprint(first.Comment.ID),
 		"GET /repos/octo/infra/issues/7/comments?page=1",
 	}, methods(e.fake.Requests()))
 }
@@ -158,6 +163,7 @@ func TestUpsertFindsTheMarkerOnPage3WithOneListAndOneEdit(t *testing.T) {
 		"GET /repos/octo/infra/issues/7/comments?page=1",
 		"GET /repos/octo/infra/issues/7/comments?page=2",
 		"GET /repos/octo/infra/issues/7/comments?page=3",
+		"GET /user", "POST /graphql",
 		fmt.Sprintf("PATCH /repos/octo/infra/issues/comments/%d", ours),
 	}, methods(e.fake.Requests()))
 	assert.Len(t, e.fake.Comments(repo, pr), 251)
@@ -197,7 +203,7 @@ func TestAnOlderCommitNeverOverwritesANewerOne(t *testing.T) {
 	assert.Equal(t, github.Kept, res.Action)
 	assert.Contains(t, res.Reason, "bbbbbbb")
 	assert.True(t, strings.HasSuffix(e.fake.Comments(repo, pr)[0].Body, "\nabout B"))
-	assert.Equal(t, []string{"GET /repos/octo/infra/issues/7/comments?page=1", "GET /repos/octo/infra/pulls/7"},
+	assert.Equal(t, []string{"GET /repos/octo/infra/issues/7/comments?page=1", "GET /user", "POST /graphql", "GET /repos/octo/infra/pulls/7"},
 		methods(e.fake.Requests()), "the head is asked because the date says older; nothing is written")
 
 	// The branch was reset to A: A is the head again, so its run writes.

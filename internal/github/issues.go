@@ -2,12 +2,11 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-
-	gh "github.com/google/go-github/v60/github"
 )
 
 // IssueSpec is an issue the project keeps, one per marker ("drift/2.platform").
@@ -26,31 +25,50 @@ type Issue struct {
 	Action Action // Created, Edited or Unchanged; "closed" after CloseIssue
 }
 
-// findIssue returns the open issue carrying the marker, if any (pull requests,
-// which the issues list includes, are skipped).
-func (c *Client) findIssue(ctx context.Context, m Marker, labels []string) (*gh.Issue, error) {
+// apiIssue is an issue as GitHub and Gitea list it. go-github's Issue is not
+// used: Gitea's "repository" carries its owner as a string, which it cannot
+// decode, and only these fields are read.
+type apiIssue struct {
+	Number      int                    `json:"number"`
+	Title       string                 `json:"title"`
+	Body        string                 `json:"body"`
+	HTMLURL     string                 `json:"html_url"`
+	User        struct{ Login string } `json:"user"`
+	PullRequest json.RawMessage        `json:"pull_request"`
+}
+
+func (is *apiIssue) isPR() bool { return len(is.PullRequest) > 0 && string(is.PullRequest) != "null" }
+
+// findIssue returns our open issue carrying the marker, if any (pull requests,
+// which the issues list includes, are skipped; so are issues others wrote).
+func (c *Client) findIssue(ctx context.Context, m Marker, labels []string) (*apiIssue, error) {
 	q := url.Values{"state": {"open"}, "per_page": {"100"}}
 	if len(labels) > 0 {
 		q.Set("labels", strings.Join(labels, ","))
 	}
+	var all []*apiIssue
 	for page := 1; page > 0; {
 		q.Set("page", fmt.Sprint(page))
-		var list []*gh.Issue
+		var list []*apiIssue
 		resp, err := c.read(ctx, c.path("issues")+"?"+q.Encode(), &list)
 		if err != nil {
 			return nil, err
 		}
 		for _, is := range list {
-			if is.IsPullRequest() {
-				continue
-			}
-			if _, ok := m.Read(is.GetBody()); ok {
-				return is, nil
+			if !is.isPR() {
+				all = append(all, is)
 			}
 		}
 		page = resp.NextPage
 	}
-	return nil, nil
+	own, err := ours(ctx, c, "issue(s)", all, func(is *apiIssue) (string, bool) {
+		_, ok := m.Read(is.Body)
+		return is.User.Login, ok
+	})
+	if err != nil || len(own) == 0 {
+		return nil, err
+	}
+	return own[0], nil
 }
 
 // UpsertIssue opens the issue for spec.Marker, or updates the open one's title
@@ -64,22 +82,30 @@ func (c *Client) UpsertIssue(ctx context.Context, spec IssueSpec) (Issue, error)
 	if err != nil && !IsDryRead(err) {
 		return Issue{}, err
 	}
-	var out gh.Issue
+	var out apiIssue
 	if found == nil {
 		req := map[string]any{"title": spec.Title, "body": body}
 		if len(spec.Labels) > 0 {
 			req["labels"] = spec.Labels
 		}
-		if err := c.write(ctx, http.MethodPost, c.path("issues"), req, &out); err != nil {
+		err := c.write(ctx, http.MethodPost, c.path("issues"), req, &out)
+		if err != nil && c.dry == nil && mayHaveLanded(err) {
+			// Not posted again blindly: a second issue would be opened.
+			if again, ferr := c.findIssue(ctx, spec.Marker, spec.Labels); ferr == nil && again != nil {
+				c.log("github: the issue was opened after all; not opening it again")
+				out, err = *again, nil
+			}
+		}
+		if err != nil {
 			return Issue{}, err
 		}
-		return Issue{Number: out.GetNumber(), Title: spec.Title, URL: out.GetHTMLURL(), Action: Created}, nil
+		return Issue{Number: out.Number, Title: spec.Title, URL: out.HTMLURL, Action: Created}, nil
 	}
-	res := Issue{Number: found.GetNumber(), Title: spec.Title, URL: found.GetHTMLURL(), Action: Unchanged}
-	if found.GetTitle() == spec.Title && found.GetBody() == body {
+	res := Issue{Number: found.Number, Title: spec.Title, URL: found.HTMLURL, Action: Unchanged}
+	if found.Title == spec.Title && found.Body == body {
 		return res, nil
 	}
-	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.GetNumber()), map[string]any{"title": spec.Title, "body": body}, &out); err != nil {
+	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.Number), map[string]any{"title": spec.Title, "body": body}, &out); err != nil {
 		return Issue{}, err
 	}
 	res.Action = Edited
@@ -100,13 +126,13 @@ func (c *Client) CloseIssue(ctx context.Context, m Marker, labels []string, comm
 		return Issue{}, false, nil
 	}
 	if comment != "" {
-		if _, err := c.CreateComment(ctx, found.GetNumber(), cut(comment, commentBudget)); err != nil {
+		if _, err := c.CreateComment(ctx, found.Number, cut(comment, commentBudget)); err != nil {
 			return Issue{}, false, err
 		}
 	}
 	req := map[string]any{"state": "closed", "state_reason": "completed"}
-	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.GetNumber()), req, nil); err != nil {
+	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.Number), req, nil); err != nil {
 		return Issue{}, false, err
 	}
-	return Issue{Number: found.GetNumber(), Title: found.GetTitle(), URL: found.GetHTMLURL(), Action: "closed"}, true, nil
+	return Issue{Number: found.Number, Title: found.Title, URL: found.HTMLURL, Action: "closed"}, true, nil
 }

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"time"
 
@@ -33,10 +34,19 @@ type Commit struct {
 	Time    time.Time
 }
 
-// Commit reads a commit.
+// Commit reads a commit: GitHub's GET commits/{sha}, else Gitea's and
+// Forgejo's git/commits/{sha} (the first is a 404 there), which answers in
+// the same shape.
 func (c *Client) Commit(ctx context.Context, sha string) (Commit, error) {
 	var rc gh.RepositoryCommit
-	if _, err := c.read(ctx, c.path("commits/%s", sha), &rc); err != nil {
+	_, err := c.read(ctx, c.path("commits/%s", sha), &rc)
+	if StatusOf(err) == http.StatusNotFound {
+		rc = gh.RepositoryCommit{}
+		if _, gerr := c.read(ctx, c.path("git/commits/%s", sha), &rc); gerr == nil {
+			err = nil
+		}
+	}
+	if err != nil {
 		return Commit{SHA: sha}, err
 	}
 	subject, _, _ := strings.Cut(rc.GetCommit().GetMessage(), "\n")

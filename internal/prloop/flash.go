@@ -2,6 +2,7 @@ package prloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -43,12 +44,14 @@ type FlashResult struct {
 // Facts reads what the comment says about the commit: its subject and date, and
 // the branch when the event did not name it. In a dry run without access it
 // carries on with what it knows.
-func Facts(ctx context.Context, c *github.Client, t *Target) (flash.Commit, github.Stamp, error) {
+func Facts(ctx context.Context, c *github.Client, t *Target, logf func(string)) (flash.Commit, github.Stamp, error) {
+	var prErr error
 	if t.PR > 0 && (t.SHA == "" || t.Branch == "") {
 		pr, err := c.PullRequest(ctx, t.PR)
 		if err != nil && !github.IsDryRead(err) {
 			return flash.Commit{}, github.Stamp{}, err
 		}
+		prErr = err
 		if t.SHA == "" {
 			t.SHA = pr.HeadSHA
 		}
@@ -57,7 +60,14 @@ func Facts(ctx context.Context, c *github.Client, t *Target) (flash.Commit, gith
 		}
 	}
 	if t.SHA == "" {
-		return flash.Commit{}, github.Stamp{}, &github.InputError{Msg: "no commit: pass --sha (or --pr, or an event)"}
+		msg := "no commit: pass --sha (or --pr, or an event)"
+		switch {
+		case t.PR > 0 && prErr != nil:
+			msg = fmt.Sprintf("no commit: the head of PR #%d could not be read (%v); pass --sha", t.PR, errors.Unwrap(prErr))
+		case t.PR > 0:
+			msg = fmt.Sprintf("no commit: PR #%d names no head commit; pass --sha", t.PR)
+		}
+		return flash.Commit{}, github.Stamp{}, &github.InputError{Msg: msg}
 	}
 	fc := flash.Commit{SHA: t.SHA, Branch: t.Branch}
 	stamp := github.Stamp{SHA: t.SHA}
@@ -65,9 +75,12 @@ func Facts(ctx context.Context, c *github.Client, t *Target) (flash.Commit, gith
 		fc.Subject, stamp.Time = t.Event.Commit.Subject, t.Event.Commit.Time
 		return fc, stamp, nil
 	}
+	// The subject and date only label the comment and order racing runs (the
+	// PR's head decides without them): a commit the API cannot show is no
+	// reason to fail after every check has run.
 	cm, err := c.Commit(ctx, t.SHA)
 	if err != nil && !github.IsDryRead(err) {
-		return fc, stamp, err
+		logf(fmt.Sprintf("infra-flash: commit %s: %v; the comment goes without its subject", short(t.SHA), err))
 	}
 	fc.Subject, stamp.Time = cm.Subject, cm.Time
 	return fc, stamp, nil
@@ -82,7 +95,7 @@ func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, e
 		logf = func(string) {}
 	}
 	t := in.Target
-	commit, stamp, err := Facts(ctx, c, &t)
+	commit, stamp, err := Facts(ctx, c, &t, logf)
 	if err != nil {
 		return FlashResult{}, err
 	}

@@ -140,6 +140,7 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 	assert.Equal(t, []string{
 		"GET /repos/octo/infra/commits/" + head,
 		"GET /repos/octo/infra/issues/3/comments",
+		"GET /user", "POST /graphql",
 		"PATCH /repos/octo/infra/issues/comments/" + strconv.FormatInt(res.Comment.Comment.ID, 10),
 		"POST /repos/octo/infra/check-runs",
 	}, calls)
@@ -188,4 +189,62 @@ func TestChecksDescribeEachLayer(t *testing.T) {
 		Description: "L2 Platform: Format ✅ · Lint ❌ 1 · Validate ✅", Summary: checks[0].Summary}, checks[0])
 	assert.Contains(t, checks[0].Summary, "terraform/2.platform/main.tf:3")
 	assert.LessOrEqual(t, len([]rune(checks[0].Description)), github.DescriptionLimit)
+}
+
+// Issue 17's done-when: an outsider's comment carrying our marker survives two
+// flash runs untouched while exactly one comment of ours exists.
+func TestFlashLeavesAForgedMarkerCommentAlone(t *testing.T) {
+	fake, c := fixture(t)
+	mallory := githubtest.User{Login: "mallory", Association: "CONTRIBUTOR"}
+	forged := "<!-- infra-flash:pr {} -->\n## ✅ all checks passed"
+	id := fake.AddComment(repo, 3, mallory, forged)
+	rep, ls := sampleReport()
+	var logs []string
+	in := prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: head}, Report: rep, Layers: ls,
+		Log: func(s string) { logs = append(logs, s) }}
+	for run := 0; run < 2; run++ {
+		_, err := prloop.Flash(context.Background(), c, in)
+		require.NoError(t, err)
+	}
+	var own int
+	for _, cm := range fake.Comments(repo, 3) {
+		if cm.ID == id {
+			assert.Equal(t, forged, cm.Body)
+			assert.Equal(t, cm.Created, cm.Updated, "never edited")
+			continue
+		}
+		own++
+		assert.Equal(t, "github-actions[bot]", cm.User.Login)
+	}
+	assert.Equal(t, 1, own)
+	assert.Len(t, fake.Comments(repo, 3), 2, "the forged comment is still there")
+}
+
+// A commit the API cannot show (Gitea answers 404 for GitHub's commits/{sha})
+// costs the comment its subject, not the run.
+func TestFlashGoesOnWhenTheCommitCannotBeRead(t *testing.T) {
+	fake, c := fixture(t)
+	unknown := strings.Repeat("3", 40)
+	fake.PR(repo, 3, unknown, "feature/x")
+	rep, ls := sampleReport()
+	var logs []string
+	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3}, Report: rep, Layers: ls,
+		Log: func(s string) { logs = append(logs, s) }})
+	require.NoError(t, err)
+	assert.Equal(t, github.Created, res.Comment.Action)
+	assert.Contains(t, strings.Join(logs, "\n"), "commit 3333333: ")
+}
+
+// A dry run that cannot reach the API, given a PR and an event without a head
+// commit, says which commit it could not find, not to pass what was passed.
+func TestFlashDryRunOfflineNamesThePR(t *testing.T) {
+	var dry strings.Builder
+	c, err := github.New(context.Background(), repo, github.Options{APIURL: "http://127.0.0.1:1/", DryRun: &dry,
+		Retry: github.Retry{Attempts: 1}})
+	require.NoError(t, err)
+	rep, ls := sampleReport()
+	_, err = prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3}, Report: rep, Layers: ls})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no commit: the head of PR #3 could not be read (GitHub GET /repos/octo/infra/pulls/3")
+	assert.NotContains(t, err.Error(), "pass --sha (or --pr, or an event)")
 }
