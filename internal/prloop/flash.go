@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/infra-flash/infra/internal/actions"
@@ -111,6 +112,8 @@ func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, e
 	full := view
 	full.FullText = ""
 	res.Summary = flash.Compose(full, summaryLimit)
+	// The comment's footer must not call a cut summary the full report.
+	view.FullCut = res.Summary != flash.Compose(full, math.MaxInt)
 
 	if t.PR > 0 {
 		head := func(ctx context.Context) (string, error) {

@@ -3,6 +3,7 @@ package prloop_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -247,4 +248,29 @@ func TestFlashDryRunOfflineNamesThePR(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no commit: the head of PR #3 could not be read (GitHub GET /repos/octo/infra/pulls/3")
 	assert.NotContains(t, err.Error(), "pass --sha (or --pr, or an event)")
+}
+
+// A report bigger than the job summary's limit: the summary is cut, and the
+// comment's footer says so instead of promising the full report there.
+func TestFlashFooterKnowsTheSummaryWasCut(t *testing.T) {
+	_, c := fixture(t)
+	rep, ls := sampleReport()
+	var fs []stage.Finding
+	for i := 0; i < 5000; i++ {
+		fs = append(fs, stage.Finding{File: "terraform/2.platform/main.tf", Line: i + 1, Severity: "error", Rule: "rule",
+			Message: fmt.Sprintf("finding %d %s", i, strings.Repeat("y", 220))})
+	}
+	rep.Layers[0].Results[stage.Lint] = stage.Result{Status: stage.Fail, Findings: fs}
+	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: head}, Report: rep, Layers: ls})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(res.Summary), actions.SummaryLimit)
+	assert.Contains(t, res.Summary, "more findings are not shown here")
+	assert.NotContains(t, res.CommentText, "the full report is in")
+	assert.Contains(t, res.CommentText, "cut to GitHub's size limit too")
+
+	// A small report: the summary is whole, and the footer says so.
+	rep, ls = sampleReport()
+	res, err = prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: head}, Report: rep, Layers: ls})
+	require.NoError(t, err)
+	assert.Contains(t, res.CommentText, "the full report is in the run's job summary")
 }
