@@ -74,15 +74,33 @@ func (g ghPosted) Edit(ctx context.Context, body string) error {
 	return g.p.Update(ctx, github.Fit(body))
 }
 
-// IsCommand reports whether a comment body is the /dig command: its first
-// non-empty line is exactly /dig.
-func IsCommand(body string) bool {
-	for _, line := range strings.Split(body, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			return line == "/dig"
-		}
-	}
-	return false
+// Command is the /dig command. A comment is the command when its whole body
+// is "/dig", in any letter case, and nothing else: exactly what dig.yml's
+// `if:` can say (GitHub compares strings without case and cannot trim), so a
+// runner starts for every comment the CLI answers and for no other.
+const Command = "/dig"
+
+// IsCommand reports whether a comment body is the /dig command.
+func IsCommand(body string) bool { return strings.EqualFold(body, Command) }
+
+// CommandExamples pin the definition down; the tests of IsCommand and of
+// dig.yml's condition both run them.
+var CommandExamples = map[string]bool{
+	"/dig":                true,
+	"/DIG":                true,
+	"/Dig":                true,
+	"/dig now":            false,
+	"/dig\r\nplease":      false,
+	"/dig\n":              false,
+	" /dig":               false,
+	"/digest":             false,
+	"please /dig":         false,
+	"> /dig":              false,
+	"":                    false,
+	"`/dig`":              false,
+	"lgtm\n/dig":          false,
+	"/dig\u200b":          false,
+	"atlantis plan\n/dig": false,
 }
 
 // Decide says whether an event is a /dig to answer: a new comment on a pull
