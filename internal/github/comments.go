@@ -61,10 +61,10 @@ func cut(text string, limit int) string {
 func (c *Client) ListComments(ctx context.Context, issue int) ([]Comment, error) {
 	var out []Comment
 	for page := 1; page > 0; {
-		var list []*gh.IssueComment
-		resp, err := c.read(ctx, c.path("issues/%d/comments?per_page=100&page=%d", issue, page), &list)
+		list, resp, err := c.gh.Issues.ListComments(ctx, c.Owner, c.Repo, issue,
+			&gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100, Page: page}})
 		if err != nil {
-			return out, err
+			return out, c.got(c.path("issues/%d/comments", issue), err)
 		}
 		for _, ic := range list {
 			out = append(out, fromIssueComment(ic))
@@ -95,8 +95,12 @@ func fromIssueComment(ic *gh.IssueComment) Comment {
 // and the comment is posted again only if ours is not there.
 func (c *Client) CreateComment(ctx context.Context, issue int, body string) (Comment, error) {
 	for try := 1; ; try++ {
-		var ic gh.IssueComment
-		err := c.write(ctx, http.MethodPost, c.path("issues/%d/comments", issue), map[string]string{"body": body}, &ic)
+		var ic *gh.IssueComment
+		err := c.write(ctx, http.MethodPost, c.path("issues/%d/comments", issue), &gh.IssueComment{Body: &body},
+			func(ctx context.Context) (resp *gh.Response, err error) {
+				ic, resp, err = c.gh.Issues.CreateComment(ctx, c.Owner, c.Repo, issue, &gh.IssueComment{Body: &body})
+				return resp, err
+			})
 		if err == nil {
 			if c.dry != nil {
 				c.mu.Lock()
@@ -105,7 +109,7 @@ func (c *Client) CreateComment(ctx context.Context, issue int, body string) (Com
 				c.mu.Unlock()
 				return Comment{ID: id, Body: body}, nil
 			}
-			return fromIssueComment(&ic), nil
+			return fromIssueComment(ic), nil
 		}
 		if c.dry != nil || !mayHaveLanded(err) || try >= 3 {
 			return Comment{}, err
@@ -150,24 +154,30 @@ func (c *Client) landedComment(ctx context.Context, issue int, body string) (*Co
 
 // EditComment replaces a comment's body.
 func (c *Client) EditComment(ctx context.Context, id int64, body string) (Comment, error) {
-	var ic gh.IssueComment
+	var ic *gh.IssueComment
 	path := c.path("issues/comments/%d", id)
 	if id < 0 { // a comment the dry run only pretended to create
 		path = c.path("issues/comments/{id of the comment created above}")
 	}
-	if err := c.write(ctx, http.MethodPatch, path, map[string]string{"body": body}, &ic); err != nil {
+	err := c.write(ctx, http.MethodPatch, path, &gh.IssueComment{Body: &body}, func(ctx context.Context) (resp *gh.Response, err error) {
+		ic, resp, err = c.gh.Issues.EditComment(ctx, c.Owner, c.Repo, id, &gh.IssueComment{Body: &body})
+		return resp, err
+	})
+	if err != nil {
 		return Comment{}, err
 	}
 	if c.dry != nil {
 		return Comment{ID: id, Body: body}, nil
 	}
-	return fromIssueComment(&ic), nil
+	return fromIssueComment(ic), nil
 }
 
 // DeleteComment deletes a comment. One already gone (a retried DELETE whose
 // first try landed) is deleted.
 func (c *Client) DeleteComment(ctx context.Context, id int64) error {
-	err := c.write(ctx, http.MethodDelete, c.path("issues/comments/%d", id), nil, nil)
+	err := c.write(ctx, http.MethodDelete, c.path("issues/comments/%d", id), nil, func(ctx context.Context) (*gh.Response, error) {
+		return c.gh.Issues.DeleteComment(ctx, c.Owner, c.Repo, id)
+	})
 	var e *APIError
 	if errors.As(err, &e) && e.Status == http.StatusNotFound && e.Attempts > 1 {
 		return nil

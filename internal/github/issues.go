@@ -88,7 +88,7 @@ func (c *Client) UpsertIssue(ctx context.Context, spec IssueSpec) (Issue, error)
 		if len(spec.Labels) > 0 {
 			req["labels"] = spec.Labels
 		}
-		err := c.write(ctx, http.MethodPost, c.path("issues"), req, &out)
+		err := c.write(ctx, http.MethodPost, c.path("issues"), req, c.raw(http.MethodPost, c.path("issues"), req, &out))
 		if err != nil && c.dry == nil && mayHaveLanded(err) {
 			// Not posted again blindly: a second issue would be opened.
 			if again, ferr := c.findIssue(ctx, spec.Marker, spec.Labels); ferr == nil && again != nil {
@@ -105,7 +105,8 @@ func (c *Client) UpsertIssue(ctx context.Context, spec IssueSpec) (Issue, error)
 	if found.Title == spec.Title && found.Body == body {
 		return res, nil
 	}
-	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.Number), map[string]any{"title": spec.Title, "body": body}, &out); err != nil {
+	edit := map[string]any{"title": spec.Title, "body": body}
+	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.Number), edit, c.raw(http.MethodPatch, c.path("issues/%d", found.Number), edit, &out)); err != nil {
 		return Issue{}, err
 	}
 	res.Action = Edited
@@ -131,7 +132,7 @@ func (c *Client) CloseIssue(ctx context.Context, m Marker, labels []string, comm
 		}
 	}
 	req := map[string]any{"state": "closed", "state_reason": "completed"}
-	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.Number), req, nil); err != nil {
+	if err := c.write(ctx, http.MethodPatch, c.path("issues/%d", found.Number), req, c.raw(http.MethodPatch, c.path("issues/%d", found.Number), req, nil)); err != nil {
 		return Issue{}, false, err
 	}
 	return Issue{Number: found.Number, Title: found.Title, URL: found.HTMLURL, Action: "closed"}, true, nil

@@ -78,41 +78,37 @@ func (c *Client) SetChecks(ctx context.Context, sha string, checks []Check) (str
 }
 
 func (c *Client) createCheckRun(ctx context.Context, sha string, ch Check) error {
-	conclusion := map[string]string{"success": "success", "failure": "failure", "error": "failure"}[ch.State]
-	body := map[string]any{
-		"name":     ch.Name,
-		"head_sha": sha,
-		"output": map[string]string{
-			"title":   Clip(ch.Description, 255),
-			"summary": cut(ch.Summary, checkSummaryLimit),
-		},
+	opts := gh.CreateCheckRunOptions{
+		Name:    ch.Name,
+		HeadSHA: sha,
+		Output:  &gh.CheckRunOutput{Title: gh.String(Clip(ch.Description, 255)), Summary: gh.String(cut(ch.Summary, checkSummaryLimit))},
+		Status:  gh.String("in_progress"),
 	}
-	if conclusion != "" {
-		body["status"] = "completed"
-		body["conclusion"] = conclusion
-		body["completed_at"] = time.Now().UTC().Format(time.RFC3339)
-	} else {
-		body["status"] = "in_progress"
+	if conclusion := map[string]string{"success": "success", "failure": "failure", "error": "failure"}[ch.State]; conclusion != "" {
+		opts.Status, opts.Conclusion = gh.String("completed"), gh.String(conclusion)
+		opts.CompletedAt = &gh.Timestamp{Time: time.Now().UTC().Truncate(time.Second)}
 	}
 	if ch.TargetURL != "" {
-		body["details_url"] = ch.TargetURL
+		opts.DetailsURL = gh.String(ch.TargetURL)
 	}
 	// Sent again after a server error: a second run of the same name only
 	// replaces the first on the PR.
-	return c.write(safe(ctx), http.MethodPost, c.path("check-runs"), body, nil)
+	return c.write(safe(ctx), http.MethodPost, c.path("check-runs"), opts, func(ctx context.Context) (*gh.Response, error) {
+		_, resp, err := c.gh.Checks.CreateCheckRun(ctx, c.Owner, c.Repo, opts)
+		return resp, err
+	})
 }
 
 func (c *Client) createStatus(ctx context.Context, sha string, ch Check) error {
-	body := map[string]any{
-		"state":       ch.State,
-		"context":     ch.Name,
-		"description": Clip(ch.Description, DescriptionLimit),
-	}
+	st := &gh.RepoStatus{State: gh.String(ch.State), Context: gh.String(ch.Name), Description: gh.String(Clip(ch.Description, DescriptionLimit))}
 	if ch.TargetURL != "" {
-		body["target_url"] = ch.TargetURL
+		st.TargetURL = gh.String(ch.TargetURL)
 	}
 	// The latest status per context wins: sending it twice changes nothing.
-	return c.write(safe(ctx), http.MethodPost, c.path("statuses/%s", sha), body, nil)
+	return c.write(safe(ctx), http.MethodPost, c.path("statuses/%s", sha), st, func(ctx context.Context) (*gh.Response, error) {
+		_, resp, err := c.gh.Repositories.CreateStatus(ctx, c.Owner, c.Repo, sha, st)
+		return resp, err
+	})
 }
 
 // SetStatus sets one commit status (statuses only: used as a per-commit record).
@@ -184,10 +180,10 @@ func (c *Client) CheckRunResults(ctx context.Context, sha string) (map[string]Ch
 	}
 	out := map[string]Check{}
 	for page := 1; page > 0; {
-		var list gh.ListCheckRunsResults
-		resp, err := c.read(ctx, c.path("commits/%s/check-runs?per_page=100&page=%d", sha, page), &list)
+		list, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, sha,
+			&gh.ListCheckRunsOptions{ListOptions: gh.ListOptions{PerPage: 100, Page: page}})
 		if err != nil {
-			return out, err
+			return out, c.got(c.path("commits/%s/check-runs", sha), err)
 		}
 		for _, r := range list.CheckRuns { // newest first: keep the first per name
 			if _, seen := out[r.GetName()]; !seen {
