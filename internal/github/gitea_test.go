@@ -3,14 +3,8 @@ package github_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,132 +12,117 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/github/giteatest"
 )
 
-// TestCommentCycleAgainstGitea runs the comment cycle against a real
-// GitHub-compatible server. Gitea is heavy to build, so the test runs only when
-// INFRA_GITEA_BIN names a binary.
-func TestCommentCycleAgainstGitea(t *testing.T) {
-	bin := os.Getenv("INFRA_GITEA_BIN")
-	if bin == "" {
-		t.Skip("Gitea integration test skipped: set INFRA_GITEA_BIN to a Gitea 1.26 binary " +
-			"(go build -tags 'sqlite sqlite_unlock_notify' of code.gitea.io/gitea) to run the comment cycle against it")
-	}
-	api, token := startGitea(t, bin)
+// giteaClient is the bot's client on a real Gitea, logging into a buffer.
+func giteaClient(t *testing.T, g *giteatest.Gitea, repo string) (*github.Client, *bytes.Buffer) {
+	t.Helper()
+	var mu sync.Mutex
+	log := &bytes.Buffer{}
+	c, err := github.New(context.Background(), repo, github.Options{APIURL: g.API, Token: g.Bot.Token,
+		Log: func(s string) { mu.Lock(); defer mu.Unlock(); log.WriteString(s + "\n") }})
+	require.NoError(t, err)
+	return c, log
+}
+
+// The PR loop's whole conversation with a real Gitea, the bot and an outsider
+// taking part: comments, commit statuses (Gitea has no check runs), commits
+// and drift issues.
+func TestAgainstGitea(t *testing.T) {
+	g := giteatest.Start(t)
+	repo := g.Repo(t, "infra")
+	pr := g.OpenPR(t, repo, "feature/x", "main.tf", "# a change\n")
 	ctx := context.Background()
 
-	issue := giteaIssue(t, api, token)
-	c, err := github.New(ctx, "infra/infra", github.Options{APIURL: api, Token: token})
-	require.NoError(t, err)
-	stamp := github.Stamp{SHA: strings.Repeat("a", 40), Time: time.Now().UTC().Truncate(time.Second)}
-	first, err := c.Upsert(ctx, issue, nil, "pr", stamp, github.Fit("first"), nil)
-	require.NoError(t, err)
-	assert.Equal(t, github.Created, first.Action)
-	second, err := c.Upsert(ctx, issue, nil, "pr", stamp, github.Fit("second"), nil)
-	require.NoError(t, err)
-	assert.Equal(t, github.Edited, second.Action)
-	assert.Equal(t, first.Comment.ID, second.Comment.ID)
+	t.Run("only our own comments are edited or deleted", func(t *testing.T) {
+		c, log := giteaClient(t, g, repo)
+		self, err := c.Self(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, g.Bot.Login, self)
+		before := g.Comment(t, g.Outsider, repo, pr.Number, forged)
+		stamp := github.Stamp{SHA: pr.HeadSHA, Time: time.Now().UTC().Truncate(time.Second)}
+		first, err := c.Upsert(ctx, pr.Number, nil, "pr", stamp, github.Fit("first"), nil)
+		require.NoError(t, err)
+		assert.Equal(t, github.Created, first.Action)
+		after := g.Comment(t, g.Outsider, repo, pr.Number, forged)
+		second, err := c.Upsert(ctx, pr.Number, nil, "pr", stamp, github.Fit("second"), nil)
+		require.NoError(t, err)
+		assert.Equal(t, github.Edited, second.Action)
+		assert.Equal(t, first.Comment.ID, second.Comment.ID)
+		assert.Empty(t, second.Deleted)
 
-	p, err := c.Placeholder(ctx, issue, "dig", github.Stamp{}, "⏳")
-	require.NoError(t, err)
-	require.NoError(t, p.Update(ctx, github.Fit("done")))
+		p, err := c.Placeholder(ctx, pr.Number, "dig", github.Stamp{}, "⏳")
+		require.NoError(t, err)
+		require.NoError(t, p.Update(ctx, github.Fit("done")))
 
-	comments, err := c.ListComments(ctx, issue)
-	require.NoError(t, err)
-	require.Len(t, comments, 2)
-	assert.True(t, strings.HasSuffix(comments[0].Body, "\nsecond"))
-	assert.True(t, strings.HasSuffix(comments[1].Body, "\ndone"))
-}
-
-func startGitea(t *testing.T, bin string) (api, token string) {
-	t.Helper()
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	conf := filepath.Join(dir, "app.ini")
-	require.NoError(t, os.WriteFile(conf, []byte(fmt.Sprintf(`APP_NAME = infra-test
-RUN_MODE = prod
-WORK_PATH = %[1]s
-[server]
-HTTP_ADDR = 127.0.0.1
-HTTP_PORT = %[2]d
-ROOT_URL = http://127.0.0.1:%[2]d/
-OFFLINE_MODE = true
-DISABLE_SSH = true
-[database]
-DB_TYPE = sqlite3
-PATH = %[1]s/gitea.db
-[repository]
-ROOT = %[1]s/repos
-[security]
-INSTALL_LOCK = true
-[service]
-DISABLE_REGISTRATION = true
-[log]
-MODE = console
-LEVEL = warn
-`, dir, port)), 0o600))
-	gitea := func(args ...string) string {
-		cmd := exec.Command(bin, append(args, "--config", conf)...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GITEA_WORK_DIR="+dir, "HOME="+dir)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "gitea %v: %s", args, out)
-		return string(out)
-	}
-	gitea("migrate")
-	gitea("admin", "user", "create", "--username", "infra", "--password", "a-long-test-password-1", "--email", "infra@example.com",
-		"--admin", "--must-change-password=false")
-	out := gitea("admin", "user", "generate-access-token", "--username", "infra", "--token-name", "test", "--scopes", "all", "--raw")
-	lines := strings.Fields(out)
-	require.NotEmpty(t, lines)
-	token = lines[len(lines)-1]
-
-	ctx, cancel := context.WithCancel(context.Background())
-	web := exec.CommandContext(ctx, bin, "web", "--config", conf)
-	web.Dir = dir
-	web.Env = append(os.Environ(), "GITEA_WORK_DIR="+dir, "HOME="+dir)
-	require.NoError(t, web.Start())
-	t.Cleanup(func() { cancel(); _ = web.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(base + "/api/v1/version")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
+		comments := g.Comments(t, repo, pr.Number)
+		require.Len(t, comments, 4)
+		for _, cm := range comments {
+			switch cm.ID {
+			case before, after:
+				assert.Equal(t, forged, cm.Body)
+				assert.Equal(t, g.Outsider.Login, cm.User.Login)
+			case first.Comment.ID:
+				assert.True(t, strings.HasSuffix(cm.Body, "\nsecond"))
+			default:
+				assert.True(t, strings.HasSuffix(cm.Body, "\ndone"))
 			}
 		}
-		require.True(t, time.Now().Before(deadline), "gitea did not start: %v", err)
-		time.Sleep(200 * time.Millisecond)
-	}
-	return base + "/api/v1/", token
-}
+		assert.Equal(t, 1, strings.Count(log.String(), "left alone"), log.String())
+	})
 
-// giteaIssue creates the repository infra/infra and an issue on it.
-func giteaIssue(t *testing.T, api, token string) int {
-	t.Helper()
-	post := func(path string, body any, out any) {
-		data, _ := json.Marshal(body)
-		req, err := http.NewRequest(http.MethodPost, api+path, bytes.NewReader(data))
+	t.Run("commit statuses stand in for check runs", func(t *testing.T) {
+		c, log := giteaClient(t, g, repo)
+		kind, err := c.SetChecks(ctx, pr.HeadSHA, []github.Check{{Name: "infra-flash/2.platform", State: "success", Description: "ok"}})
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "token "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		assert.Equal(t, "commit statuses", kind)
+		assert.Contains(t, log.String(), "this API has no check runs (404")
+		assert.NotContains(t, log.String(), "credentials")
+		got, err := c.Statuses(ctx, pr.HeadSHA)
 		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusCreated, resp.StatusCode, path)
-		if out != nil {
-			require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
+		assert.Equal(t, "success", got["infra-flash/2.platform"].State, "Gitea's \"status\" key is read")
+		require.NoError(t, c.SetStatus(ctx, pr.HeadSHA, github.Check{Name: "infra-flash/2.platform", State: "failure", Description: "later"}))
+		got, err = c.Statuses(ctx, pr.HeadSHA)
+		require.NoError(t, err)
+		assert.Equal(t, "failure", got["infra-flash/2.platform"].State, "the newest status per context")
+	})
+
+	t.Run("a commit is read where Gitea keeps it", func(t *testing.T) {
+		c, _ := giteaClient(t, g, repo)
+		cm, err := c.Commit(ctx, pr.HeadSHA)
+		require.NoError(t, err)
+		assert.Equal(t, "feat: main.tf", cm.Subject)
+		assert.False(t, cm.Time.IsZero())
+	})
+
+	t.Run("drift issues: ours opened, updated and closed; a forged one left alone", func(t *testing.T) {
+		c, log := giteaClient(t, g, repo)
+		var forgedIssue giteatest.Issue
+		g.Do(t, g.Outsider, "POST", "repos/"+repo+"/issues", map[string]any{"title": "Drift (forged)",
+			"body": "<!-- infra-flash:drift/2.platform {} -->\nclose me"}, &forgedIssue)
+		spec := github.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2", Body: "3 drifted"}
+		is, err := c.UpsertIssue(ctx, spec)
+		require.NoError(t, err)
+		assert.Equal(t, github.Created, is.Action)
+		spec.Body = "4 drifted"
+		again, err := c.UpsertIssue(ctx, spec)
+		require.NoError(t, err)
+		assert.Equal(t, github.Edited, again.Action)
+		assert.Equal(t, is.Number, again.Number)
+		closed, ok, err := c.CloseIssue(ctx, "drift/2.platform", nil, "in sync")
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, is.Number, closed.Number)
+		for _, x := range g.Issues(t, repo) {
+			switch x.Number {
+			case forgedIssue.Number:
+				assert.Equal(t, "open", x.State)
+				assert.Equal(t, "Drift (forged)", x.Title)
+			case is.Number:
+				assert.Equal(t, "closed", x.State)
+			}
 		}
-	}
-	post("user/repos", map[string]any{"name": "infra", "auto_init": true}, nil)
-	var issue struct {
-		Number int `json:"number"`
-	}
-	post("repos/infra/infra/issues", map[string]any{"title": "a change"}, &issue)
-	return issue.Number
+		assert.Contains(t, log.String(), "left alone 1 issue(s)")
+	})
 }
