@@ -13,7 +13,7 @@ import (
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	"github.com/infra-flash/infra/internal/apply"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/prloop"
@@ -241,7 +241,7 @@ func (m *Infra) Drift(
 ) (string, error) {
 	var log strings.Builder
 	var target prloop.Target
-	var client *github.Client
+	var client *forge.Client
 	if issues {
 		gh := ghArgs{repo: repo, sha: sha, apiURL: apiUrl, runURL: runUrl, event: event, eventName: eventName,
 			dryRun: dryRun, token: token, appID: appId, installationID: installationId, appKey: appKey}

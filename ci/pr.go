@@ -8,7 +8,7 @@ import (
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
@@ -27,7 +27,7 @@ type ghArgs struct {
 
 // connect resolves the target and builds the client; what a dry run would send
 // and the client's log lines go to out.
-func (a ghArgs) connect(ctx context.Context, out *strings.Builder) (prloop.Target, *github.Client, error) {
+func (a ghArgs) connect(ctx context.Context, out *strings.Builder) (prloop.Target, *forge.Client, error) {
 	f := prloop.Flags{Repo: a.repo, PR: a.pr, SHA: a.sha, APIURL: a.apiURL, RunURL: a.runURL, EventName: a.eventName, DryRun: a.dryRun}
 	if a.event != nil {
 		data, err := a.event.Contents(ctx)
@@ -40,7 +40,7 @@ func (a ghArgs) connect(ctx context.Context, out *strings.Builder) (prloop.Targe
 	if err != nil {
 		return t, nil, err
 	}
-	o := github.Options{APIURL: t.APIURL, Log: func(s string) { out.WriteString(s + "\n") }}
+	o := forge.Options{APIURL: t.APIURL, Log: func(s string) { out.WriteString(s + "\n") }}
 	if a.dryRun {
 		o.DryRun = out
 	}
@@ -53,7 +53,7 @@ func (a ghArgs) connect(ctx context.Context, out *strings.Builder) (prloop.Targe
 		if err != nil {
 			return t, nil, fmt.Errorf("reading --app-key: %w", err)
 		}
-		o.App = &github.App{ID: int64(a.appID), InstallationID: int64(a.installationID), PrivateKey: []byte(key)}
+		o.App = &forge.App{ID: int64(a.appID), InstallationID: int64(a.installationID), PrivateKey: []byte(key)}
 	case a.token != nil:
 		tok, err := a.token.Plaintext(ctx)
 		if err != nil {
@@ -61,7 +61,7 @@ func (a ghArgs) connect(ctx context.Context, out *strings.Builder) (prloop.Targe
 		}
 		o.Token = strings.TrimSpace(tok)
 	}
-	c, err := github.New(ctx, t.Repo, o)
+	c, err := forge.New(ctx, t.Repo, o)
 	return t, c, err
 }
 

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 )
 
 // IssueAction is what the drift issue of one layer should become.
 type IssueAction struct {
 	Layer  string
-	Marker github.Marker // "drift/2.platform": finds the layer's open issue
-	Open   bool          // open (or update) the issue with Title and Body; false closes it
+	Marker forge.Marker // "drift/2.platform": finds the layer's open issue
+	Open   bool         // open (or update) the issue with Title and Body; false closes it
 	Title  string
 	Body   string
 }
@@ -21,7 +21,7 @@ type IssueAction struct {
 const issueLimit = 60000
 
 // DriftMarker names a layer's drift issue.
-func DriftMarker(layer string) github.Marker { return github.Marker("drift/" + strings.ToLower(layer)) }
+func DriftMarker(layer string) forge.Marker { return forge.Marker("drift/" + strings.ToLower(layer)) }
 
 // DriftIssues decides, from a drift report, which issues to open or update (one
 // per drifted layer) and which to close (layers found in sync). A layer whose
@@ -53,12 +53,12 @@ func DriftIssues(rep *Report, runURL string) []IssueAction {
 	return out
 }
 
-// IssueTracker keeps one issue per marker; *github.Client is one. Drift issues
+// IssueTracker keeps one issue per marker; *forge.Client is one. Drift issues
 // carry no label: labels are dropped silently for tokens without push access, and
 // an issue searched by a label it lacks would be opened again on every run.
 type IssueTracker interface {
-	UpsertIssue(ctx context.Context, spec github.IssueSpec) (github.Issue, error)
-	CloseIssue(ctx context.Context, m github.Marker, labels []string, comment string) (github.Issue, bool, error)
+	UpsertIssue(ctx context.Context, spec forge.IssueSpec) (forge.Issue, error)
+	CloseIssue(ctx context.Context, m forge.Marker, labels []string, comment string) (forge.Issue, bool, error)
 }
 
 // SyncIssues carries the actions out and says what it did, one line each. It
@@ -68,7 +68,7 @@ func SyncIssues(ctx context.Context, t IssueTracker, actions []IssueAction, runU
 	var firstErr error
 	for _, a := range actions {
 		if a.Open {
-			is, err := t.UpsertIssue(ctx, github.IssueSpec{Marker: a.Marker, Title: a.Title, Body: a.Body})
+			is, err := t.UpsertIssue(ctx, forge.IssueSpec{Marker: a.Marker, Title: a.Title, Body: a.Body})
 			if err != nil {
 				firstErr = orFirst(firstErr, fmt.Errorf("drift issue of %s: %w", a.Layer, err))
 				continue

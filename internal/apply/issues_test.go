@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/apply"
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 )
@@ -35,7 +35,7 @@ func TestDriftIssuesOpenUpdateAndCloseOnePerLayer(t *testing.T) {
 	fake := githubtest.New(t)
 	fake.Repo(repo)
 	fake.Token(token, githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
-	client, err := github.New(context.Background(), repo, github.Options{APIURL: fake.Start(), Token: token})
+	client, err := forge.New(context.Background(), repo, forge.Options{APIURL: fake.Start(), Token: token})
 	require.NoError(t, err)
 	ctx := context.Background()
 	const run = "https://github.com/octo/infra/actions/runs/1"

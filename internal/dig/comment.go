@@ -7,12 +7,12 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/review"
 )
 
 // Commenter is all the /dig flow needs from GitHub: put a comment up at once and
-// replace its text later. GitHub adapts internal/github's client (whose dry run
+// replace its text later. GitHub adapts internal/forge's client (whose dry run
 // prints the requests instead); tests plug in their own.
 type Commenter interface {
 	Post(ctx context.Context, body string) (Posted, error)
@@ -47,17 +47,17 @@ func CommentFlow(ctx context.Context, c Commenter, check func(context.Context) (
 }
 
 // Marker marks the /dig answers; each /dig gets a comment of its own.
-const Marker github.Marker = "dig"
+const Marker forge.Marker = "dig"
 
 // GitHub posts the answer on pull request pr through the project's GitHub client.
-func GitHub(c *github.Client, pr int, stamp github.Stamp) Commenter {
+func GitHub(c *forge.Client, pr int, stamp forge.Stamp) Commenter {
 	return ghCommenter{c, pr, stamp}
 }
 
 type ghCommenter struct {
-	c     *github.Client
+	c     *forge.Client
 	pr    int
-	stamp github.Stamp
+	stamp forge.Stamp
 }
 
 func (g ghCommenter) Post(ctx context.Context, body string) (Posted, error) {
@@ -68,10 +68,10 @@ func (g ghCommenter) Post(ctx context.Context, body string) (Posted, error) {
 	return ghPosted{p}, nil
 }
 
-type ghPosted struct{ p *github.Pending }
+type ghPosted struct{ p *forge.Pending }
 
 func (g ghPosted) Edit(ctx context.Context, body string) error {
-	return g.p.Update(ctx, github.Fit(body))
+	return g.p.Update(ctx, forge.Fit(body))
 }
 
 // Command is the /dig command. A comment is the command when its whole body

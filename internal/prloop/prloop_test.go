@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
@@ -74,7 +74,7 @@ func TestResolvePrecedence(t *testing.T) {
 	assert.Equal(t, "Codertocat/Hello-World", got.Repo, "the event's repository when nothing else names one")
 	assert.Zero(t, got.PR)
 	assert.Equal(t, "6113728f27ae82c7b1a177c8d03f9e96e0adf246", got.SHA)
-	assert.Equal(t, github.DefaultAPIURL, got.APIURL)
+	assert.Equal(t, forge.DefaultAPIURL, got.APIURL)
 
 	_, err = prloop.Resolve(prloop.Flags{EventPath: env.EventPath}, actions.Env{})
 	assert.ErrorContains(t, err, "--event needs --event-name")
@@ -85,7 +85,7 @@ func TestResolvePrecedence(t *testing.T) {
 	assert.ErrorAs(t, err, &ee)
 }
 
-func fixture(t *testing.T) (*githubtest.GitHub, *github.Client) {
+func fixture(t *testing.T) (*githubtest.GitHub, *forge.Client) {
 	t.Helper()
 	fake := githubtest.New(t)
 	fake.Repo(repo)
@@ -93,8 +93,8 @@ func fixture(t *testing.T) (*githubtest.GitHub, *github.Client) {
 	fake.Commit(repo, head, "the head", t0)
 	fake.Commit(repo, older, "an older commit", t0.Add(-time.Hour))
 	fake.Token("tok", githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
-	c, err := github.New(context.Background(), repo, github.Options{APIURL: fake.Start(), Token: "tok",
-		Retry: github.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}})
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: fake.Start(), Token: "tok",
+		Retry: forge.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}})
 	require.NoError(t, err)
 	return fake, c
 }
@@ -119,7 +119,7 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 
 	res, err := prloop.Flash(context.Background(), c, in)
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, res.Comment.Action)
+	assert.Equal(t, forge.Created, res.Comment.Action)
 	assert.Equal(t, "check runs", res.Checks)
 	body := fake.Comments(repo, 3)[2].Body
 	assert.Contains(t, body, "| **L2** Platform | ✅ Plan: 2 to add, 0 to change, 0 to destroy. ([comment](")
@@ -133,7 +133,7 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 	rep.Layers[0].Results[stage.Lint] = stage.Result{Status: stage.Pass, Findings: []stage.Finding{}}
 	res, err = prloop.Flash(context.Background(), c, in)
 	require.NoError(t, err)
-	assert.Equal(t, github.Edited, res.Comment.Action)
+	assert.Equal(t, forge.Edited, res.Comment.Action)
 	var calls []string
 	for _, r := range fake.Requests() {
 		calls = append(calls, r.Method+" "+r.Path)
@@ -161,7 +161,7 @@ func TestFlashForAnOlderCommitKeepsTheComment(t *testing.T) {
 	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: older}, Report: rep, Layers: ls,
 		Log: func(s string) { logs = append(logs, s) }})
 	require.NoError(t, err)
-	assert.Equal(t, github.Kept, res.Comment.Action)
+	assert.Equal(t, forge.Kept, res.Comment.Action)
 	assert.Contains(t, res.CommentText, "`2222222` - an older commit", "--format markdown still shows this run's comment")
 	assert.Contains(t, fake.Comments(repo, 3)[0].Body, "`1111111` - the head")
 	assert.Contains(t, strings.Join(logs, "\n"), "comment left as it is: the comment shows commit 1111111, newer than 2222222")
@@ -186,10 +186,10 @@ func TestChecksDescribeEachLayer(t *testing.T) {
 	rep, _ := sampleReport()
 	checks := prloop.Checks(rep, "https://ci/run/1")
 	require.Len(t, checks, 1)
-	assert.Equal(t, github.Check{Name: "infra-flash/2.platform", State: "failure", TargetURL: "https://ci/run/1",
+	assert.Equal(t, forge.Check{Name: "infra-flash/2.platform", State: "failure", TargetURL: "https://ci/run/1",
 		Description: "L2 Platform: Format ✅ · Lint ❌ 1 · Validate ✅", Summary: checks[0].Summary}, checks[0])
 	assert.Contains(t, checks[0].Summary, "terraform/2.platform/main.tf:3")
-	assert.LessOrEqual(t, len([]rune(checks[0].Description)), github.DescriptionLimit)
+	assert.LessOrEqual(t, len([]rune(checks[0].Description)), forge.DescriptionLimit)
 }
 
 // Issue 17's done-when: an outsider's comment carrying our marker survives two
@@ -232,7 +232,7 @@ func TestFlashGoesOnWhenTheCommitCannotBeRead(t *testing.T) {
 	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3}, Report: rep, Layers: ls,
 		Log: func(s string) { logs = append(logs, s) }})
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, res.Comment.Action)
+	assert.Equal(t, forge.Created, res.Comment.Action)
 	assert.Contains(t, strings.Join(logs, "\n"), "commit 3333333: ")
 }
 
@@ -240,8 +240,8 @@ func TestFlashGoesOnWhenTheCommitCannotBeRead(t *testing.T) {
 // commit, says which commit it could not find, not to pass what was passed.
 func TestFlashDryRunOfflineNamesThePR(t *testing.T) {
 	var dry strings.Builder
-	c, err := github.New(context.Background(), repo, github.Options{APIURL: "http://127.0.0.1:1/", DryRun: &dry,
-		Retry: github.Retry{Attempts: 1}})
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: "http://127.0.0.1:1/", DryRun: &dry,
+		Retry: forge.Retry{Attempts: 1}})
 	require.NoError(t, err)
 	rep, ls := sampleReport()
 	_, err = prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3}, Report: rep, Layers: ls})

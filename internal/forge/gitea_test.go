@@ -1,4 +1,4 @@
-package github_test
+package forge_test
 
 import (
 	"bytes"
@@ -11,16 +11,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/giteatest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/giteatest"
 )
 
 // giteaClient is the bot's client on a real Gitea, logging into a buffer.
-func giteaClient(t *testing.T, g *giteatest.Gitea, repo string) (*github.Client, *bytes.Buffer) {
+func giteaClient(t *testing.T, g *giteatest.Gitea, repo string) (*forge.Client, *bytes.Buffer) {
 	t.Helper()
 	var mu sync.Mutex
 	log := &bytes.Buffer{}
-	c, err := github.New(context.Background(), repo, github.Options{APIURL: g.API, Token: g.Bot.Token,
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: g.API, Token: g.Bot.Token,
 		Log: func(s string) { mu.Lock(); defer mu.Unlock(); log.WriteString(s + "\n") }})
 	require.NoError(t, err)
 	return c, log
@@ -41,20 +41,20 @@ func TestAgainstGitea(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, g.Bot.Login, self)
 		before := g.Comment(t, g.Outsider, repo, pr.Number, forged)
-		stamp := github.Stamp{SHA: pr.HeadSHA, Time: time.Now().UTC().Truncate(time.Second)}
-		first, err := c.Upsert(ctx, pr.Number, nil, "pr", stamp, github.Fit("first"), nil)
+		stamp := forge.Stamp{SHA: pr.HeadSHA, Time: time.Now().UTC().Truncate(time.Second)}
+		first, err := c.Upsert(ctx, pr.Number, nil, "pr", stamp, forge.Fit("first"), nil)
 		require.NoError(t, err)
-		assert.Equal(t, github.Created, first.Action)
+		assert.Equal(t, forge.Created, first.Action)
 		after := g.Comment(t, g.Outsider, repo, pr.Number, forged)
-		second, err := c.Upsert(ctx, pr.Number, nil, "pr", stamp, github.Fit("second"), nil)
+		second, err := c.Upsert(ctx, pr.Number, nil, "pr", stamp, forge.Fit("second"), nil)
 		require.NoError(t, err)
-		assert.Equal(t, github.Edited, second.Action)
+		assert.Equal(t, forge.Edited, second.Action)
 		assert.Equal(t, first.Comment.ID, second.Comment.ID)
 		assert.Empty(t, second.Deleted)
 
-		p, err := c.Placeholder(ctx, pr.Number, "dig", github.Stamp{}, "⏳")
+		p, err := c.Placeholder(ctx, pr.Number, "dig", forge.Stamp{}, "⏳")
 		require.NoError(t, err)
-		require.NoError(t, p.Update(ctx, github.Fit("done")))
+		require.NoError(t, p.Update(ctx, forge.Fit("done")))
 
 		comments := g.Comments(t, repo, pr.Number)
 		require.Len(t, comments, 4)
@@ -74,7 +74,7 @@ func TestAgainstGitea(t *testing.T) {
 
 	t.Run("commit statuses stand in for check runs", func(t *testing.T) {
 		c, log := giteaClient(t, g, repo)
-		kind, err := c.SetChecks(ctx, pr.HeadSHA, []github.Check{{Name: "infra-flash/2.platform", State: "success", Description: "ok"}})
+		kind, err := c.SetChecks(ctx, pr.HeadSHA, []forge.Check{{Name: "infra-flash/2.platform", State: "success", Description: "ok"}})
 		require.NoError(t, err)
 		assert.Equal(t, "commit statuses", kind)
 		assert.Contains(t, log.String(), "this API has no check runs (404")
@@ -82,7 +82,7 @@ func TestAgainstGitea(t *testing.T) {
 		got, err := c.Statuses(ctx, pr.HeadSHA)
 		require.NoError(t, err)
 		assert.Equal(t, "success", got["infra-flash/2.platform"].State, "Gitea's \"status\" key is read")
-		require.NoError(t, c.SetStatus(ctx, pr.HeadSHA, github.Check{Name: "infra-flash/2.platform", State: "failure", Description: "later"}))
+		require.NoError(t, c.SetStatus(ctx, pr.HeadSHA, forge.Check{Name: "infra-flash/2.platform", State: "failure", Description: "later"}))
 		got, err = c.Statuses(ctx, pr.HeadSHA)
 		require.NoError(t, err)
 		assert.Equal(t, "failure", got["infra-flash/2.platform"].State, "the newest status per context")
@@ -101,14 +101,14 @@ func TestAgainstGitea(t *testing.T) {
 		var forgedIssue giteatest.Issue
 		g.Do(t, g.Outsider, "POST", "repos/"+repo+"/issues", map[string]any{"title": "Drift (forged)",
 			"body": "<!-- infra-flash:drift/2.platform {} -->\nclose me"}, &forgedIssue)
-		spec := github.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2", Body: "3 drifted"}
+		spec := forge.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2", Body: "3 drifted"}
 		is, err := c.UpsertIssue(ctx, spec)
 		require.NoError(t, err)
-		assert.Equal(t, github.Created, is.Action)
+		assert.Equal(t, forge.Created, is.Action)
 		spec.Body = "4 drifted"
 		again, err := c.UpsertIssue(ctx, spec)
 		require.NoError(t, err)
-		assert.Equal(t, github.Edited, again.Action)
+		assert.Equal(t, forge.Edited, again.Action)
 		assert.Equal(t, is.Number, again.Number)
 		closed, ok, err := c.CloseIssue(ctx, "drift/2.platform", nil, "in sync")
 		require.NoError(t, err)

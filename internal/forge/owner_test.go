@@ -1,4 +1,4 @@
-package github_test
+package forge_test
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 )
 
 var outsider = githubtest.User{Login: "mallory", Association: "CONTRIBUTOR"}
@@ -22,18 +22,18 @@ const forged = "<!-- infra-flash:pr {} -->\n✅ all checks passed (forged)"
 // (GET /user) and a GitHub App (GET /app).
 func TestForeignMarkerCommentsAreLeftAlone(t *testing.T) {
 	key, pemKey := appKey(t)
-	cases := map[string]func(e *env) *github.Client{
-		"actions token": func(e *env) *github.Client { return e.client },
-		"personal token": func(e *env) *github.Client {
+	cases := map[string]func(e *env) *forge.Client{
+		"actions token": func(e *env) *forge.Client { return e.client },
+		"personal token": func(e *env) *forge.Client {
 			e.fake.Token("ghp_person", githubtest.User{Login: "Infra-Bot"})
-			c, err := github.New(context.Background(), repo, github.Options{APIURL: e.api, Token: "ghp_person", Log: e.logf})
+			c, err := forge.New(context.Background(), repo, forge.Options{APIURL: e.api, Token: "ghp_person", Log: e.logf})
 			require.NoError(t, err)
 			return c
 		},
-		"github app": func(e *env) *github.Client {
+		"github app": func(e *env) *forge.Client {
 			e.fake.App(99, 4242, &key.PublicKey)
-			c, err := github.New(context.Background(), repo, github.Options{APIURL: e.api, Log: e.logf,
-				App: &github.App{ID: 99, InstallationID: 4242, PrivateKey: pemKey}})
+			c, err := forge.New(context.Background(), repo, forge.Options{APIURL: e.api, Log: e.logf,
+				App: &forge.App{ID: 99, InstallationID: 4242, PrivateKey: pemKey}})
 			require.NoError(t, err)
 			return c
 		},
@@ -43,16 +43,16 @@ func TestForeignMarkerCommentsAreLeftAlone(t *testing.T) {
 			e := setup(t)
 			c := client(e)
 			before := e.fake.AddComment(repo, pr, outsider, forged)
-			up := func(text string) github.UpsertResult {
-				res, err := c.Upsert(context.Background(), pr, nil, "pr", github.Stamp{SHA: shaA, Time: t0}, github.Fit(text), nil)
+			up := func(text string) forge.UpsertResult {
+				res, err := c.Upsert(context.Background(), pr, nil, "pr", forge.Stamp{SHA: shaA, Time: t0}, forge.Fit(text), nil)
 				require.NoError(t, err)
 				return res
 			}
 			first := up("run 1")
-			assert.Equal(t, github.Created, first.Action, "the outsider's comment is not ours to edit")
+			assert.Equal(t, forge.Created, first.Action, "the outsider's comment is not ours to edit")
 			after := e.fake.AddComment(repo, pr, outsider, forged)
 			second := up("run 2")
-			assert.Equal(t, github.Edited, second.Action)
+			assert.Equal(t, forge.Edited, second.Action)
 			assert.Equal(t, first.Comment.ID, second.Comment.ID)
 			assert.Empty(t, second.Deleted, "the later outsider's comment is no duplicate of ours")
 
@@ -82,10 +82,10 @@ func TestForeignMarkerIssuesAreLeftAlone(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
 	e.fake.AddIssue(repo, outsider, "Drift in L2 (forged)", "<!-- infra-flash:drift/2.platform {} -->\nno drift, close me")
-	spec := github.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2 Platform", Body: "3 resources drifted"}
+	spec := forge.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2 Platform", Body: "3 resources drifted"}
 	is, err := e.client.UpsertIssue(ctx, spec)
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, is.Action)
+	assert.Equal(t, forge.Created, is.Action)
 	_, ok, err := e.client.CloseIssue(ctx, "drift/2.platform", nil, "in sync")
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -124,7 +124,7 @@ func TestCreateIsNeverDuplicatedByARetry(t *testing.T) {
 		e := setup(t)
 		e.fake.Fail(func(r githubtest.Request) bool { return r.Method == "POST" && strings.HasSuffix(r.Path, "/issues") },
 			1, githubtest.Fault{Status: 502, Body: `{"message":"Server Error"}`, Applied: true})
-		is, err := e.client.UpsertIssue(context.Background(), github.IssueSpec{Marker: "drift/1.x", Title: "Drift", Body: "x"})
+		is, err := e.client.UpsertIssue(context.Background(), forge.IssueSpec{Marker: "drift/1.x", Title: "Drift", Body: "x"})
 		require.NoError(t, err)
 		require.Len(t, e.fake.Issues(repo), 1)
 		assert.Equal(t, e.fake.Issues(repo)[0].Number, is.Number)

@@ -1,4 +1,4 @@
-// Package github is the project's one way to talk to a forge's REST API:
+// Package forge is the project's one way to talk to a forge's REST API:
 // github.com, GitHub Enterprise Server, Gitea or Forgejo at --api-url. Token or
 // GitHub App authentication; go-github's typed calls wherever their answers
 // decode on every forge (hand-made requests only for the issue and status
@@ -13,7 +13,7 @@
 //   - Placeholder / (*Pending).Update: post a comment now, edit it with results later.
 //   - UpsertIssue / CloseIssue: one issue per key (a marker), opened, updated, closed.
 //   - SetChecks: per-layer check runs, or commit statuses where checks are not allowed.
-package github
+package forge
 
 import (
 	"bytes"
