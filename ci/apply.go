@@ -266,7 +266,7 @@ func (m *Infra) Drift(
 	}
 	code := rep.ExitCode()
 	if client != nil && code != report.ExitBadInput {
-		lines, err := apply.SyncIssues(ctx, client, apply.DriftIssues(rep, target.RunURL), target.RunURL)
+		lines, err := forge.SyncIssues(ctx, client, apply.DriftIssues(rep, target.RunURL), target.RunURL)
 		for _, l := range lines {
 			log.WriteString(l + "\n")
 		}

@@ -127,7 +127,7 @@ func (m *Infra) Dig(
 		if t.PR == 0 {
 			return "", errors.New("the /dig flow answers on a pull request: pass --pr N (or an issue_comment --event)")
 		}
-		if rep, err = dig.OnPR(ctx, dig.GitHub(client, t.PR, forge.Stamp{SHA: t.SHA}), showDomain, t.RunURL, probe); err != nil {
+		if rep, err = dig.OnPR(ctx, forge.Live(client, t.PR, dig.Marker, forge.Stamp{SHA: t.SHA}), showDomain, t.RunURL, probe); err != nil {
 			return "", fmt.Errorf("%s%w", b.String(), err)
 		}
 	} else {

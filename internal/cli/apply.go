@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/apply"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/native"
 	"github.com/infra-flash/infra/internal/plan"
@@ -150,7 +151,7 @@ could not be checked leaves its issue alone).`,
 				}
 				driftFlags.sha = t.SHA
 				run.after = func(rep *apply.Report) error {
-					lines, err := apply.SyncIssues(c.Context(), client, apply.DriftIssues(rep, t.RunURL), t.RunURL)
+					lines, err := forge.SyncIssues(c.Context(), client, apply.DriftIssues(rep, t.RunURL), t.RunURL)
 					for _, l := range lines {
 						fmt.Fprintln(a.stderr, l)
 					}

@@ -45,7 +45,7 @@ func fakeGitHub(t *testing.T, dry *bytes.Buffer) (*githubtest.GitHub, *forge.Cli
 func TestCommentFlowOnGitHub(t *testing.T) {
 	fake, client := fakeGitHub(t, nil)
 	rep := probeCodes(t, "/code/200", "/code/503")
-	err := CommentFlow(context.Background(), GitHub(client, testPR, forge.Stamp{}), func(context.Context) (string, error) {
+	err := CommentFlow(context.Background(), forge.Live(client, testPR, Marker, forge.Stamp{}), func(context.Context) (string, error) {
 		comments := fake.Comments(testRepo, testPR)
 		require.Len(t, comments, 1)
 		assert.Equal(t, "<!-- infra-flash:dig {} -->\n"+Placeholder, comments[0].Body)
@@ -63,7 +63,7 @@ func TestCommentFlowOnGitHub(t *testing.T) {
 	assert.Empty(t, fake.TakeViolations(), "every request matches GitHub's description")
 
 	// A second /dig gets its own answer.
-	require.NoError(t, CommentFlow(context.Background(), GitHub(client, testPR, forge.Stamp{}), func(context.Context) (string, error) { return "again\n", nil }))
+	require.NoError(t, CommentFlow(context.Background(), forge.Live(client, testPR, Marker, forge.Stamp{}), func(context.Context) (string, error) { return "again\n", nil }))
 	assert.Len(t, fake.Comments(testRepo, testPR), 2)
 }
 
@@ -71,7 +71,7 @@ func TestCommentFlowOnGitHub(t *testing.T) {
 func TestCommentFlowDryRun(t *testing.T) {
 	var out bytes.Buffer
 	fake, client := fakeGitHub(t, &out)
-	require.NoError(t, CommentFlow(context.Background(), GitHub(client, testPR, forge.Stamp{}), func(context.Context) (string, error) {
+	require.NoError(t, CommentFlow(context.Background(), forge.Live(client, testPR, Marker, forge.Stamp{}), func(context.Context) (string, error) {
 		return "## Service Health Check 🟢 All systems operational\n", nil
 	}))
 	assert.Empty(t, fake.Comments(testRepo, testPR))
@@ -89,7 +89,7 @@ type recorder struct {
 	postErr, editErr error
 }
 
-func (r *recorder) Post(_ context.Context, body string) (Posted, error) {
+func (r *recorder) Post(_ context.Context, body string) (forge.Posted, error) {
 	r.calls = append(r.calls, "post")
 	if r.postErr != nil {
 		return nil, r.postErr

@@ -1,4 +1,6 @@
-// Package forge is the project's one way to talk to a forge's REST API:
+// Package forge is the project's one way to talk to a pull request and its
+// issues, the "notify" end of parse -> render -> notify (the packages that
+// parse events and render reports never talk to the forge), over a forge's REST API:
 // github.com, GitHub Enterprise Server, Gitea or Forgejo at --api-url. Token or
 // GitHub App authentication; go-github's typed calls wherever their answers
 // decode on every forge (hand-made requests only for the issue and status
@@ -10,8 +12,10 @@
 //
 // Reusable pieces for other flows:
 //   - Upsert: the one marked comment per PR, created once and edited in place.
-//   - Placeholder / (*Pending).Update: post a comment now, edit it with results later.
-//   - UpsertIssue / CloseIssue: one issue per key (a marker), opened, updated, closed.
+//   - Placeholder / (*Pending).Update, and CommentFlow over Live: post a comment
+//     now, edit it with results later (the /dig answer).
+//   - UpsertIssue / CloseIssue, and SyncIssues over a list of IssueActions: one
+//     issue per key (a marker), opened, updated, closed (the drift issues).
 //   - SetChecks: per-layer check runs, or commit statuses where checks are not allowed.
 package forge
 
