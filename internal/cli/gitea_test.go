@@ -57,7 +57,7 @@ func TestPRCommandsAgainstGitea(t *testing.T) {
 			"--event", writeEvent(t, prEvent.Body), "--event-name", "pull_request"}, gh...)...)
 		require.Equal(t, 0, res.code, res.stderr)
 		assert.Contains(t, res.stderr, "this API has no check runs (404")
-		assert.Equal(t, i == 0, strings.Contains(res.stderr, "left alone 1 comment(s) carrying the infra-flash marker written by @mallory"), res.stderr)
+		assert.Equal(t, 1, strings.Count(res.stderr, "left alone 1 comment(s) carrying the infra-flash marker written by @mallory"), "said once a run: %s", res.stderr)
 	}
 	var own []giteatest.IssueComment
 	for _, c := range g.Comments(t, repoName, pr.Number) {
@@ -72,7 +72,7 @@ func TestPRCommandsAgainstGitea(t *testing.T) {
 	require.Len(t, own, 1, "exactly one comment of ours")
 	assert.Equal(t, g.Bot.Login, own[0].User.Login)
 	assert.Contains(t, own[0].Body, "`"+pr.HeadSHA[:7]+"` - feat: vault.tf", "the commit read where Gitea keeps it")
-	assert.Contains(t, own[0].Body, "| **L3** Data | ✅ | ✅ | ✅ |")
+	assert.Contains(t, own[0].Body, "| **L3** Data | ✅")
 	states := map[string]string{}
 	for _, s := range g.Statuses(t, repoName, pr.HeadSHA) {
 		states[s.Context] = s.Status
@@ -111,9 +111,9 @@ func TestPRCommandsAgainstGitea(t *testing.T) {
 	// author association, so nobody is trusted and nothing runs.
 	g.Comment(t, g.Outsider, repoName, pr.Number, "PTAL @claude")
 	comment := hook.Wait(t, func(p giteatest.Payload) bool { return bytes.Contains(p.Body, []byte("PTAL @claude")) })
-	res = run(t, append([]string{"review-gate", "--event", writeEvent(t, comment.Body), "--event-name", "issue_comment"}, gh...)...)
+	res = run(t, "review-gate", "--event", writeEvent(t, comment.Body), "--event-name", "issue_comment")
 	require.Equal(t, 0, res.code, "%s event: %s", comment.Event, res.stderr)
-	assert.True(t, strings.HasPrefix(res.stdout, "run=false\nreason=@mallory asked with PTAL but is unknown"), res.stdout)
+	assert.True(t, strings.HasPrefix(res.stdout, "run=false\nreason=@mallory asked with @claude but is unknown"), res.stdout)
 }
 
 // drift --issues keeps one issue per drifted layer on Gitea, and leaves an
