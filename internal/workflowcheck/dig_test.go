@@ -76,3 +76,17 @@ func TestEval(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// Eval never panics, whatever the expression, and answers or errs.
+func FuzzEval(f *testing.F) {
+	for _, seed := range []string{"a == 'b'", "!x && (y || 'z')", "contains(fromJSON('[1]'), 1)", "f(", "'", "((((", "a.b.c != null", ""} {
+		f.Add(seed)
+	}
+	ctx := map[string]any{"a": "b", "x": map[string]any{"y": []any{"z"}}}
+	f.Fuzz(func(t *testing.T, expr string) {
+		v, err := workflowcheck.Eval(expr, ctx)
+		if err != nil {
+			assert.Nil(t, v)
+		}
+	})
+}

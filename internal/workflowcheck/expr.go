@@ -88,7 +88,10 @@ func (p *exprParser) compare() (exprFn, error) {
 					return nil, err
 				}
 				b, err := r(ctx)
-				return equal(a, b) == eq, err
+				if err != nil {
+					return nil, err
+				}
+				return equal(a, b) == eq, nil
 			}, nil
 		}
 	}
@@ -101,7 +104,13 @@ func (p *exprParser) unary() (exprFn, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx map[string]any) (any, error) { v, err := x(ctx); return !Truthy(v), err }, nil
+		return func(ctx map[string]any) (any, error) {
+			v, err := x(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return !Truthy(v), nil
+		}, nil
 	}
 	return p.primary()
 }
