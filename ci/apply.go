@@ -15,7 +15,7 @@ import (
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/apply"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/repofs"
@@ -171,7 +171,7 @@ func (m *Infra) Drift(
 func (m *Infra) drift(ctx context.Context, a applyArgs, gh *Github) (string, error) {
 	var log strings.Builder
 	var target prloop.Target
-	var client *github.Client
+	var client *forge.Client
 	if gh != nil {
 		var err error
 		if target, client, err = gh.connect(ctx, &log, 0, a.sha); err != nil {
@@ -190,7 +190,7 @@ func (m *Infra) drift(ctx context.Context, a applyArgs, gh *Github) (string, err
 	}
 	code := rep.ExitCode()
 	if client != nil && code != report.ExitBadInput {
-		lines, err := apply.SyncIssues(ctx, client, apply.DriftIssues(rep, target.RunURL), target.RunURL)
+		lines, err := forge.SyncIssues(ctx, client, apply.DriftIssues(rep, target.RunURL), target.RunURL)
 		for _, l := range lines {
 			log.WriteString(l + "\n")
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	catalogpkg "github.com/infra-flash/infra/internal/catalog"
 	"github.com/infra-flash/infra/internal/dig"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 )
 
@@ -118,7 +118,7 @@ func (g *Github) Dig(
 	if t.PR == 0 {
 		return "", errors.New("the /dig flow answers on a pull request: pass --pr N (or an issue_comment --event)")
 	}
-	rep, err := dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), false, t.RunURL, probe)
+	rep, err := dig.OnPR(ctx, forge.Live(client, t.PR, dig.Marker, forge.Stamp{SHA: t.SHA}), false, t.RunURL, probe)
 	if err != nil {
 		return "", fmt.Errorf("%s%w", b.String(), err)
 	}

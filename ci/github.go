@@ -8,7 +8,7 @@ import (
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
@@ -90,11 +90,11 @@ func (m *Infra) Github(
 
 // connect resolves the target (pr and sha override the event's) and builds the
 // client; what a dry run would send and the client's log lines go to out.
-func (g *Github) connect(ctx context.Context, out *strings.Builder, pr int, sha string) (prloop.Target, *github.Client, error) {
+func (g *Github) connect(ctx context.Context, out *strings.Builder, pr int, sha string) (prloop.Target, *forge.Client, error) {
 	return g.connectAs(ctx, out, pr, sha, g.DryRun)
 }
 
-func (g *Github) connectAs(ctx context.Context, out *strings.Builder, pr int, sha string, dryRun bool) (prloop.Target, *github.Client, error) {
+func (g *Github) connectAs(ctx context.Context, out *strings.Builder, pr int, sha string, dryRun bool) (prloop.Target, *forge.Client, error) {
 	f := prloop.Flags{Repo: g.Repo, PR: pr, SHA: sha, APIURL: g.APIURL, RunURL: g.RunURL, EventName: g.EventName, DryRun: dryRun}
 	if g.Event != nil {
 		data, err := g.Event.Contents(ctx)
@@ -107,7 +107,7 @@ func (g *Github) connectAs(ctx context.Context, out *strings.Builder, pr int, sh
 	if err != nil {
 		return t, nil, err
 	}
-	o := github.Options{APIURL: t.APIURL, Log: func(s string) { out.WriteString(s + "\n") }}
+	o := forge.Options{APIURL: t.APIURL, Log: func(s string) { out.WriteString(s + "\n") }}
 	if dryRun {
 		o.DryRun = out
 	}
@@ -117,7 +117,7 @@ func (g *Github) connectAs(ctx context.Context, out *strings.Builder, pr int, sh
 		if err != nil {
 			return t, nil, fmt.Errorf("reading --app-key: %w", err)
 		}
-		o.App = &github.App{ID: int64(g.AppID), InstallationID: int64(g.InstallationID), PrivateKey: []byte(key)}
+		o.App = &forge.App{ID: int64(g.AppID), InstallationID: int64(g.InstallationID), PrivateKey: []byte(key)}
 	case g.Token != nil:
 		tok, err := g.Token.Plaintext(ctx)
 		if err != nil {
@@ -125,7 +125,7 @@ func (g *Github) connectAs(ctx context.Context, out *strings.Builder, pr int, sh
 		}
 		o.Token = strings.TrimSpace(tok)
 	}
-	c, err := github.New(ctx, t.Repo, o)
+	c, err := forge.New(ctx, t.Repo, o)
 	return t, c, err
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"

@@ -158,14 +158,22 @@ func ParseEvent(name string, payload []byte) (*Event, error) {
 			ev.PR = p.GetNumber()
 		}
 	case "issue_comment":
-		var p gh.IssueCommentEvent
+		// The issue is read loosely: Gitea's carries its repository's owner
+		// as a string, which go-github's Issue cannot decode.
+		var p struct {
+			Issue *struct {
+				Number      int             `json:"number"`
+				PullRequest json.RawMessage `json:"pull_request"`
+			} `json:"issue"`
+			Comment *gh.IssueComment `json:"comment"`
+		}
 		if err := json.Unmarshal(payload, &p); err != nil {
 			return nil, eventErrorf("reading the %s event: %s", name, jsonProblem(err))
 		}
-		if is := p.GetIssue(); is != nil && is.IsPullRequest() {
-			ev.PR = is.GetNumber()
+		if is := p.Issue; is != nil && len(is.PullRequest) > 0 && string(is.PullRequest) != "null" {
+			ev.PR = is.Number
 		}
-		if c := p.GetComment(); c != nil {
+		if c := p.Comment; c != nil {
 			ev.Comment = fromComment(c.GetID(), c.GetBody(), c.GetUser(), c.GetAuthorAssociation(), c.GetCreatedAt().Time)
 		}
 	case "pull_request_review_comment":

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/apply"
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 )
@@ -35,7 +35,7 @@ func TestDriftIssuesOpenUpdateAndCloseOnePerLayer(t *testing.T) {
 	fake := githubtest.New(t)
 	fake.Repo(repo)
 	fake.Token(token, githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
-	client, err := github.New(context.Background(), repo, github.Options{APIURL: fake.Start(), Token: token})
+	client, err := forge.New(context.Background(), repo, forge.Options{APIURL: fake.Start(), Token: token})
 	require.NoError(t, err)
 	ctx := context.Background()
 	const run = "https://github.com/octo/infra/actions/runs/1"
@@ -44,7 +44,7 @@ func TestDriftIssuesOpenUpdateAndCloseOnePerLayer(t *testing.T) {
 	rep := driftReport(map[string]apply.Status{"1.base": apply.Drifted, "2.platform": apply.InSync, "3.data": apply.Error})
 	actions := apply.DriftIssues(rep, run)
 	require.Len(t, actions, 2, "a layer that could not be checked neither opens nor closes its issue")
-	lines, err := apply.SyncIssues(ctx, client, actions, run)
+	lines, err := forge.SyncIssues(ctx, client, actions, run)
 	require.NoError(t, err)
 	issues := fake.Issues(repo)
 	require.Len(t, issues, 1)
@@ -54,11 +54,11 @@ func TestDriftIssuesOpenUpdateAndCloseOnePerLayer(t *testing.T) {
 	assert.Contains(t, lines[0], "drift issue of 1.base: created")
 
 	// Still drifted: the same issue, edited only when something changed.
-	lines, err = apply.SyncIssues(ctx, client, apply.DriftIssues(rep, run), run)
+	lines, err = forge.SyncIssues(ctx, client, apply.DriftIssues(rep, run), run)
 	require.NoError(t, err)
 	assert.Contains(t, lines[0], "unchanged")
 	rep.Layers[0].Reason = "the code differs from the live state: 1 to add, 0 to change, 0 to destroy"
-	_, err = apply.SyncIssues(ctx, client, apply.DriftIssues(rep, run), run)
+	_, err = forge.SyncIssues(ctx, client, apply.DriftIssues(rep, run), run)
 	require.NoError(t, err)
 	issues = fake.Issues(repo)
 	require.Len(t, issues, 1)
@@ -66,7 +66,7 @@ func TestDriftIssuesOpenUpdateAndCloseOnePerLayer(t *testing.T) {
 
 	// In sync again: closed, saying so.
 	rep = driftReport(map[string]apply.Status{"1.base": apply.InSync, "2.platform": apply.InSync, "3.data": apply.InSync})
-	lines, err = apply.SyncIssues(ctx, client, apply.DriftIssues(rep, run), run)
+	lines, err = forge.SyncIssues(ctx, client, apply.DriftIssues(rep, run), run)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"drift issue of 1.base: closed #" + strconv.Itoa(issues[0].Number)}, lines)
 	assert.Equal(t, "closed", fake.Issues(repo)[0].State)

@@ -18,6 +18,7 @@ import (
 	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/app/host"
 	"github.com/infra-flash/infra/internal/apply"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/report"
@@ -147,7 +148,7 @@ could not be checked leaves its issue alone).`,
 				}
 				driftFlags.sha = t.SHA
 				run.after = func(rep *apply.Report) error {
-					lines, err := apply.SyncIssues(c.Context(), client, apply.DriftIssues(rep, t.RunURL), t.RunURL)
+					lines, err := forge.SyncIssues(c.Context(), client, apply.DriftIssues(rep, t.RunURL), t.RunURL)
 					for _, l := range lines {
 						fmt.Fprintln(a.stderr, l)
 					}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/infra-flash/infra/internal/catalog"
 	"github.com/infra-flash/infra/internal/dig"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/repofs"
 )
@@ -138,7 +138,7 @@ func (a *app) digOnPR(ctx context.Context, o *digOptions, probe func(context.Con
 	if err != nil {
 		return nil, err
 	}
-	rep, err := dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), o.showDomain, t.RunURL, probe)
+	rep, err := dig.OnPR(ctx, forge.Live(client, t.PR, dig.Marker, forge.Stamp{SHA: t.SHA}), o.showDomain, t.RunURL, probe)
 	if err != nil {
 		return nil, githubError(err)
 	}

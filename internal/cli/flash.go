@@ -3,9 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
@@ -86,7 +88,9 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 		return nil
 	}
 	// The runner gets its summary and annotations even when GitHub failed us.
-	rt := a.runtime()
+	// It reads workflow commands from stderr too: with --format json they go
+	// there, so stdout stays one JSON document.
+	rt := actions.New(os.Getenv, a.dryOut(o.format))
 	if rt.Active() {
 		if _, serr := rt.Summary(res.Summary); serr != nil {
 			a.progress("infra: job summary: %v", serr)

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
 )
@@ -64,8 +64,8 @@ func (a *app) dryOut(format string) io.Writer {
 
 // client builds the GitHub client; retries and dry-run reads are reported on stderr.
 // With --dry-run the requests it would send go to dryOut.
-func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOut io.Writer) (*github.Client, error) {
-	o := github.Options{APIURL: t.APIURL, Log: func(s string) { fmt.Fprintln(a.stderr, s) }}
+func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOut io.Writer) (*forge.Client, error) {
+	o := forge.Options{APIURL: t.APIURL, Log: func(s string) { fmt.Fprintln(a.stderr, s) }}
 	if g.DryRun {
 		o.DryRun = dryOut
 	}
@@ -82,7 +82,7 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 		if len(key) == 0 {
 			return nil, a.badInput("--app-id needs the App's private key: set INFRA_APP_KEY or pass --app-key-file")
 		}
-		o.App = &github.App{ID: g.appID, InstallationID: g.installationID, PrivateKey: key}
+		o.App = &forge.App{ID: g.appID, InstallationID: g.installationID, PrivateKey: key}
 	case g.appKeyFile != "" || g.installationID != 0:
 		return nil, a.badInput("--app-key-file and --installation-id need --app-id")
 	default:
@@ -92,7 +92,7 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 			return nil, a.badInput("no GitHub credentials: set GITHUB_TOKEN, or a GitHub App (--app-id and its key), or use --dry-run")
 		}
 	}
-	c, err := github.New(ctx, t.Repo, o)
+	c, err := forge.New(ctx, t.Repo, o)
 	if err != nil {
 		return nil, githubError(err)
 	}
@@ -102,7 +102,7 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 // githubError maps the PR loop's errors to exit codes: what the caller passed is
 // bad input (2); GitHub failing or refusing is a service that could not run (3).
 func githubError(err error) error {
-	var in *github.InputError
+	var in *forge.InputError
 	var ev *actions.EventError
 	if errors.As(err, &in) || errors.As(err, &ev) {
 		return &exitError{code: report.ExitBadInput, msg: "infra: " + err.Error()}

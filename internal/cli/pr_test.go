@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/testfixture"
 )
 
@@ -371,4 +371,12 @@ func TestDryRunKeepsJSONParseable(t *testing.T) {
 
 	res = run(t, "flash", "--source", repo(t, threeLayers()), "--layer", "all", "--dry-run")
 	assert.Contains(t, res.stdout, "POST /repos/octo/infra/issues/7/comments", "beside a text report, on stdout")
+
+	// In an Actions job with findings, the annotations go to stderr (the
+	// runner reads both streams), not before the JSON.
+	res = run(t, "flash", "--source", repo(t, lintFinding()), "--layer", "all", "--engine", "terraform", "--format", "json")
+	require.Equal(t, 1, res.code, res.stderr)
+	assert.Len(t, decode(t, res).Layers, 3)
+	assert.Empty(t, annotation.FindAllString(res.stdout, -1))
+	assert.Len(t, annotation.FindAllString(res.stderr, -1), 1)
 }

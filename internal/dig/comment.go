@@ -7,82 +7,50 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/review"
 )
-
-// Commenter is all the /dig flow needs from GitHub: put a comment up at once and
-// replace its text later. GitHub adapts internal/github's client (whose dry run
-// prints the requests instead); tests plug in their own.
-type Commenter interface {
-	Post(ctx context.Context, body string) (Posted, error)
-}
-
-// Posted is a comment Post put up.
-type Posted interface {
-	Edit(ctx context.Context, body string) error
-}
 
 // Placeholder is posted as soon as /dig is seen, then replaced by the results.
 const Placeholder = "## Service Health Check ⏳\n\nTesting connectivity…\n"
 
-// CommentFlow posts the placeholder at once, runs the check and edits that same
-// comment with what check returns. Everything that can be validated must be
-// before calling it: if check fails anyway, the comment says so rather than
-// staying "Testing connectivity…" forever.
-func CommentFlow(ctx context.Context, c Commenter, check func(context.Context) (string, error)) error {
-	posted, err := c.Post(ctx, Placeholder)
-	if err != nil {
-		return fmt.Errorf("posting the placeholder comment: %w", err)
-	}
-	body, checkErr := check(ctx)
-	if checkErr != nil {
-		body = "## Service Health Check ⚠️ could not run\n\n" + cell(checkErr.Error()) + "\n"
-	}
-	// The edit must land even when the run was cancelled meanwhile.
-	if err := posted.Edit(context.WithoutCancel(ctx), body); err != nil {
-		return fmt.Errorf("editing the placeholder comment with the results: %w", err)
-	}
-	return checkErr
-}
-
 // Marker marks the /dig answers; each /dig gets a comment of its own.
-const Marker github.Marker = "dig"
+const Marker forge.Marker = "dig"
 
-// GitHub posts the answer on pull request pr through the project's GitHub client.
-func GitHub(c *github.Client, pr int, stamp github.Stamp) Commenter {
-	return ghCommenter{c, pr, stamp}
+// CommentFlow is forge.CommentFlow with dig's placeholder and failure text.
+func CommentFlow(ctx context.Context, c forge.Commenter, check func(context.Context) (string, error)) error {
+	return forge.CommentFlow(ctx, c, Placeholder, func(err error) string {
+		return "## Service Health Check ⚠️ could not run\n\n" + cell(err.Error()) + "\n"
+	}, check)
 }
 
-type ghCommenter struct {
-	c     *github.Client
-	pr    int
-	stamp github.Stamp
-}
+// Command is the /dig command. A comment is the command when its whole body
+// is "/dig", in any letter case, and nothing else: exactly what dig.yml's
+// `if:` can say (GitHub compares strings without case and cannot trim), so a
+// runner starts for every comment the CLI answers and for no other.
+const Command = "/dig"
 
-func (g ghCommenter) Post(ctx context.Context, body string) (Posted, error) {
-	p, err := g.c.Placeholder(ctx, g.pr, Marker, g.stamp, body)
-	if err != nil {
-		return nil, err
-	}
-	return ghPosted{p}, nil
-}
+// IsCommand reports whether a comment body is the /dig command.
+func IsCommand(body string) bool { return strings.EqualFold(body, Command) }
 
-type ghPosted struct{ p *github.Pending }
-
-func (g ghPosted) Edit(ctx context.Context, body string) error {
-	return g.p.Update(ctx, github.Fit(body))
-}
-
-// IsCommand reports whether a comment body is the /dig command: its first
-// non-empty line is exactly /dig.
-func IsCommand(body string) bool {
-	for _, line := range strings.Split(body, "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			return line == "/dig"
-		}
-	}
-	return false
+// CommandExamples pin the definition down; the tests of IsCommand and of
+// dig.yml's condition both run them.
+var CommandExamples = map[string]bool{
+	"/dig":                true,
+	"/DIG":                true,
+	"/Dig":                true,
+	"/dig now":            false,
+	"/dig\r\nplease":      false,
+	"/dig\n":              false,
+	" /dig":               false,
+	"/digest":             false,
+	"please /dig":         false,
+	"> /dig":              false,
+	"":                    false,
+	"`/dig`":              false,
+	"lgtm\n/dig":          false,
+	"/dig\u200b":          false,
+	"atlantis plan\n/dig": false,
 }
 
 // Decide says whether an event is a /dig to answer: a new comment on a pull
@@ -130,7 +98,7 @@ func Skip(ev *actions.Event) string {
 // OnPR is the /dig flow as the CLI and the Dagger module run it (after Skip): the
 // placeholder goes up, run probes, and the comment becomes the markdown report
 // (the base domain masked unless showDomain), linking the run.
-func OnPR(ctx context.Context, c Commenter, showDomain bool, runURL string, run func(context.Context) *Report) (*Report, error) {
+func OnPR(ctx context.Context, c forge.Commenter, showDomain bool, runURL string, run func(context.Context) *Report) (*Report, error) {
 	var rep *Report
 	err := CommentFlow(ctx, c, func(ctx context.Context) (string, error) {
 		rep = run(ctx)

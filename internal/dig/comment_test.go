@@ -14,8 +14,8 @@ import (
 
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/catalog"
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 )
 
 const (
@@ -24,18 +24,18 @@ const (
 )
 
 // fakeGitHub is GitHub as its published REST description has it, with one PR.
-func fakeGitHub(t *testing.T, dry *bytes.Buffer) (*githubtest.GitHub, *github.Client) {
+func fakeGitHub(t *testing.T, dry *bytes.Buffer) (*githubtest.GitHub, *forge.Client) {
 	t.Helper()
 	fake := githubtest.New(t)
 	fake.Repo(testRepo)
 	fake.PR(testRepo, testPR, strings.Repeat("a", 40), "feature/x")
 	fake.Token("tok", githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
-	o := github.Options{APIURL: fake.Start(), Token: "tok",
-		Retry: github.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}}
+	o := forge.Options{APIURL: fake.Start(), Token: "tok",
+		Retry: forge.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}}
 	if dry != nil {
 		o.DryRun = dry
 	}
-	c, err := github.New(context.Background(), testRepo, o)
+	c, err := forge.New(context.Background(), testRepo, o)
 	require.NoError(t, err)
 	return fake, c
 }
@@ -45,7 +45,7 @@ func fakeGitHub(t *testing.T, dry *bytes.Buffer) (*githubtest.GitHub, *github.Cl
 func TestCommentFlowOnGitHub(t *testing.T) {
 	fake, client := fakeGitHub(t, nil)
 	rep := probeCodes(t, "/code/200", "/code/503")
-	err := CommentFlow(context.Background(), GitHub(client, testPR, github.Stamp{}), func(context.Context) (string, error) {
+	err := CommentFlow(context.Background(), forge.Live(client, testPR, Marker, forge.Stamp{}), func(context.Context) (string, error) {
 		comments := fake.Comments(testRepo, testPR)
 		require.Len(t, comments, 1)
 		assert.Equal(t, "<!-- infra-flash:dig {} -->\n"+Placeholder, comments[0].Body)
@@ -63,7 +63,7 @@ func TestCommentFlowOnGitHub(t *testing.T) {
 	assert.Empty(t, fake.TakeViolations(), "every request matches GitHub's description")
 
 	// A second /dig gets its own answer.
-	require.NoError(t, CommentFlow(context.Background(), GitHub(client, testPR, github.Stamp{}), func(context.Context) (string, error) { return "again\n", nil }))
+	require.NoError(t, CommentFlow(context.Background(), forge.Live(client, testPR, Marker, forge.Stamp{}), func(context.Context) (string, error) { return "again\n", nil }))
 	assert.Len(t, fake.Comments(testRepo, testPR), 2)
 }
 
@@ -71,7 +71,7 @@ func TestCommentFlowOnGitHub(t *testing.T) {
 func TestCommentFlowDryRun(t *testing.T) {
 	var out bytes.Buffer
 	fake, client := fakeGitHub(t, &out)
-	require.NoError(t, CommentFlow(context.Background(), GitHub(client, testPR, github.Stamp{}), func(context.Context) (string, error) {
+	require.NoError(t, CommentFlow(context.Background(), forge.Live(client, testPR, Marker, forge.Stamp{}), func(context.Context) (string, error) {
 		return "## Service Health Check 🟢 All systems operational\n", nil
 	}))
 	assert.Empty(t, fake.Comments(testRepo, testPR))
@@ -89,7 +89,7 @@ type recorder struct {
 	postErr, editErr error
 }
 
-func (r *recorder) Post(_ context.Context, body string) (Posted, error) {
+func (r *recorder) Post(_ context.Context, body string) (forge.Posted, error) {
 	r.calls = append(r.calls, "post")
 	if r.postErr != nil {
 		return nil, r.postErr
@@ -144,22 +144,8 @@ func TestCommentFlowFailures(t *testing.T) {
 }
 
 func TestIsCommand(t *testing.T) {
-	for body, want := range map[string]bool{
-		"/dig":                 true,
-		"  /dig  \n":           true,
-		"\n\n/dig\r\nthanks":   true,
-		"/dig\n/apply":         true,
-		"/dig please":          false,
-		"/digest":              false,
-		"please /dig":          false,
-		"> /dig\n\nquoted":     false,
-		"":                     false,
-		"/DIG":                 false,
-		"`/dig`":               false,
-		"lgtm\n/dig":           false,
-		"/dig\u200b":           false,
-		"atlantis plan\n/dig ": false,
-	} {
+	require.NotEmpty(t, CommandExamples)
+	for body, want := range CommandExamples {
 		assert.Equal(t, want, IsCommand(body), "%q", body)
 	}
 }

@@ -33,6 +33,9 @@ type Input struct {
 	// FullText says where the complete report is when the comment had to leave
 	// findings out ("the job summary"); empty for the job summary itself.
 	FullText string
+	// FullCut: the text FullText names had to leave findings out too, so it
+	// is not called the full report.
+	FullCut bool
 }
 
 // Compose renders the comment within limit bytes. When it must shrink, findings
@@ -61,7 +64,11 @@ func Compose(in Input, limit int) string {
 		}
 	}
 	if len(ci) > budget { // even the bare matrix does not fit: cut it, keep the end
-		ci = cutLines(ci, budget, "\n> ✂️ The matrix is cut here to fit GitHub's limit; "+where(in)+" has all of it.\n\n")
+		has := " has all of it"
+		if in.FullCut {
+			has = " has more of it"
+		}
+		ci = cutLines(ci, budget, "\n> ✂️ The matrix is cut here to fit GitHub's limit; "+where(in)+has+".\n\n")
 	}
 	out := head + ciHead + ci + graph + status + hints + end
 	if len(out) > limit { // a limit smaller than the fixed parts themselves
@@ -252,7 +259,10 @@ func footer(in Input) string {
 	if strings.HasPrefix(in.RunURL, "https://") || strings.HasPrefix(in.RunURL, "http://") {
 		parts = append(parts, "🏃 [The run]("+strings.NewReplacer("(", "%28", ")", "%29", " ", "%20").Replace(in.RunURL)+")")
 	}
-	if in.FullText != "" {
+	switch {
+	case in.FullText != "" && in.FullCut:
+		parts = append(parts, "more findings are in "+in.FullText+", cut to GitHub's size limit too: `infra validate` lists them all")
+	case in.FullText != "":
 		parts = append(parts, "the full report is in "+in.FullText)
 	}
 	parts = append(parts, "updated in place on every push")

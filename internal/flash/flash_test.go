@@ -231,3 +231,14 @@ func BenchmarkCompose(b *testing.B) {
 	b.ReportMetric(float64(per)/float64(baseline), "x-json-baseline")
 	b.ReportMetric(50, "target-ms")
 }
+
+// When the text the footer points to was cut as well, the footer does not
+// call it the full report.
+func TestFooterIsTruthfulWhenTheSummaryWasCut(t *testing.T) {
+	in := input(findings(1500, 100))
+	in.FullCut = true
+	out := flash.Compose(in, limit)
+	assert.NotContains(t, out, "the full report is in")
+	assert.Contains(t, out, "more findings are in the job summary, cut to GitHub's size limit too: `infra validate` lists them all")
+	wellFormed(t, out)
+}

@@ -2,20 +2,22 @@ package prloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/atlantis"
 	"github.com/infra-flash/infra/internal/flash"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 )
 
 // CommentMarker marks the one infra-flash comment of a PR.
-const CommentMarker github.Marker = "pr"
+const CommentMarker forge.Marker = "pr"
 
 // summaryLimit keeps the job summary inside the step's 1 MiB with room to spare.
 const summaryLimit = actions.SummaryLimit - 64<<10
@@ -33,22 +35,24 @@ type FlashInput struct {
 
 // FlashResult is what a flash run did and what it leaves for the runner.
 type FlashResult struct {
-	Comment     *github.UpsertResult // nil without a PR
-	Checks      string               // "check runs" or "commit statuses"; "" when none were set
-	CommentText string               // the comment's text as rendered (for --format markdown)
-	Summary     string               // the job summary (markdown)
+	Comment     *forge.UpsertResult // nil without a PR
+	Checks      string              // "check runs" or "commit statuses"; "" when none were set
+	CommentText string              // the comment's text as rendered (for --format markdown)
+	Summary     string              // the job summary (markdown)
 	Annotations []actions.Annotation
 }
 
 // Facts reads what the comment says about the commit: its subject and date, and
 // the branch when the event did not name it. In a dry run without access it
 // carries on with what it knows.
-func Facts(ctx context.Context, c *github.Client, t *Target) (flash.Commit, github.Stamp, error) {
+func Facts(ctx context.Context, c *forge.Client, t *Target, logf func(string)) (flash.Commit, forge.Stamp, error) {
+	var prErr error
 	if t.PR > 0 && (t.SHA == "" || t.Branch == "") {
 		pr, err := c.PullRequest(ctx, t.PR)
-		if err != nil && !github.IsDryRead(err) {
-			return flash.Commit{}, github.Stamp{}, err
+		if err != nil && !forge.IsDryRead(err) {
+			return flash.Commit{}, forge.Stamp{}, err
 		}
+		prErr = err
 		if t.SHA == "" {
 			t.SHA = pr.HeadSHA
 		}
@@ -57,17 +61,27 @@ func Facts(ctx context.Context, c *github.Client, t *Target) (flash.Commit, gith
 		}
 	}
 	if t.SHA == "" {
-		return flash.Commit{}, github.Stamp{}, &github.InputError{Msg: "no commit: pass --sha (or --pr, or an event)"}
+		msg := "no commit: pass --sha (or --pr, or an event)"
+		switch {
+		case t.PR > 0 && prErr != nil:
+			msg = fmt.Sprintf("no commit: the head of PR #%d could not be read (%v); pass --sha", t.PR, errors.Unwrap(prErr))
+		case t.PR > 0:
+			msg = fmt.Sprintf("no commit: PR #%d names no head commit; pass --sha", t.PR)
+		}
+		return flash.Commit{}, forge.Stamp{}, &forge.InputError{Msg: msg}
 	}
 	fc := flash.Commit{SHA: t.SHA, Branch: t.Branch}
-	stamp := github.Stamp{SHA: t.SHA}
+	stamp := forge.Stamp{SHA: t.SHA}
 	if t.Event != nil && t.Event.Commit != nil && t.Event.Commit.SHA == t.SHA {
 		fc.Subject, stamp.Time = t.Event.Commit.Subject, t.Event.Commit.Time
 		return fc, stamp, nil
 	}
+	// The subject and date only label the comment and order racing runs (the
+	// PR's head decides without them): a commit the API cannot show is no
+	// reason to fail after every check has run.
 	cm, err := c.Commit(ctx, t.SHA)
-	if err != nil && !github.IsDryRead(err) {
-		return fc, stamp, err
+	if err != nil && !forge.IsDryRead(err) {
+		logf(fmt.Sprintf("infra-flash: commit %s: %v; the comment goes without its subject", short(t.SHA), err))
 	}
 	fc.Subject, stamp.Time = cm.Subject, cm.Time
 	return fc, stamp, nil
@@ -76,19 +90,19 @@ func Facts(ctx context.Context, c *github.Client, t *Target) (flash.Commit, gith
 // Flash posts a report: the PR's infra-flash comment (one per PR, edited in
 // place), a check per checked layer on the commit, and returns the job summary
 // and the annotations for the runner to write.
-func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, error) {
+func Flash(ctx context.Context, c *forge.Client, in FlashInput) (FlashResult, error) {
 	logf := in.Log
 	if logf == nil {
 		logf = func(string) {}
 	}
 	t := in.Target
-	commit, stamp, err := Facts(ctx, c, &t)
+	commit, stamp, err := Facts(ctx, c, &t, logf)
 	if err != nil {
 		return FlashResult{}, err
 	}
-	var comments []github.Comment
+	var comments []forge.Comment
 	if t.PR > 0 {
-		if comments, err = c.ListComments(ctx, t.PR); err != nil && !github.IsDryRead(err) {
+		if comments, err = c.ListComments(ctx, t.PR); err != nil && !forge.IsDryRead(err) {
 			return FlashResult{}, err
 		}
 	}
@@ -98,6 +112,8 @@ func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, e
 	full := view
 	full.FullText = ""
 	res.Summary = flash.Compose(full, summaryLimit)
+	// The comment's footer must not call a cut summary the full report.
+	view.FullCut = res.Summary != flash.Compose(full, math.MaxInt)
 
 	if t.PR > 0 {
 		head := func(ctx context.Context) (string, error) {
@@ -113,10 +129,10 @@ func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, e
 		}
 		res.Comment = &up
 		if res.CommentText == "" { // kept: show what this run would have said
-			res.CommentText = flash.Compose(view, github.CommentLimit-1024)
+			res.CommentText = flash.Compose(view, forge.CommentLimit-1024)
 		}
 		switch up.Action {
-		case github.Kept:
+		case forge.Kept:
 			logf("infra-flash: comment left as it is: " + up.Reason)
 		default:
 			where := up.Comment.URL
@@ -129,7 +145,7 @@ func Flash(ctx context.Context, c *github.Client, in FlashInput) (FlashResult, e
 			logf(fmt.Sprintf("infra-flash: removed %d duplicate comment(s) left by racing runs", len(up.Deleted)))
 		}
 	} else {
-		res.CommentText = flash.Compose(view, github.CommentLimit-1024)
+		res.CommentText = flash.Compose(view, forge.CommentLimit-1024)
 		logf("infra-flash: no pull request: the comment is skipped; checks are set on the commit")
 	}
 
@@ -154,7 +170,7 @@ func short(sha string) string {
 
 // atlantisComments picks Atlantis's comments: from the named accounts, or from
 // any bot when none are named. Our own marked comments never count.
-func atlantisComments(cs []github.Comment, users []string) []atlantis.Comment {
+func atlantisComments(cs []forge.Comment, users []string) []atlantis.Comment {
 	var out []atlantis.Comment
 	for _, c := range cs {
 		if _, ours := CommentMarker.Read(c.Body); ours {
@@ -178,8 +194,8 @@ func atlantisComments(cs []github.Comment, users []string) []atlantis.Comment {
 func CheckName(l *layers.Layer) string { return "infra-flash/" + l.Dir }
 
 // Checks are the per-layer results for a commit: one per checked layer.
-func Checks(r *report.Report, runURL string) []github.Check {
-	var out []github.Check
+func Checks(r *report.Report, runURL string) []forge.Check {
+	var out []forge.Check
 	for _, l := range r.Layers {
 		state := map[stage.Status]string{stage.Pass: "success", stage.Skip: "success", stage.Fail: "failure", stage.Error: "error"}[l.Worst()]
 		var parts []string
@@ -194,7 +210,7 @@ func Checks(r *report.Report, runURL string) []github.Check {
 		one := &report.Report{Engine: r.Engine, Stages: r.Stages, Layers: []report.LayerResult{l}}
 		var md strings.Builder
 		_ = report.Markdown(&md, one, 60000)
-		out = append(out, github.Check{
+		out = append(out, forge.Check{
 			Name:        CheckName(l.Layer),
 			State:       state,
 			Description: l.Layer.Label() + ": " + strings.Join(parts, " · "),

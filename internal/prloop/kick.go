@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/atlantis"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 )
 
@@ -26,22 +26,22 @@ type KickResult struct {
 // per layer: Atlantis ignores comments of several lines), once per commit: a
 // commit status records the request and a rerun finds it. It refuses when this
 // commit's per-layer check runs or statuses say a check failed.
-func Kick(ctx context.Context, c *github.Client, t Target, ls []*layers.Layer, log func(string)) (KickResult, error) {
+func Kick(ctx context.Context, c *forge.Client, t Target, ls []*layers.Layer, log func(string)) (KickResult, error) {
 	if log == nil {
 		log = func(string) {}
 	}
 	if t.PR <= 0 {
-		return KickResult{}, &github.InputError{Msg: "kick-atlantis needs a pull request: pass --pr (or a pull_request event)"}
+		return KickResult{}, &forge.InputError{Msg: "kick-atlantis needs a pull request: pass --pr (or a pull_request event)"}
 	}
 	if t.SHA == "" {
 		pr, err := c.PullRequest(ctx, t.PR)
-		if err != nil && !github.IsDryRead(err) {
+		if err != nil && !forge.IsDryRead(err) {
 			return KickResult{}, err
 		}
 		t.SHA = pr.HeadSHA
 	}
 	if t.SHA == "" {
-		return KickResult{}, &github.InputError{Msg: "no commit: pass --sha"}
+		return KickResult{}, &forge.InputError{Msg: "no commit: pass --sha"}
 	}
 	if len(ls) == 0 {
 		return KickResult{Skipped: "no layer changed: nothing for Atlantis to plan"}, nil
@@ -50,12 +50,12 @@ func Kick(ctx context.Context, c *github.Client, t Target, ls []*layers.Layer, l
 	for _, l := range ls {
 		cmd, err := atlantis.PlanCommand(l.Path)
 		if err != nil {
-			return KickResult{}, &github.InputError{Msg: err.Error()}
+			return KickResult{}, &forge.InputError{Msg: err.Error()}
 		}
 		cmds = append(cmds, cmd)
 	}
 	statuses, err := c.Statuses(ctx, t.SHA)
-	if err != nil && !github.IsDryRead(err) {
+	if err != nil && !forge.IsDryRead(err) {
 		return KickResult{}, err
 	}
 	if s, ok := statuses[KickStatus]; ok && s.State == "success" {
@@ -64,7 +64,7 @@ func Kick(ctx context.Context, c *github.Client, t Target, ls []*layers.Layer, l
 	// flash records each layer as a check run, or as a commit status where check
 	// runs are not allowed: either one failing stops the kick.
 	runs, err := c.CheckRunResults(ctx, t.SHA)
-	if err != nil && !github.IsDryRead(err) && github.StatusOf(err) != http.StatusForbidden && github.StatusOf(err) != http.StatusNotFound {
+	if err != nil && !forge.IsDryRead(err) && forge.StatusOf(err) != http.StatusForbidden && forge.StatusOf(err) != http.StatusNotFound {
 		return KickResult{}, err
 	}
 	var failed []string
@@ -90,7 +90,7 @@ func Kick(ctx context.Context, c *github.Client, t Target, ls []*layers.Layer, l
 	for _, l := range ls {
 		ids = append(ids, l.ID())
 	}
-	err = c.SetStatus(ctx, t.SHA, github.Check{Name: KickStatus, State: "success", TargetURL: t.RunURL,
+	err = c.SetStatus(ctx, t.SHA, forge.Check{Name: KickStatus, State: "success", TargetURL: t.RunURL,
 		Description: "asked Atlantis to plan " + strings.Join(ids, ", ")})
 	return res, err
 }

@@ -3,6 +3,7 @@ package prloop_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
@@ -73,7 +74,7 @@ func TestResolvePrecedence(t *testing.T) {
 	assert.Equal(t, "Codertocat/Hello-World", got.Repo, "the event's repository when nothing else names one")
 	assert.Zero(t, got.PR)
 	assert.Equal(t, "6113728f27ae82c7b1a177c8d03f9e96e0adf246", got.SHA)
-	assert.Equal(t, github.DefaultAPIURL, got.APIURL)
+	assert.Equal(t, forge.DefaultAPIURL, got.APIURL)
 
 	_, err = prloop.Resolve(prloop.Flags{EventPath: env.EventPath}, actions.Env{})
 	assert.ErrorContains(t, err, "--event needs --event-name")
@@ -84,7 +85,7 @@ func TestResolvePrecedence(t *testing.T) {
 	assert.ErrorAs(t, err, &ee)
 }
 
-func fixture(t *testing.T) (*githubtest.GitHub, *github.Client) {
+func fixture(t *testing.T) (*githubtest.GitHub, *forge.Client) {
 	t.Helper()
 	fake := githubtest.New(t)
 	fake.Repo(repo)
@@ -92,8 +93,8 @@ func fixture(t *testing.T) (*githubtest.GitHub, *github.Client) {
 	fake.Commit(repo, head, "the head", t0)
 	fake.Commit(repo, older, "an older commit", t0.Add(-time.Hour))
 	fake.Token("tok", githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
-	c, err := github.New(context.Background(), repo, github.Options{APIURL: fake.Start(), Token: "tok",
-		Retry: github.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}})
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: fake.Start(), Token: "tok",
+		Retry: forge.Retry{Sleep: func(context.Context, time.Duration) error { return nil }}})
 	require.NoError(t, err)
 	return fake, c
 }
@@ -118,7 +119,7 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 
 	res, err := prloop.Flash(context.Background(), c, in)
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, res.Comment.Action)
+	assert.Equal(t, forge.Created, res.Comment.Action)
 	assert.Equal(t, "check runs", res.Checks)
 	body := fake.Comments(repo, 3)[2].Body
 	assert.Contains(t, body, "| **L2** Platform | ✅ Plan: 2 to add, 0 to change, 0 to destroy. ([comment](")
@@ -132,7 +133,7 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 	rep.Layers[0].Results[stage.Lint] = stage.Result{Status: stage.Pass, Findings: []stage.Finding{}}
 	res, err = prloop.Flash(context.Background(), c, in)
 	require.NoError(t, err)
-	assert.Equal(t, github.Edited, res.Comment.Action)
+	assert.Equal(t, forge.Edited, res.Comment.Action)
 	var calls []string
 	for _, r := range fake.Requests() {
 		calls = append(calls, r.Method+" "+r.Path)
@@ -140,6 +141,7 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 	assert.Equal(t, []string{
 		"GET /repos/octo/infra/commits/" + head,
 		"GET /repos/octo/infra/issues/3/comments",
+		"GET /user", "POST /graphql",
 		"PATCH /repos/octo/infra/issues/comments/" + strconv.FormatInt(res.Comment.Comment.ID, 10),
 		"POST /repos/octo/infra/check-runs",
 	}, calls)
@@ -159,7 +161,7 @@ func TestFlashForAnOlderCommitKeepsTheComment(t *testing.T) {
 	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: older}, Report: rep, Layers: ls,
 		Log: func(s string) { logs = append(logs, s) }})
 	require.NoError(t, err)
-	assert.Equal(t, github.Kept, res.Comment.Action)
+	assert.Equal(t, forge.Kept, res.Comment.Action)
 	assert.Contains(t, res.CommentText, "`2222222` - an older commit", "--format markdown still shows this run's comment")
 	assert.Contains(t, fake.Comments(repo, 3)[0].Body, "`1111111` - the head")
 	assert.Contains(t, strings.Join(logs, "\n"), "comment left as it is: the comment shows commit 1111111, newer than 2222222")
@@ -184,8 +186,91 @@ func TestChecksDescribeEachLayer(t *testing.T) {
 	rep, _ := sampleReport()
 	checks := prloop.Checks(rep, "https://ci/run/1")
 	require.Len(t, checks, 1)
-	assert.Equal(t, github.Check{Name: "infra-flash/2.platform", State: "failure", TargetURL: "https://ci/run/1",
+	assert.Equal(t, forge.Check{Name: "infra-flash/2.platform", State: "failure", TargetURL: "https://ci/run/1",
 		Description: "L2 Platform: Format ✅ · Lint ❌ 1 · Validate ✅", Summary: checks[0].Summary}, checks[0])
 	assert.Contains(t, checks[0].Summary, "terraform/2.platform/main.tf:3")
-	assert.LessOrEqual(t, len([]rune(checks[0].Description)), github.DescriptionLimit)
+	assert.LessOrEqual(t, len([]rune(checks[0].Description)), forge.DescriptionLimit)
+}
+
+// Issue 17's done-when: an outsider's comment carrying our marker survives two
+// flash runs untouched while exactly one comment of ours exists.
+func TestFlashLeavesAForgedMarkerCommentAlone(t *testing.T) {
+	fake, c := fixture(t)
+	mallory := githubtest.User{Login: "mallory", Association: "CONTRIBUTOR"}
+	forged := "<!-- infra-flash:pr {} -->\n## ✅ all checks passed"
+	id := fake.AddComment(repo, 3, mallory, forged)
+	rep, ls := sampleReport()
+	var logs []string
+	in := prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: head}, Report: rep, Layers: ls,
+		Log: func(s string) { logs = append(logs, s) }}
+	for run := 0; run < 2; run++ {
+		_, err := prloop.Flash(context.Background(), c, in)
+		require.NoError(t, err)
+	}
+	var own int
+	for _, cm := range fake.Comments(repo, 3) {
+		if cm.ID == id {
+			assert.Equal(t, forged, cm.Body)
+			assert.Equal(t, cm.Created, cm.Updated, "never edited")
+			continue
+		}
+		own++
+		assert.Equal(t, "github-actions[bot]", cm.User.Login)
+	}
+	assert.Equal(t, 1, own)
+	assert.Len(t, fake.Comments(repo, 3), 2, "the forged comment is still there")
+}
+
+// A commit the API cannot show (Gitea answers 404 for GitHub's commits/{sha})
+// costs the comment its subject, not the run.
+func TestFlashGoesOnWhenTheCommitCannotBeRead(t *testing.T) {
+	fake, c := fixture(t)
+	unknown := strings.Repeat("3", 40)
+	fake.PR(repo, 3, unknown, "feature/x")
+	rep, ls := sampleReport()
+	var logs []string
+	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3}, Report: rep, Layers: ls,
+		Log: func(s string) { logs = append(logs, s) }})
+	require.NoError(t, err)
+	assert.Equal(t, forge.Created, res.Comment.Action)
+	assert.Contains(t, strings.Join(logs, "\n"), "commit 3333333: ")
+}
+
+// A dry run that cannot reach the API, given a PR and an event without a head
+// commit, says which commit it could not find, not to pass what was passed.
+func TestFlashDryRunOfflineNamesThePR(t *testing.T) {
+	var dry strings.Builder
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: "http://127.0.0.1:1/", DryRun: &dry,
+		Retry: forge.Retry{Attempts: 1}})
+	require.NoError(t, err)
+	rep, ls := sampleReport()
+	_, err = prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3}, Report: rep, Layers: ls})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no commit: the head of PR #3 could not be read (GitHub GET /repos/octo/infra/pulls/3")
+	assert.NotContains(t, err.Error(), "pass --sha (or --pr, or an event)")
+}
+
+// A report bigger than the job summary's limit: the summary is cut, and the
+// comment's footer says so instead of promising the full report there.
+func TestFlashFooterKnowsTheSummaryWasCut(t *testing.T) {
+	_, c := fixture(t)
+	rep, ls := sampleReport()
+	var fs []stage.Finding
+	for i := 0; i < 5000; i++ {
+		fs = append(fs, stage.Finding{File: "terraform/2.platform/main.tf", Line: i + 1, Severity: "error", Rule: "rule",
+			Message: fmt.Sprintf("finding %d %s", i, strings.Repeat("y", 220))})
+	}
+	rep.Layers[0].Results[stage.Lint] = stage.Result{Status: stage.Fail, Findings: fs}
+	res, err := prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: head}, Report: rep, Layers: ls})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(res.Summary), actions.SummaryLimit)
+	assert.Contains(t, res.Summary, "more findings are not shown here")
+	assert.NotContains(t, res.CommentText, "the full report is in")
+	assert.Contains(t, res.CommentText, "cut to GitHub's size limit too")
+
+	// A small report: the summary is whole, and the footer says so.
+	rep, ls = sampleReport()
+	res, err = prloop.Flash(context.Background(), c, prloop.FlashInput{Target: prloop.Target{Repo: repo, PR: 3, SHA: head}, Report: rep, Layers: ls})
+	require.NoError(t, err)
+	assert.Contains(t, res.CommentText, "the full report is in the run's job summary")
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github"
+	"github.com/infra-flash/infra/internal/forge"
 )
 
 // Flags are the GitHub-facing flags every PR-loop command shares. Explicit flags
@@ -53,7 +53,7 @@ func Resolve(f Flags, env actions.Env) (Target, error) {
 	}
 	if path != "" || f.EventData != nil {
 		if name == "" {
-			return t, &github.InputError{Msg: "--event needs --event-name (the event's type, e.g. pull_request)"}
+			return t, &forge.InputError{Msg: "--event needs --event-name (the event's type, e.g. pull_request)"}
 		}
 		var ev *actions.Event
 		var err error
@@ -92,7 +92,7 @@ func Resolve(f Flags, env actions.Env) (Target, error) {
 		t.APIURL = env.APIURL
 	}
 	if t.APIURL == "" {
-		t.APIURL = github.DefaultAPIURL
+		t.APIURL = forge.DefaultAPIURL
 	}
 	if t.RunURL == "" {
 		t.RunURL = env.RunURL()
@@ -102,21 +102,21 @@ func Resolve(f Flags, env actions.Env) (Target, error) {
 
 func (t Target) check() error {
 	if t.Repo == "" {
-		return &github.InputError{Msg: "no repository: pass --repo OWNER/NAME (or run in GitHub Actions)"}
+		return &forge.InputError{Msg: "no repository: pass --repo OWNER/NAME (or run in GitHub Actions)"}
 	}
-	if _, _, err := github.ParseRepo(t.Repo); err != nil {
+	if _, _, err := forge.ParseRepo(t.Repo); err != nil {
 		return err
 	}
 	if t.PR < 0 {
-		return &github.InputError{Msg: fmt.Sprintf("--pr %d is not a PR number", t.PR)}
+		return &forge.InputError{Msg: fmt.Sprintf("--pr %d is not a PR number", t.PR)}
 	}
-	if t.SHA != "" && !github.ValidSHA(t.SHA) {
-		return &github.InputError{Msg: fmt.Sprintf("--sha %q is not a full commit SHA", t.SHA)}
+	if t.SHA != "" && !forge.ValidSHA(t.SHA) {
+		return &forge.InputError{Msg: fmt.Sprintf("--sha %q is not a full commit SHA", t.SHA)}
 	}
 	if t.RunURL != "" {
 		u, err := url.Parse(t.RunURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(t.RunURL, " \n()") {
-			return &github.InputError{Msg: fmt.Sprintf("--run-url %q is not an http(s) URL", t.RunURL)}
+			return &forge.InputError{Msg: fmt.Sprintf("--run-url %q is not an http(s) URL", t.RunURL)}
 		}
 	}
 	return nil

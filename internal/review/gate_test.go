@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/actions"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/review"
 )
 

@@ -157,12 +157,16 @@ func Kebab(s string) string {
 	return b.String()
 }
 
+// callFlags are `dagger call`'s own flags, which it takes anywhere on the line:
+// --output saves the result to a file, --json prints it as JSON.
+var callFlags = map[string]bool{"--output": true, "--json": true}
+
 // Missing lists the functions and flags a call uses that the module lacks,
 // following the chain from the main object.
 func (m *Module) Missing(c Call) []string {
 	var out []string
 	for _, f := range c.Global {
-		if !m.Global[f.Name] {
+		if !m.Global[f.Name] && !callFlags[f.Name] {
 			out = append(out, "constructor flag "+f.Name)
 		}
 	}
@@ -177,7 +181,7 @@ func (m *Module) Missing(c Call) []string {
 			return append(out, "function "+st.Function)
 		}
 		for _, f := range st.Flags {
-			if !fun.Flags[f.Name] {
+			if !fun.Flags[f.Name] && !callFlags[f.Name] {
 				out = append(out, st.Function+" flag "+f.Name)
 			}
 		}

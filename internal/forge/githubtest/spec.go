@@ -29,6 +29,8 @@ var operations = map[string][]string{
 	"/repos/{owner}/{repo}/commits/{ref}/check-runs":       {"get"},
 	"/repos/{owner}/{repo}/installation":                   {"get"},
 	"/app/installations/{installation_id}/access_tokens":   {"post"},
+	"/user": {"get"},
+	"/app":  {"get"},
 }
 
 type spec struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 )
 
 func client(t *testing.T, g *githubtest.GitHub, token string) *gh.Client {

@@ -1,15 +1,23 @@
-// Package github is the project's one way to talk to GitHub's REST API (github.com,
-// GitHub Enterprise Server, or a compatible API at --api-url): token or GitHub App
-// authentication, retries with backoff on server errors and rate limits, and the
-// few writes the pipeline makes, each through one choke point that a dry run
-// turns into a printout of the request (method, path, body) instead.
+// Package forge is the project's one way to talk to a pull request and its
+// issues, the "notify" end of parse -> render -> notify (the packages that
+// parse events and render reports never talk to the forge), over a forge's REST API:
+// github.com, GitHub Enterprise Server, Gitea or Forgejo at --api-url. Token or
+// GitHub App authentication; go-github's typed calls wherever their answers
+// decode on every forge (hand-made requests only for the issue and status
+// lists and Gitea's commit path, whose shapes differ); retries with backoff in
+// an http.RoundTripper that knows which requests are safe to send twice; and
+// the few writes the pipeline makes, each through one choke point that a dry
+// run turns into a printout of the request (method, path, body) instead.
+// Only comments and issues the running identity wrote are ever changed.
 //
 // Reusable pieces for other flows:
 //   - Upsert: the one marked comment per PR, created once and edited in place.
-//   - Placeholder / (*Pending).Update: post a comment now, edit it with results later.
-//   - UpsertIssue / CloseIssue: one issue per key (a marker), opened, updated, closed.
-//   - SetStatuses: per-layer check runs, or commit statuses where checks are not allowed.
-package github
+//   - Placeholder / (*Pending).Update, and CommentFlow over Live: post a comment
+//     now, edit it with results later (the /dig answer).
+//   - UpsertIssue / CloseIssue, and SyncIssues over a list of IssueActions: one
+//     issue per key (a marker), opened, updated, closed (the drift issues).
+//   - SetChecks: per-layer check runs, or commit statuses where checks are not allowed.
+package forge
 
 import (
 	"bytes"
@@ -43,6 +51,9 @@ type Options struct {
 	// Log receives one line per retry and per read a dry run could not make.
 	Log   func(string)
 	Retry Retry
+	// Login is who the credentials write as, when it should not be asked of
+	// the API (see Self); default: asked once, when first needed.
+	Login string
 	// Transport is the base HTTP transport (tests); default http.DefaultTransport.
 	Transport http.RoundTripper
 }
@@ -64,6 +75,13 @@ type Client struct {
 	mu           sync.Mutex
 	checksDenied bool // check runs were refused once: use commit statuses
 	dryIDs       int64
+	saidForeign  bool
+
+	apps    *gh.Client // the App's own (JWT) client, for GET /app; nil with a token
+	login   string     // Options.Login
+	selfMu  sync.Mutex
+	self    string
+	selfErr error
 }
 
 var repoPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
@@ -111,13 +129,16 @@ func New(ctx context.Context, repo string, o Options) (*Client, error) {
 		tr = http.DefaultTransport
 	}
 	tr = &retryTransport{base: tr, policy: o.Retry.withDefaults(), log: logf}
-	c := &Client{Owner: owner, Repo: name, dry: o.DryRun, log: logf}
+	c := &Client{Owner: owner, Repo: name, dry: o.DryRun, log: logf, login: o.Login}
 	switch {
 	case o.App != nil:
-		tr, err = appTransport(ctx, tr, base, owner, name, *o.App)
+		var apps http.RoundTripper
+		tr, apps, err = appTransport(ctx, tr, base, owner, name, *o.App)
 		if err != nil {
 			return nil, err
 		}
+		c.apps = gh.NewClient(&http.Client{Transport: apps, Timeout: 60 * time.Second})
+		c.apps.BaseURL, c.apps.UserAgent = base, "infra-flash"
 		c.canWrite = true
 	case o.Token != "":
 		if strings.ContainsAny(o.Token, " \t\r\n") {
@@ -156,8 +177,10 @@ func (c *Client) path(format string, args ...any) string {
 	return fmt.Sprintf("repos/%s/%s/", url.PathEscape(c.Owner), url.PathEscape(c.Repo)) + fmt.Sprintf(format, args...)
 }
 
-// write is the choke point every change to GitHub goes through.
-func (c *Client) write(ctx context.Context, method, path string, body, out any) error {
+// write is the choke point every change goes through: a dry run prints the
+// request (method, path and body) instead of sending it; otherwise send makes
+// it, with go-github's typed call where the answer decodes on every forge.
+func (c *Client) write(ctx context.Context, method, path string, body any, send func(context.Context) (*gh.Response, error)) error {
 	if c.dry != nil {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s /%s\n", method, path)
@@ -173,34 +196,40 @@ func (c *Client) write(ctx context.Context, method, path string, body, out any) 
 	if !c.canWrite {
 		return &InputError{"no GitHub credentials: set GITHUB_TOKEN (or --token), or a GitHub App (--app-id and its key), or use --dry-run"}
 	}
-	return c.do(ctx, method, path, body, out)
-}
-
-func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
-	req, err := c.gh.NewRequest(method, path, body)
-	if err != nil {
-		return err
-	}
-	_, err = c.gh.Do(ctx, req, out)
+	_, err := send(ctx)
 	return wrap(method, path, err)
 }
 
-// read runs a GET. In a dry run a failed read is logged and reported as
-// errDryRead so callers can carry on with what they know.
-func (c *Client) read(ctx context.Context, path string, out any) (*gh.Response, error) {
-	req, err := c.gh.NewRequest(http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.gh.Do(ctx, req, out)
-	if err != nil {
-		err = wrap(http.MethodGet, path, err)
-		if c.dry != nil {
-			c.log(fmt.Sprintf("dry run: could not read /%s (%v); going on without it", path, err))
-			return resp, errDryRead{err}
+// raw sends a hand-made request, for the few answers go-github cannot decode
+// on Gitea and Forgejo (an issue's repository owner is a string there).
+func (c *Client) raw(method, path string, body, out any) func(context.Context) (*gh.Response, error) {
+	return func(ctx context.Context) (*gh.Response, error) {
+		req, err := c.gh.NewRequest(method, path, body)
+		if err != nil {
+			return nil, err
 		}
+		return c.gh.Do(ctx, req, out)
 	}
-	return resp, err
+}
+
+// got turns a typed read's error into the client's; a dry run logs it and
+// reports errDryRead, so callers can carry on with what they know.
+func (c *Client) got(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	err = wrap(http.MethodGet, path, err)
+	if c.dry != nil {
+		c.log(fmt.Sprintf("dry run: could not read /%s (%v); going on without it", path, err))
+		return errDryRead{err}
+	}
+	return err
+}
+
+// read runs a hand-made GET (see raw), with got's error handling.
+func (c *Client) read(ctx context.Context, path string, out any) (*gh.Response, error) {
+	resp, err := c.raw(http.MethodGet, path, nil, out)(ctx)
+	return resp, c.got(path, err)
 }
 
 type errDryRead struct{ error }

@@ -1,4 +1,4 @@
-package github
+package forge
 
 import (
 	"context"
@@ -14,19 +14,20 @@ import (
 
 // appTransport authenticates as a GitHub App installation: a JWT signed with the
 // App's key buys an installation token, renewed before it expires. Without an
-// installation ID the repository's installation is looked up first.
-func appTransport(ctx context.Context, base http.RoundTripper, api *url.URL, owner, repo string, app App) (http.RoundTripper, error) {
+// installation ID the repository's installation is looked up first. It also
+// returns the App's own (JWT) transport, which may read GET /app.
+func appTransport(ctx context.Context, base http.RoundTripper, api *url.URL, owner, repo string, app App) (http.RoundTripper, http.RoundTripper, error) {
 	if app.ID <= 0 {
-		return nil, &InputError{"--app-id must be a positive number"}
+		return nil, nil, &InputError{"--app-id must be a positive number"}
 	}
 	if len(app.PrivateKey) == 0 {
-		return nil, &InputError{"the GitHub App's private key is empty"}
+		return nil, nil, &InputError{"the GitHub App's private key is empty"}
 	}
 	apiRoot := strings.TrimRight(api.String(), "/")
 	apps, err := ghinstallation.NewAppsTransport(base, app.ID, app.PrivateKey)
 	if err != nil {
 		// The parser's message never quotes the key; ours does not either.
-		return nil, &InputError{"the GitHub App's private key is not a PEM-encoded RSA key"}
+		return nil, nil, &InputError{"the GitHub App's private key is not a PEM-encoded RSA key"}
 	}
 	apps.BaseURL = apiRoot
 	inst := app.InstallationID
@@ -35,11 +36,11 @@ func appTransport(ctx context.Context, base http.RoundTripper, api *url.URL, own
 		c.BaseURL = api
 		req, err := c.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/installation", url.PathEscape(owner), url.PathEscape(repo)), nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var found gh.Installation
 		if _, err := c.Do(ctx, req, &found); err != nil {
-			return nil, fmt.Errorf("finding the GitHub App's installation on %s/%s (pass --installation-id): %w", owner, repo,
+			return nil, nil, fmt.Errorf("finding the GitHub App's installation on %s/%s (pass --installation-id): %w", owner, repo,
 				wrap(http.MethodGet, fmt.Sprintf("repos/%s/%s/installation", owner, repo), err))
 		}
 		inst = found.GetID()
@@ -48,7 +49,7 @@ func appTransport(ctx context.Context, base http.RoundTripper, api *url.URL, own
 	tr.BaseURL = apiRoot
 	// An empty object, not null: the description requires an object.
 	tr.InstallationTokenOptions = &gh.InstallationTokenOptions{}
-	return &installationTransport{tr}, nil
+	return &installationTransport{tr}, apps, nil
 }
 
 // installationTransport turns ghinstallation's token errors (which quote a URL,

@@ -58,6 +58,9 @@ type Fault struct {
 	Status int
 	Header http.Header
 	Body   string
+	// Applied: the request is carried out, then the fault is answered (a
+	// proxy's 502 after the write landed, an answer lost on the way).
+	Applied bool
 }
 
 // Comment is an issue or PR comment held by the fake.
@@ -236,6 +239,20 @@ func (g *GitHub) tick() time.Time {
 	return g.clock
 }
 
+// AddIssue opens an issue as if a user had written it, and returns its number.
+func (g *GitHub) AddIssue(repoName string, u User, title, body string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.repoLocked(repoName)
+	n := 1
+	for k := range r.issues {
+		n = max(n, k+1)
+	}
+	r.issues[n] = &Issue{Number: n, Title: title, Body: body, State: "open", User: u.normal()}
+	g.tick()
+	return n
+}
+
 // Comments returns an issue's comments, oldest first.
 func (g *GitHub) Comments(repoName string, issue int) []Comment {
 	g.mu.Lock()
@@ -380,6 +397,10 @@ func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body, _ = io.ReadAll(r.Body)
 		r.Body.Close()
 	}
+	if r.URL.Path == "/api/graphql" {
+		g.graphQL(w, r, body)
+		return
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	vr := r.Clone(context.Background())
 	vr.URL.Path = path
@@ -420,6 +441,9 @@ func (g *GitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Unlock()
 	if fault != nil {
+		if fault.Applied {
+			g.answer(route, params, req, r, user, known)
+		}
 		writeRaw(w, fault.Status, fault.Header, []byte(fault.Body))
 		return
 	}
@@ -526,10 +550,28 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 	if op == "apps/get-repo-installation" {
 		return g.repoInstallation(route, r)
 	}
+	if op == "apps/get-authenticated" {
+		return g.authenticatedApp(route, r)
+	}
 	if !known && (req.Method != http.MethodGet || bearer(r) != "") {
 		// Anonymous reads of a public repository work; writes and unknown tokens do not.
 		return answer{status: http.StatusUnauthorized, undocumented: true,
 			body: map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}}
+	}
+	if op == "users/get-authenticated" {
+		if user.Type == "Bot" {
+			// Installation tokens (GITHUB_TOKEN, an App's) have no user.
+			return answer{status: http.StatusForbidden, undocumented: true, body: map[string]any{
+				"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"}}
+		}
+		m, _ := g.spec.example(route, 200).(map[string]any)
+		out := userJSON(m, user).(map[string]any)
+		// The description's examples predate the field its schema requires.
+		out["user_view_type"] = "public"
+		if _, private := out["collaborators"]; private {
+			out["user_view_type"] = "private"
+		}
+		return answer{status: 200, body: out}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -783,7 +825,7 @@ func (g *GitHub) installationToken(route *routers.Route, params map[string]strin
 	}
 	g.nextID++
 	token := fmt.Sprintf("ghs_fakeinstallation%d", g.nextID)
-	g.tokens[token] = User{Login: "infra-flash[bot]", Type: "Bot", Association: "NONE"}
+	g.tokens[token] = User{Login: AppSlug + "[bot]", Type: "Bot", Association: "NONE"}
 	m, _ := g.spec.example(route, 201).(map[string]any)
 	if m == nil {
 		m = map[string]any{}
@@ -813,6 +855,56 @@ func (g *GitHub) appOf(r *http.Request) (int64, bool) {
 	return id, true
 }
 
+// authenticatedApp answers GET /app for the App whose JWT signs the request.
+func (g *GitHub) authenticatedApp(route *routers.Route, r *http.Request) answer {
+	return g.asApp(r, func(app int64) answer {
+		m, _ := g.spec.example(route, 200).(map[string]any)
+		m["id"] = app
+		m["slug"] = AppSlug
+		m["name"] = AppSlug
+		return answer{status: 200, body: m}
+	})
+}
+
+// asApp answers for the App whose JWT signs the request, or refuses the JWT.
+func (g *GitHub) asApp(r *http.Request, f func(app int64) answer) answer {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	app, ok := g.appOf(r)
+	if !ok {
+		return badJWT()
+	}
+	return f(app)
+}
+
+// AppSlug is the slug of every App the fake knows: its bot is "<slug>[bot]".
+const AppSlug = "infra-flash"
+
+// graphQL answers the one GraphQL query the project sends, the viewer's
+// login (which installation tokens may read, unlike GET /user). GraphQL is
+// not in the REST description, so the request is checked here.
+func (g *GitHub) graphQL(w http.ResponseWriter, r *http.Request, body []byte) {
+	g.mu.Lock()
+	user, known := g.tokens[bearer(r)]
+	req := Request{Method: r.Method, Path: "/graphql", Body: string(body), User: user.Login}
+	g.requests = append(g.requests, req)
+	g.mu.Unlock()
+	var in struct {
+		Query string `json:"query"`
+	}
+	switch {
+	case r.Method != http.MethodPost:
+		writeJSON(w, http.StatusNotFound, nil, map[string]any{"message": "Not Found"})
+	case !known:
+		writeJSON(w, http.StatusUnauthorized, nil, map[string]any{"message": "Bad credentials"})
+	case json.Unmarshal(body, &in) != nil || strings.Join(strings.Fields(in.Query), " ") != "query { viewer { login } }":
+		g.violate("POST /graphql: unexpected query %q", string(body))
+		writeJSON(w, http.StatusOK, nil, map[string]any{"errors": []any{map[string]any{"message": "unexpected query"}}})
+	default:
+		writeJSON(w, http.StatusOK, nil, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": user.Login}}})
+	}
+}
+
 func badJWT() answer {
 	return answer{status: http.StatusUnauthorized, undocumented: true, body: map[string]any{
 		"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"}}
@@ -820,21 +912,17 @@ func badJWT() answer {
 
 // repoInstallation answers which installation of the calling App covers a repository.
 func (g *GitHub) repoInstallation(route *routers.Route, r *http.Request) answer {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	app, ok := g.appOf(r)
-	if !ok {
-		return badJWT()
-	}
-	for inst, a := range g.installs {
-		if a == app {
-			m, _ := g.spec.example(route, 200).(map[string]any)
-			m["id"] = inst
-			m["app_id"] = app
-			return answer{status: 200, body: m}
+	return g.asApp(r, func(app int64) answer {
+		for inst, a := range g.installs {
+			if a == app {
+				m, _ := g.spec.example(route, 200).(map[string]any)
+				m["id"] = inst
+				m["app_id"] = app
+				return answer{status: 200, body: m}
+			}
 		}
-	}
-	return notFound()
+		return notFound()
+	})
 }
 
 // listPage answers one page of a list, with GitHub's Link header.

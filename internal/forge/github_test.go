@@ -1,4 +1,4 @@
-package github_test
+package forge_test
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/github/githubtest"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 )
 
 const (
@@ -59,14 +59,15 @@ func (w *waits) all() []time.Duration {
 type env struct {
 	fake   *githubtest.GitHub
 	api    string
-	client *github.Client
+	client *forge.Client
 	waits  *waits
 	log    *bytes.Buffer
+	logf   func(string)
 }
 
 // setup serves a fake GitHub on loopback under /api/v3/ (as GitHub Enterprise
 // Server does) with one PR, and a client for it.
-func setup(t *testing.T, opts ...func(*github.Options)) *env {
+func setup(t *testing.T, opts ...func(*forge.Options)) *env {
 	t.Helper()
 	fake := githubtest.New(t)
 	fake.Repo(repo)
@@ -75,20 +76,20 @@ func setup(t *testing.T, opts ...func(*github.Options)) *env {
 	fake.Token(token, bot)
 	e := &env{fake: fake, api: fake.Start(), waits: &waits{}, log: &bytes.Buffer{}}
 	var mu sync.Mutex
-	o := github.Options{APIURL: e.api, Token: token, Retry: github.Retry{Sleep: e.waits.sleep},
-		Log: func(s string) { mu.Lock(); defer mu.Unlock(); e.log.WriteString(s + "\n") }}
+	e.logf = func(s string) { mu.Lock(); defer mu.Unlock(); e.log.WriteString(s + "\n") }
+	o := forge.Options{APIURL: e.api, Token: token, Retry: forge.Retry{Sleep: e.waits.sleep}, Log: e.logf}
 	for _, f := range opts {
 		f(&o)
 	}
-	c, err := github.New(context.Background(), repo, o)
+	c, err := forge.New(context.Background(), repo, o)
 	require.NoError(t, err)
 	e.client = c
 	return e
 }
 
-func (e *env) upsert(t *testing.T, stamp github.Stamp, text string) github.UpsertResult {
+func (e *env) upsert(t *testing.T, stamp forge.Stamp, text string) forge.UpsertResult {
 	t.Helper()
-	res, err := e.client.Upsert(context.Background(), pr, nil, "pr", stamp, github.Fit(text), e.head)
+	res, err := e.client.Upsert(context.Background(), pr, nil, "pr", stamp, forge.Fit(text), e.head)
 	require.NoError(t, err)
 	return res
 }
@@ -115,15 +116,15 @@ func pageOf(r githubtest.Request) string {
 
 func TestUpsertCreatesOnceThenEditsInPlace(t *testing.T) {
 	e := setup(t)
-	stamp := github.Stamp{SHA: shaA, Time: t0}
+	stamp := forge.Stamp{SHA: shaA, Time: t0}
 
 	first := e.upsert(t, stamp, "first run")
-	assert.Equal(t, github.Created, first.Action)
+	assert.Equal(t, forge.Created, first.Action)
 	second := e.upsert(t, stamp, "second run")
-	assert.Equal(t, github.Edited, second.Action)
+	assert.Equal(t, forge.Edited, second.Action)
 	assert.Equal(t, first.Comment.ID, second.Comment.ID)
 	third := e.upsert(t, stamp, "second run")
-	assert.Equal(t, github.Unchanged, third.Action)
+	assert.Equal(t, forge.Unchanged, third.Action)
 
 	comments := e.fake.Comments(repo, pr)
 	require.Len(t, comments, 1, "exactly one comment")
@@ -131,7 +132,11 @@ func TestUpsertCreatesOnceThenEditsInPlace(t *testing.T) {
 	assert.Equal(t, "github-actions[bot]", comments[0].User.Login)
 	assert.Equal(t, []string{
 		"GET /repos/octo/infra/issues/7/comments?page=1", "POST /repos/octo/infra/issues/7/comments",
-		"GET /repos/octo/infra/issues/7/comments?page=1", "PATCH /repos/octo/infra/issues/comments/" + fmt.Sprint(first.Comment.ID),
+		"GET /repos/octo/infra/issues/7/comments?page=1",
+		// Who we are is asked once, when a marked comment is first seen: an
+		// Actions token has no user, so GraphQL's viewer answers.
+		"GET /user", "POST /graphql",
+		"PATCH /repos/octo/infra/issues/comments/" + fmt.Sprint(first.Comment.ID),
 		"GET /repos/octo/infra/issues/7/comments?page=1",
 	}, methods(e.fake.Requests()))
 }
@@ -151,13 +156,14 @@ func TestUpsertFindsTheMarkerOnPage3WithOneListAndOneEdit(t *testing.T) {
 	}
 	e.fake.Reset()
 
-	res := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "new")
-	assert.Equal(t, github.Edited, res.Action)
+	res := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "new")
+	assert.Equal(t, forge.Edited, res.Action)
 	assert.Equal(t, ours, res.Comment.ID)
 	assert.Equal(t, []string{
 		"GET /repos/octo/infra/issues/7/comments?page=1",
 		"GET /repos/octo/infra/issues/7/comments?page=2",
 		"GET /repos/octo/infra/issues/7/comments?page=3",
+		"GET /user", "POST /graphql",
 		fmt.Sprintf("PATCH /repos/octo/infra/issues/comments/%d", ours),
 	}, methods(e.fake.Requests()))
 	assert.Len(t, e.fake.Comments(repo, pr), 251)
@@ -171,8 +177,8 @@ func TestUpsertReducesRaceDuplicatesToTheOldest(t *testing.T) {
 	e.fake.AddComment(repo, pr, bot, line+"\nrun 2")
 	e.fake.AddComment(repo, pr, bot, line+"\nrun 3")
 
-	res := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "run 4")
-	assert.Equal(t, github.Edited, res.Action)
+	res := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "run 4")
+	assert.Equal(t, forge.Edited, res.Action)
 	assert.Equal(t, oldest, res.Comment.ID)
 	assert.Len(t, res.Deleted, 2)
 	var marked []githubtest.Comment
@@ -189,47 +195,47 @@ func TestUpsertReducesRaceDuplicatesToTheOldest(t *testing.T) {
 func TestAnOlderCommitNeverOverwritesANewerOne(t *testing.T) {
 	e := setup(t)
 	e.fake.PR(repo, pr, shaB, "feature/x") // the PR has moved on to B
-	newer := github.Stamp{SHA: shaB, Time: t0.Add(time.Hour)}
+	newer := forge.Stamp{SHA: shaB, Time: t0.Add(time.Hour)}
 	e.upsert(t, newer, "about B")
 	e.fake.Reset()
 
-	res := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "about A, finishing late")
-	assert.Equal(t, github.Kept, res.Action)
+	res := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "about A, finishing late")
+	assert.Equal(t, forge.Kept, res.Action)
 	assert.Contains(t, res.Reason, "bbbbbbb")
 	assert.True(t, strings.HasSuffix(e.fake.Comments(repo, pr)[0].Body, "\nabout B"))
-	assert.Equal(t, []string{"GET /repos/octo/infra/issues/7/comments?page=1", "GET /repos/octo/infra/pulls/7"},
+	assert.Equal(t, []string{"GET /repos/octo/infra/issues/7/comments?page=1", "GET /user", "POST /graphql", "GET /repos/octo/infra/pulls/7"},
 		methods(e.fake.Requests()), "the head is asked because the date says older; nothing is written")
 
 	// The branch was reset to A: A is the head again, so its run writes.
 	e.fake.PR(repo, pr, shaA, "feature/x")
-	assert.Equal(t, github.Edited, e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "about A again").Action)
+	assert.Equal(t, forge.Edited, e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "about A again").Action)
 
 	// A newer date writes without asking for the head.
 	e.fake.Reset()
-	assert.Equal(t, github.Edited, e.upsert(t, github.Stamp{SHA: shaB, Time: t0.Add(2 * time.Hour)}, "B").Action)
+	assert.Equal(t, forge.Edited, e.upsert(t, forge.Stamp{SHA: shaB, Time: t0.Add(2 * time.Hour)}, "B").Action)
 	assert.Equal(t, []string{"GET /repos/octo/infra/issues/7/comments?page=1", "PATCH /repos/octo/infra/issues/comments/" +
 		fmt.Sprint(e.fake.Comments(repo, pr)[0].ID)}, methods(e.fake.Requests()))
 }
 
 func TestDecide(t *testing.T) {
-	a := github.Stamp{SHA: shaA, Time: t0}
-	b := github.Stamp{SHA: shaB, Time: t0.Add(time.Minute)}
-	assert.Equal(t, github.Write, github.Decide(a, github.Stamp{}), "an unreadable stamp is overwritten")
-	assert.Equal(t, github.Write, github.Decide(a, a), "a rerun of the same commit")
-	assert.Equal(t, github.Write, github.Decide(b, a), "a later commit")
-	assert.Equal(t, github.AskHead, github.Decide(a, b), "an earlier date")
-	assert.Equal(t, github.AskHead, github.Decide(github.Stamp{SHA: shaA, Time: b.Time}, b), "the same date, another commit")
-	assert.Equal(t, github.AskHead, github.Decide(github.Stamp{SHA: shaA}, b), "no date")
+	a := forge.Stamp{SHA: shaA, Time: t0}
+	b := forge.Stamp{SHA: shaB, Time: t0.Add(time.Minute)}
+	assert.Equal(t, forge.Write, forge.Decide(a, forge.Stamp{}), "an unreadable stamp is overwritten")
+	assert.Equal(t, forge.Write, forge.Decide(a, a), "a rerun of the same commit")
+	assert.Equal(t, forge.Write, forge.Decide(b, a), "a later commit")
+	assert.Equal(t, forge.AskHead, forge.Decide(a, b), "an earlier date")
+	assert.Equal(t, forge.AskHead, forge.Decide(forge.Stamp{SHA: shaA, Time: b.Time}, b), "the same date, another commit")
+	assert.Equal(t, forge.AskHead, forge.Decide(forge.Stamp{SHA: shaA}, b), "no date")
 }
 
 func TestMarkerLineCannotBeClosedByItsStamp(t *testing.T) {
-	m := github.Marker("pr")
-	line := m.Line(github.Stamp{SHA: "--><script>"})
+	m := forge.Marker("pr")
+	line := m.Line(forge.Stamp{SHA: "--><script>"})
 	assert.Equal(t, 1, strings.Count(line, "-->"), line)
 	s, ok := m.Read(line + "\nbody")
 	require.True(t, ok)
 	assert.Equal(t, "--><script>", s.SHA)
-	_, ok = github.Marker("dig").Read(line)
+	_, ok = forge.Marker("dig").Read(line)
 	assert.False(t, ok, "another marker's comment is not ours")
 }
 
@@ -240,19 +246,19 @@ func TestTooLongBodiesEndUnderTheLimit(t *testing.T) {
 	require.Greater(t, len(huge), 200000)
 
 	e := setup(t)
-	res := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, huge)
-	assert.Equal(t, github.Created, res.Action)
+	res := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, huge)
+	assert.Equal(t, forge.Created, res.Action)
 	body := e.fake.Comments(repo, pr)[0].Body
-	assert.LessOrEqual(t, utf8.RuneCountInString(body), github.CommentLimit)
+	assert.LessOrEqual(t, utf8.RuneCountInString(body), forge.CommentLimit)
 	assert.True(t, strings.HasSuffix(body, "Cut to fit GitHub's comment size limit.\n"))
 
 	e = setup(t)
 	e.fake.MaxCommentLength = 30000 // a server stricter than the margin assumes
 	var limits []int
-	res, err := e.client.Upsert(context.Background(), pr, nil, "pr", github.Stamp{SHA: shaA, Time: t0},
+	res, err := e.client.Upsert(context.Background(), pr, nil, "pr", forge.Stamp{SHA: shaA, Time: t0},
 		func(limit int) string { limits = append(limits, limit); return huge[:min(limit, len(huge))] }, nil)
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, res.Action)
+	assert.Equal(t, forge.Created, res.Action)
 	require.Len(t, limits, 3, "rendered at the budget, then at half, then at a quarter")
 	assert.Equal(t, limits[0]/2, limits[1])
 	assert.Equal(t, limits[1]/2, limits[2])
@@ -272,9 +278,9 @@ func isPatch(r githubtest.Request) bool { return r.Method == "PATCH" }
 
 func TestServerErrorsAreRetriedWithBackoffThenReported(t *testing.T) {
 	e := setup(t)
-	first := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "v1")
+	first := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "v1")
 	e.fake.Fail(isPatch, 2, githubtest.ServerError())
-	assert.Equal(t, github.Edited, e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "v2").Action)
+	assert.Equal(t, forge.Edited, e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "v2").Action)
 	w := e.waits.all()
 	require.Len(t, w, 2)
 	assert.Greater(t, w[1], w[0], "the wait grows")
@@ -282,9 +288,9 @@ func TestServerErrorsAreRetriedWithBackoffThenReported(t *testing.T) {
 	assert.Contains(t, e.log.String(), "server error 502; retrying")
 
 	e.fake.Fail(isPatch, 10, githubtest.ServerError())
-	_, err := e.client.Upsert(context.Background(), pr, nil, "pr", github.Stamp{SHA: shaA, Time: t0}, github.Fit("v3"), nil)
+	_, err := e.client.Upsert(context.Background(), pr, nil, "pr", forge.Stamp{SHA: shaA, Time: t0}, forge.Fit("v3"), nil)
 	require.Error(t, err)
-	assert.Equal(t, 502, github.StatusOf(err))
+	assert.Equal(t, 502, forge.StatusOf(err))
 	assert.Contains(t, err.Error(), fmt.Sprintf("PATCH /repos/octo/infra/issues/comments/%d: 502", first.Comment.ID))
 	assert.Contains(t, err.Error(), "after 4 attempts")
 	assert.True(t, strings.HasSuffix(e.fake.Comments(repo, pr)[0].Body, "\nv2"), "the comment keeps the last good text")
@@ -293,22 +299,22 @@ func TestServerErrorsAreRetriedWithBackoffThenReported(t *testing.T) {
 func TestSecondaryRateLimitsWaitAsToldThenReport(t *testing.T) {
 	e := setup(t)
 	e.fake.Fail(func(r githubtest.Request) bool { return r.Method == "POST" }, 1, githubtest.SecondaryRateLimit(3))
-	assert.Equal(t, github.Created, e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "x").Action)
+	assert.Equal(t, forge.Created, e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "x").Action)
 	assert.Equal(t, []time.Duration{3 * time.Second}, e.waits.all(), "Retry-After is honoured")
 	assert.Contains(t, e.log.String(), "secondary rate limit; retrying in 3s")
 
 	// Waiting longer than a CI job should is not done: the limit is reported.
 	e.fake.Fail(isPatch, 1, githubtest.SecondaryRateLimit(3600))
-	_, err := e.client.Upsert(context.Background(), pr, nil, "pr", github.Stamp{SHA: shaA, Time: t0}, github.Fit("y"), nil)
+	_, err := e.client.Upsert(context.Background(), pr, nil, "pr", forge.Stamp{SHA: shaA, Time: t0}, forge.Fit("y"), nil)
 	require.Error(t, err)
-	assert.Equal(t, http.StatusForbidden, github.StatusOf(err))
+	assert.Equal(t, http.StatusForbidden, forge.StatusOf(err))
 	assert.Contains(t, err.Error(), "secondary rate limit")
 	assert.Len(t, e.waits.all(), 1)
 }
 
 // A real wait, tiny: the default sleeper stops at the context's end too.
 func TestRetriesSleepForReal(t *testing.T) {
-	e := setup(t, func(o *github.Options) { o.Retry = github.Retry{Base: time.Millisecond, Max: 2 * time.Millisecond} })
+	e := setup(t, func(o *forge.Options) { o.Retry = forge.Retry{Base: time.Millisecond, Max: 2 * time.Millisecond} })
 	e.fake.Fail(func(r githubtest.Request) bool { return r.Method == "GET" }, 3, githubtest.ServerError())
 	start := time.Now()
 	_, err := e.client.ListComments(context.Background(), pr)
@@ -323,11 +329,11 @@ func TestRetriesSleepForReal(t *testing.T) {
 
 func TestDryRunPrintsTheRequestsARealRunSends(t *testing.T) {
 	var out bytes.Buffer
-	e := setup(t, func(o *github.Options) { o.DryRun = &out })
+	e := setup(t, func(o *forge.Options) { o.DryRun = &out })
 	text := "## ⚡ infra-flash | `feature/x`\n\nsome <b>markup</b> & \"quotes\""
-	res := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, text)
-	assert.Equal(t, github.Created, res.Action)
-	_, err := e.client.SetChecks(context.Background(), shaA, []github.Check{{Name: "infra-flash/2.platform", State: "success", Description: "ok"}})
+	res := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, text)
+	assert.Equal(t, forge.Created, res.Action)
+	_, err := e.client.SetChecks(context.Background(), shaA, []forge.Check{{Name: "infra-flash/2.platform", State: "success", Description: "ok"}})
 	require.NoError(t, err)
 
 	for _, r := range e.fake.Requests() {
@@ -340,7 +346,7 @@ func TestDryRunPrintsTheRequestsARealRunSends(t *testing.T) {
 
 	// The same run for real sends exactly the printed body.
 	real := setup(t)
-	real.upsert(t, github.Stamp{SHA: shaA, Time: t0}, text)
+	real.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, text)
 	var sent string
 	for _, r := range real.fake.Requests() {
 		if r.Method == "POST" {
@@ -357,23 +363,23 @@ func TestDryRunPrintsTheRequestsARealRunSends(t *testing.T) {
 
 func TestDryRunWithoutCredentialsStillReadsAndPrints(t *testing.T) {
 	var out bytes.Buffer
-	e := setup(t, func(o *github.Options) { o.Token = ""; o.DryRun = &out })
+	e := setup(t, func(o *forge.Options) { o.Token = ""; o.DryRun = &out })
 	e.fake.AddComment(repo, pr, bot, `<!-- infra-flash:pr {"sha":"`+shaA+`"} -->`+"\nold")
-	res := e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "new")
-	assert.Equal(t, github.Edited, res.Action)
+	res := e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "new")
+	assert.Equal(t, forge.Edited, res.Action)
 	assert.Contains(t, out.String(), "PATCH /repos/octo/infra/issues/comments/")
 
 	// Without --dry-run and without credentials nothing is sent.
-	e = setup(t, func(o *github.Options) { o.Token = "" })
+	e = setup(t, func(o *forge.Options) { o.Token = "" })
 	_, err := e.client.CreateComment(context.Background(), pr, "x")
-	var in *github.InputError
+	var in *forge.InputError
 	require.ErrorAs(t, err, &in)
 	assert.Contains(t, err.Error(), "GITHUB_TOKEN")
 }
 
 func TestChecksFallBackToCommitStatuses(t *testing.T) {
 	long := strings.Repeat("description that is far too long for a status ", 5)
-	checks := []github.Check{
+	checks := []forge.Check{
 		{Name: "infra-flash/1.bootstrap", State: "success", Description: "Format ✅ Lint ✅ Validate ✅", TargetURL: "https://ci/run/1", Summary: "all good"},
 		{Name: "infra-flash/2.platform", State: "failure", Description: long, TargetURL: "https://ci/run/1", Summary: "## findings"},
 	}
@@ -388,7 +394,7 @@ func TestChecksFallBackToCommitStatuses(t *testing.T) {
 
 	e = setup(t)
 	e.fake.Token("ghp_personal", githubtest.User{Login: "someone", NoChecks: true})
-	c, err := github.New(context.Background(), repo, github.Options{APIURL: e.api, Token: "ghp_personal"})
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: e.api, Token: "ghp_personal"})
 	require.NoError(t, err)
 	kind, err = c.SetChecks(context.Background(), shaA, checks)
 	require.NoError(t, err)
@@ -410,20 +416,20 @@ func TestChecksFallBackToCommitStatuses(t *testing.T) {
 	assert.Equal(t, "failure", got["infra-flash/2.platform"].State)
 
 	_, err = c.SetChecks(context.Background(), "not-a-sha", checks)
-	var in *github.InputError
+	var in *forge.InputError
 	assert.ErrorAs(t, err, &in)
 }
 
 func TestPlaceholderThenUpdate(t *testing.T) {
 	e := setup(t)
-	p, err := e.client.Placeholder(context.Background(), pr, "dig", github.Stamp{}, "⏳ Testing connectivity…")
+	p, err := e.client.Placeholder(context.Background(), pr, "dig", forge.Stamp{}, "⏳ Testing connectivity…")
 	require.NoError(t, err)
-	require.NoError(t, p.Update(context.Background(), github.Fit("## Service Health Check\n| a | b |")))
+	require.NoError(t, p.Update(context.Background(), forge.Fit("## Service Health Check\n| a | b |")))
 	c := e.fake.Comments(repo, pr)
 	require.Len(t, c, 1)
 	assert.Equal(t, "<!-- infra-flash:dig {} -->\n## Service Health Check\n| a | b |", c[0].Body)
 	// A second request gets its own comment.
-	_, err = e.client.Placeholder(context.Background(), pr, "dig", github.Stamp{}, "⏳")
+	_, err = e.client.Placeholder(context.Background(), pr, "dig", forge.Stamp{}, "⏳")
 	require.NoError(t, err)
 	assert.Len(t, e.fake.Comments(repo, pr), 2)
 }
@@ -431,19 +437,19 @@ func TestPlaceholderThenUpdate(t *testing.T) {
 func TestIssueUpsertOpensUpdatesAndCloses(t *testing.T) {
 	e := setup(t)
 	ctx := context.Background()
-	spec := github.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2 Platform", Body: "3 resources drifted", Labels: []string{"drift"}}
+	spec := forge.IssueSpec{Marker: "drift/2.platform", Title: "Drift in L2 Platform", Body: "3 resources drifted", Labels: []string{"drift"}}
 	is, err := e.client.UpsertIssue(ctx, spec)
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, is.Action)
+	assert.Equal(t, forge.Created, is.Action)
 	is2, err := e.client.UpsertIssue(ctx, spec)
 	require.NoError(t, err)
-	assert.Equal(t, github.Unchanged, is2.Action)
+	assert.Equal(t, forge.Unchanged, is2.Action)
 	spec.Body = "4 resources drifted"
 	is3, err := e.client.UpsertIssue(ctx, spec)
 	require.NoError(t, err)
-	assert.Equal(t, github.Edited, is3.Action)
+	assert.Equal(t, forge.Edited, is3.Action)
 	assert.Equal(t, is.Number, is3.Number)
-	other, err := e.client.UpsertIssue(ctx, github.IssueSpec{Marker: "drift/3.data", Title: "Drift in L3", Body: "x", Labels: []string{"drift"}})
+	other, err := e.client.UpsertIssue(ctx, forge.IssueSpec{Marker: "drift/3.data", Title: "Drift in L3", Body: "x", Labels: []string{"drift"}})
 	require.NoError(t, err)
 	assert.NotEqual(t, is.Number, other.Number)
 
@@ -463,7 +469,7 @@ func TestIssueUpsertOpensUpdatesAndCloses(t *testing.T) {
 	assert.False(t, ok, "nothing open any more")
 	reopened, err := e.client.UpsertIssue(ctx, spec)
 	require.NoError(t, err)
-	assert.Equal(t, github.Created, reopened.Action, "a closed issue stays closed; new drift opens a new one")
+	assert.Equal(t, forge.Created, reopened.Action, "a closed issue stays closed; new drift opens a new one")
 }
 
 func appKey(t *testing.T) (*rsa.PrivateKey, []byte) {
@@ -478,7 +484,7 @@ func TestGitHubAppCommentsAsItsBot(t *testing.T) {
 	for _, inst := range []int64{4242, 0} { // given, or looked up from the repository
 		e := setup(t)
 		e.fake.App(99, 4242, &key.PublicKey)
-		c, err := github.New(context.Background(), repo, github.Options{APIURL: e.api, App: &github.App{ID: 99, InstallationID: inst, PrivateKey: pemKey}})
+		c, err := forge.New(context.Background(), repo, forge.Options{APIURL: e.api, App: &forge.App{ID: 99, InstallationID: inst, PrivateKey: pemKey}})
 		require.NoError(t, err)
 		_, err = c.CreateComment(context.Background(), pr, "hello")
 		require.NoError(t, err)
@@ -488,7 +494,7 @@ func TestGitHubAppCommentsAsItsBot(t *testing.T) {
 	e := setup(t)
 	other, _ := appKey(t)
 	e.fake.App(99, 4242, &other.PublicKey) // the key does not match
-	c, err := github.New(context.Background(), repo, github.Options{APIURL: e.api, App: &github.App{ID: 99, InstallationID: 4242, PrivateKey: pemKey}})
+	c, err := forge.New(context.Background(), repo, forge.Options{APIURL: e.api, App: &forge.App{ID: 99, InstallationID: 4242, PrivateKey: pemKey}})
 	require.NoError(t, err)
 	_, err = c.CreateComment(context.Background(), pr, "hello")
 	require.Error(t, err)
@@ -499,20 +505,20 @@ func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	for _, o := range []struct {
 		repo string
-		opts github.Options
+		opts forge.Options
 		want string
 	}{
-		{"octo", github.Options{}, "OWNER/NAME"},
-		{"octo/in fra", github.Options{}, "OWNER/NAME"},
-		{"octo/..", github.Options{}, "OWNER/NAME"},
-		{repo, github.Options{APIURL: "ftp://x"}, "http(s)"},
-		{repo, github.Options{APIURL: "https://user:secret@host/api"}, "carries credentials: give the URL alone"},
-		{repo, github.Options{Token: "a b"}, "whitespace"},
-		{repo, github.Options{App: &github.App{ID: 1, PrivateKey: []byte("not a key")}}, "not a PEM"},
-		{repo, github.Options{App: &github.App{ID: 0, PrivateKey: []byte("x")}}, "--app-id"},
+		{"octo", forge.Options{}, "OWNER/NAME"},
+		{"octo/in fra", forge.Options{}, "OWNER/NAME"},
+		{"octo/..", forge.Options{}, "OWNER/NAME"},
+		{repo, forge.Options{APIURL: "ftp://x"}, "http(s)"},
+		{repo, forge.Options{APIURL: "https://user:secret@host/api"}, "carries credentials: give the URL alone"},
+		{repo, forge.Options{Token: "a b"}, "whitespace"},
+		{repo, forge.Options{App: &forge.App{ID: 1, PrivateKey: []byte("not a key")}}, "not a PEM"},
+		{repo, forge.Options{App: &forge.App{ID: 0, PrivateKey: []byte("x")}}, "--app-id"},
 	} {
-		_, err := github.New(ctx, o.repo, o.opts)
-		var in *github.InputError
+		_, err := forge.New(ctx, o.repo, o.opts)
+		var in *forge.InputError
 		require.ErrorAs(t, err, &in, o.repo)
 		assert.Contains(t, err.Error(), o.want)
 		assert.NotContains(t, err.Error(), "secret")
@@ -544,13 +550,13 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 		}
 	}
 
-	e := setup(t, func(o *github.Options) { o.Token = canary; o.DryRun = &out })
+	e := setup(t, func(o *forge.Options) { o.Token = canary; o.DryRun = &out })
 	e.fake.Token(canary, bot)
-	e.upsert(t, github.Stamp{SHA: shaA, Time: t0}, "dry")
+	e.upsert(t, forge.Stamp{SHA: shaA, Time: t0}, "dry")
 	seen(e)
 
 	// A token GitHub rejects, failures and retries: errors and logs stay clean.
-	e = setup(t, func(o *github.Options) { o.Token = canary })
+	e = setup(t, func(o *forge.Options) { o.Token = canary })
 	_, err1 := e.client.CreateComment(context.Background(), pr, "x")
 	require.Error(t, err1)
 	e.fake.Token(canary, bot)
@@ -560,11 +566,11 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 	seen(e, err1, err2)
 
 	// A private key that is not a key: the error does not quote it.
-	_, err3 := github.New(context.Background(), repo, github.Options{App: &github.App{ID: 1, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\n" + canary + "\n-----END RSA PRIVATE KEY-----\n")}})
+	_, err3 := forge.New(context.Background(), repo, forge.Options{App: &forge.App{ID: 1, PrivateKey: []byte("-----BEGIN RSA PRIVATE KEY-----\n" + canary + "\n-----END RSA PRIVATE KEY-----\n")}})
 	require.Error(t, err3)
 	assert.NotContains(t, err3.Error(), "CANARY")
 	// An API URL with credentials in it is not echoed.
-	_, err4 := github.New(context.Background(), repo, github.Options{APIURL: "ftp://x:" + canary + "@host/"})
+	_, err4 := forge.New(context.Background(), repo, forge.Options{APIURL: "ftp://x:" + canary + "@host/"})
 	require.Error(t, err4)
 	assert.NotContains(t, err4.Error(), "CANARY")
 }

@@ -1,4 +1,4 @@
-package github
+package forge
 
 import (
 	"bytes"
@@ -15,7 +15,11 @@ import (
 )
 
 // Retry is how failed requests are tried again: server errors (5xx), dropped
-// connections and rate limits (GitHub's secondary limits, 429). Waits grow from
+// connections and rate limits (GitHub's secondary limits, 429). A request that
+// is not safe to send twice (a POST that creates something) is tried again only
+// when the answer proves nothing was done (a rate limit, a connection never
+// made); after a server error its caller checks what landed (see
+// CreateComment). Waits grow from
 // Base, doubling, with jitter, each at most Max; a Retry-After or rate-limit
 // reset GitHub names is honoured when it is within MaxWait, otherwise the
 // request fails at once with GitHub's answer.
@@ -89,7 +93,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil && ctx.Err() != nil {
 			return resp, err
 		}
-		wait, why := t.classify(resp, err, attempt)
+		wait, why, mayHaveActed := t.classify(resp, err, attempt)
+		if why != "" && mayHaveActed && !replayable(req) {
+			t.log(fmt.Sprintf("github: %s %s: %s; not sent again, it may have been applied", req.Method, req.URL.Path, why))
+			why = ""
+		}
 		if why == "" || attempt >= t.policy.Attempts || (req.Body != nil && req.GetBody == nil) {
 			if resp != nil {
 				resp.Header.Set(attemptsHeader, strconv.Itoa(attempt))
@@ -108,25 +116,44 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// classify says whether an answer is worth another try, after how long, and why;
-// why is empty when it is not.
-func (t *retryTransport) classify(resp *http.Response, err error, attempt int) (time.Duration, string) {
+// safeKey marks a request that may be sent twice although its method says
+// otherwise: a GraphQL query, or a write whose repeat changes nothing that
+// matters (a commit status: the latest per context wins).
+type safeKey struct{}
+
+func safe(ctx context.Context) context.Context { return context.WithValue(ctx, safeKey{}, true) }
+
+// replayable: sending the request twice leaves the same state as sending it once.
+func replayable(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return r.Context().Value(safeKey{}) != nil
+}
+
+// classify says whether an answer is worth another try, after how long, and why
+// (empty when it is not), and whether the server may have carried the request
+// out all the same.
+func (t *retryTransport) classify(resp *http.Response, err error, attempt int) (time.Duration, string, bool) {
 	backoff := t.backoff(attempt)
 	if err != nil {
 		// A name that does not resolve will not resolve in a second either.
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return 0, ""
+			return 0, "", false
 		}
-		return backoff, "connection failed"
+		var op *net.OpError
+		neverSent := errors.As(err, &op) && op.Op == "dial"
+		return backoff, "connection failed", !neverSent
 	}
 	switch {
 	case resp.StatusCode >= 500 && resp.StatusCode <= 599 && resp.StatusCode != http.StatusNotImplemented:
-		return backoff, fmt.Sprintf("server error %d", resp.StatusCode)
+		return backoff, fmt.Sprintf("server error %d", resp.StatusCode), true
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden:
 		limited, secondary := rateLimited(resp)
 		if !limited {
-			return 0, ""
+			return 0, "", false
 		}
 		wait := backoff
 		if ra, ok := retryAfter(resp); ok {
@@ -137,15 +164,15 @@ func (t *retryTransport) classify(resp *http.Response, err error, attempt int) (
 			wait = max(backoff, time.Minute) // GitHub: wait at least a minute when it names no time
 		}
 		if wait > t.policy.MaxWait {
-			return 0, "" // too long to wait in a CI job: report GitHub's answer
+			return 0, "", false // too long to wait in a CI job: report GitHub's answer
 		}
 		what := "rate limit"
 		if secondary {
 			what = "secondary rate limit"
 		}
-		return wait, what
+		return wait, what, false // refused, not carried out
 	}
-	return 0, ""
+	return 0, "", false
 }
 
 func (t *retryTransport) backoff(attempt int) time.Duration {

@@ -1,4 +1,4 @@
-package github
+package forge
 
 import (
 	"context"
@@ -54,10 +54,17 @@ func (c *Client) SetChecks(ctx context.Context, sha string, checks []Check) (str
 			if err == nil {
 				continue
 			}
-			if s := StatusOf(err); s != http.StatusForbidden && s != http.StatusNotFound {
+			s := StatusOf(err)
+			if s != http.StatusForbidden && s != http.StatusNotFound {
 				return kind, err
 			}
-			c.log("github: check runs are not allowed for these credentials; using commit statuses")
+			if s == http.StatusNotFound {
+				// Gitea and Forgejo have no Checks API; an App without the
+				// checks permission gets 403.
+				c.log("github: this API has no check runs (404: Gitea, Forgejo or an old GitHub Enterprise Server); using commit statuses")
+			} else {
+				c.log("github: check runs are not allowed for these credentials (403); using commit statuses")
+			}
 			c.mu.Lock()
 			c.checksDenied = true
 			c.mu.Unlock()
@@ -71,38 +78,37 @@ func (c *Client) SetChecks(ctx context.Context, sha string, checks []Check) (str
 }
 
 func (c *Client) createCheckRun(ctx context.Context, sha string, ch Check) error {
-	conclusion := map[string]string{"success": "success", "failure": "failure", "error": "failure"}[ch.State]
-	body := map[string]any{
-		"name":     ch.Name,
-		"head_sha": sha,
-		"output": map[string]string{
-			"title":   Clip(ch.Description, 255),
-			"summary": cut(ch.Summary, checkSummaryLimit),
-		},
+	opts := gh.CreateCheckRunOptions{
+		Name:    ch.Name,
+		HeadSHA: sha,
+		Output:  &gh.CheckRunOutput{Title: gh.String(Clip(ch.Description, 255)), Summary: gh.String(cut(ch.Summary, checkSummaryLimit))},
+		Status:  gh.String("in_progress"),
 	}
-	if conclusion != "" {
-		body["status"] = "completed"
-		body["conclusion"] = conclusion
-		body["completed_at"] = time.Now().UTC().Format(time.RFC3339)
-	} else {
-		body["status"] = "in_progress"
+	if conclusion := map[string]string{"success": "success", "failure": "failure", "error": "failure"}[ch.State]; conclusion != "" {
+		opts.Status, opts.Conclusion = gh.String("completed"), gh.String(conclusion)
+		opts.CompletedAt = &gh.Timestamp{Time: time.Now().UTC().Truncate(time.Second)}
 	}
 	if ch.TargetURL != "" {
-		body["details_url"] = ch.TargetURL
+		opts.DetailsURL = gh.String(ch.TargetURL)
 	}
-	return c.write(ctx, http.MethodPost, c.path("check-runs"), body, nil)
+	// Sent again after a server error: a second run of the same name only
+	// replaces the first on the PR.
+	return c.write(safe(ctx), http.MethodPost, c.path("check-runs"), opts, func(ctx context.Context) (*gh.Response, error) {
+		_, resp, err := c.gh.Checks.CreateCheckRun(ctx, c.Owner, c.Repo, opts)
+		return resp, err
+	})
 }
 
 func (c *Client) createStatus(ctx context.Context, sha string, ch Check) error {
-	body := map[string]any{
-		"state":       ch.State,
-		"context":     ch.Name,
-		"description": Clip(ch.Description, DescriptionLimit),
-	}
+	st := &gh.RepoStatus{State: gh.String(ch.State), Context: gh.String(ch.Name), Description: gh.String(Clip(ch.Description, DescriptionLimit))}
 	if ch.TargetURL != "" {
-		body["target_url"] = ch.TargetURL
+		st.TargetURL = gh.String(ch.TargetURL)
 	}
-	return c.write(ctx, http.MethodPost, c.path("statuses/%s", sha), body, nil)
+	// The latest status per context wins: sending it twice changes nothing.
+	return c.write(safe(ctx), http.MethodPost, c.path("statuses/%s", sha), st, func(ctx context.Context) (*gh.Response, error) {
+		_, resp, err := c.gh.Repositories.CreateStatus(ctx, c.Owner, c.Repo, sha, st)
+		return resp, err
+	})
 }
 
 // SetStatus sets one commit status (statuses only: used as a per-commit record).
@@ -119,20 +125,51 @@ func (c *Client) Statuses(ctx context.Context, sha string) (map[string]Check, er
 		return nil, &InputError{fmt.Sprintf("--sha %q is not a full commit SHA", sha)}
 	}
 	out := map[string]Check{}
+	latest := map[string]apiStatus{}
 	for page := 1; page > 0; {
-		var list []*gh.RepoStatus
+		var list []apiStatus
 		resp, err := c.read(ctx, c.path("commits/%s/statuses?per_page=100&page=%d", sha, page), &list)
 		if err != nil {
 			return out, err
 		}
-		for _, s := range list { // newest first: keep the first per context
-			if _, seen := out[s.GetContext()]; !seen {
-				out[s.GetContext()] = Check{Name: s.GetContext(), State: s.GetState(), Description: s.GetDescription(), TargetURL: s.GetTargetURL()}
+		for _, s := range list {
+			if prev, seen := latest[s.Context]; !seen || s.newer(prev) {
+				latest[s.Context] = s
 			}
 		}
 		page = resp.NextPage
 	}
+	for name, s := range latest {
+		out[name] = Check{Name: name, State: s.state(), Description: s.Description, TargetURL: s.TargetURL}
+	}
 	return out, nil
+}
+
+// apiStatus is a commit status as GitHub and Gitea list it: Gitea names the
+// state "status" (go-github's RepoStatus would read it as empty), and its
+// order is not GitHub's newest-first, so the newest is picked by date and ID.
+type apiStatus struct {
+	ID          int64     `json:"id"`
+	State       string    `json:"state"`
+	Status      string    `json:"status"`
+	Context     string    `json:"context"`
+	Description string    `json:"description"`
+	TargetURL   string    `json:"target_url"`
+	Created     time.Time `json:"created_at"`
+}
+
+func (s apiStatus) state() string {
+	if s.State != "" {
+		return s.State
+	}
+	return s.Status
+}
+
+func (s apiStatus) newer(than apiStatus) bool {
+	if !s.Created.Equal(than.Created) {
+		return s.Created.After(than.Created)
+	}
+	return s.ID > than.ID
 }
 
 // CheckRunResults returns the latest check run per name on a commit, as Checks
@@ -143,10 +180,10 @@ func (c *Client) CheckRunResults(ctx context.Context, sha string) (map[string]Ch
 	}
 	out := map[string]Check{}
 	for page := 1; page > 0; {
-		var list gh.ListCheckRunsResults
-		resp, err := c.read(ctx, c.path("commits/%s/check-runs?per_page=100&page=%d", sha, page), &list)
+		list, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, c.Owner, c.Repo, sha,
+			&gh.ListCheckRunsOptions{ListOptions: gh.ListOptions{PerPage: 100, Page: page}})
 		if err != nil {
-			return out, err
+			return out, c.got(c.path("commits/%s/check-runs", sha), err)
 		}
 		for _, r := range list.CheckRuns { // newest first: keep the first per name
 			if _, seen := out[r.GetName()]; !seen {

@@ -1,7 +1,8 @@
-package github
+package forge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -60,10 +61,10 @@ func cut(text string, limit int) string {
 func (c *Client) ListComments(ctx context.Context, issue int) ([]Comment, error) {
 	var out []Comment
 	for page := 1; page > 0; {
-		var list []*gh.IssueComment
-		resp, err := c.read(ctx, c.path("issues/%d/comments?per_page=100&page=%d", issue, page), &list)
+		list, resp, err := c.gh.Issues.ListComments(ctx, c.Owner, c.Repo, issue,
+			&gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100, Page: page}})
 		if err != nil {
-			return out, err
+			return out, c.got(c.path("issues/%d/comments", issue), err)
 		}
 		for _, ic := range list {
 			out = append(out, fromIssueComment(ic))
@@ -89,41 +90,99 @@ func fromIssueComment(ic *gh.IssueComment) Comment {
 }
 
 // CreateComment posts a comment. In a dry run the returned comment has a
-// negative ID that EditComment understands.
+// negative ID that EditComment understands. A POST is not sent twice blindly:
+// after a server error or a dropped connection the comments are read again,
+// and the comment is posted again only if ours is not there.
 func (c *Client) CreateComment(ctx context.Context, issue int, body string) (Comment, error) {
-	var ic gh.IssueComment
-	if err := c.write(ctx, http.MethodPost, c.path("issues/%d/comments", issue), map[string]string{"body": body}, &ic); err != nil {
-		return Comment{}, err
+	for try := 1; ; try++ {
+		var ic *gh.IssueComment
+		err := c.write(ctx, http.MethodPost, c.path("issues/%d/comments", issue), &gh.IssueComment{Body: &body},
+			func(ctx context.Context) (resp *gh.Response, err error) {
+				ic, resp, err = c.gh.Issues.CreateComment(ctx, c.Owner, c.Repo, issue, &gh.IssueComment{Body: &body})
+				return resp, err
+			})
+		if err == nil {
+			if c.dry != nil {
+				c.mu.Lock()
+				c.dryIDs--
+				id := c.dryIDs
+				c.mu.Unlock()
+				return Comment{ID: id, Body: body}, nil
+			}
+			return fromIssueComment(ic), nil
+		}
+		if c.dry != nil || !mayHaveLanded(err) || try >= 3 {
+			return Comment{}, err
+		}
+		landed, ok := c.landedComment(ctx, issue, body)
+		if !ok {
+			return Comment{}, err // cannot tell: better an error than a duplicate
+		}
+		if landed != nil {
+			c.log("github: the comment was created after all; not posting it again")
+			return *landed, nil
+		}
+		c.log("github: the comment is not there; posting it again")
 	}
-	if c.dry != nil {
-		c.mu.Lock()
-		c.dryIDs--
-		id := c.dryIDs
-		c.mu.Unlock()
-		return Comment{ID: id, Body: body}, nil
+}
+
+// mayHaveLanded: the server may have carried out a write that failed.
+func mayHaveLanded(err error) bool {
+	s := StatusOf(err)
+	var e *APIError
+	return errors.As(err, &e) && (s == 0 || s >= 500)
+}
+
+// landedComment looks for our newest comment with exactly this body; ok is
+// false when that cannot be told.
+func (c *Client) landedComment(ctx context.Context, issue int, body string) (*Comment, bool) {
+	self, err := c.Self(ctx)
+	if err != nil {
+		return nil, false
 	}
-	return fromIssueComment(&ic), nil
+	list, err := c.ListComments(ctx, issue)
+	if err != nil {
+		return nil, false
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		if Mine(self, list[i].Author) && strings.TrimSpace(list[i].Body) == strings.TrimSpace(body) {
+			return &list[i], true
+		}
+	}
+	return nil, true
 }
 
 // EditComment replaces a comment's body.
 func (c *Client) EditComment(ctx context.Context, id int64, body string) (Comment, error) {
-	var ic gh.IssueComment
+	var ic *gh.IssueComment
 	path := c.path("issues/comments/%d", id)
 	if id < 0 { // a comment the dry run only pretended to create
 		path = c.path("issues/comments/{id of the comment created above}")
 	}
-	if err := c.write(ctx, http.MethodPatch, path, map[string]string{"body": body}, &ic); err != nil {
+	err := c.write(ctx, http.MethodPatch, path, &gh.IssueComment{Body: &body}, func(ctx context.Context) (resp *gh.Response, err error) {
+		ic, resp, err = c.gh.Issues.EditComment(ctx, c.Owner, c.Repo, id, &gh.IssueComment{Body: &body})
+		return resp, err
+	})
+	if err != nil {
 		return Comment{}, err
 	}
 	if c.dry != nil {
 		return Comment{ID: id, Body: body}, nil
 	}
-	return fromIssueComment(&ic), nil
+	return fromIssueComment(ic), nil
 }
 
-// DeleteComment deletes a comment.
+// DeleteComment deletes a comment. One already gone (a retried DELETE whose
+// first try landed) is deleted.
 func (c *Client) DeleteComment(ctx context.Context, id int64) error {
-	return c.write(ctx, http.MethodDelete, c.path("issues/comments/%d", id), nil, nil)
+	err := c.write(ctx, http.MethodDelete, c.path("issues/comments/%d", id), nil, func(ctx context.Context) (*gh.Response, error) {
+		return c.gh.Issues.DeleteComment(ctx, c.Owner, c.Repo, id)
+	})
+	var e *APIError
+	if errors.As(err, &e) && e.Status == http.StatusNotFound && e.Attempts > 1 {
+		return nil
+	}
+	return err
 }
 
 // Action is what an upsert did.
@@ -162,14 +221,20 @@ func (c *Client) Upsert(ctx context.Context, issue int, comments []Comment, m Ma
 			return UpsertResult{}, err
 		}
 	}
+	own, err := ours(ctx, c, "comment(s)", comments, func(cm Comment) (string, bool) {
+		_, ok := m.Read(cm.Body)
+		return cm.Author, ok
+	})
+	if err != nil {
+		return UpsertResult{}, err
+	}
 	var marked []Comment
 	newest := Stamp{}
-	for _, cm := range comments {
-		if s, ok := m.Read(cm.Body); ok {
-			marked = append(marked, cm)
-			if newest.SHA == "" || s.Time.After(newest.Time) {
-				newest = s
-			}
+	for _, cm := range own {
+		s, _ := m.Read(cm.Body)
+		marked = append(marked, cm)
+		if newest.SHA == "" || s.Time.After(newest.Time) {
+			newest = s
 		}
 	}
 	sort.SliceStable(marked, func(i, j int) bool { return older(marked[i], marked[j]) })
