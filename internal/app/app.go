@@ -50,17 +50,26 @@ func Code(err error) int {
 }
 
 // Sink receives what a run says besides its result: progress lines (which a quiet
-// run may drop) and warnings (which it never drops: they say where a result may
-// be incomplete).
+// run may drop), warnings (which it never drops: they say where a result may be
+// incomplete) and notes (never dropped either: they explain a result).
 type Sink struct {
 	Progress func(string)
 	Warn     func(string)
+	Note     func(string)
 }
 
 func (s Sink) progress(format string, args ...any) {
 	if s.Progress != nil {
 		s.Progress(fmt.Sprintf(format, args...))
 	}
+}
+
+// log is the progress sink as a function that is never nil.
+func (s Sink) log() func(string) {
+	if s.Progress == nil {
+		return func(string) {}
+	}
+	return s.Progress
 }
 
 func (s Sink) warn(format string, args ...any) {

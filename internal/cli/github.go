@@ -8,12 +8,13 @@ import (
 	"os"
 	"strings"
 
+	usecase "github.com/infra-flash/infra/internal/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
-	"github.com/infra-flash/infra/internal/report"
 )
 
 // githubFlags are the flags of every command that talks to GitHub. Credentials
@@ -99,13 +100,7 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 	return c, nil
 }
 
-// githubError maps the PR loop's errors to exit codes: what the caller passed is
-// bad input (2); GitHub failing or refusing is a service that could not run (3).
+// githubError is the PR loop's error as the CLI's exit (see usecase.ForgeError).
 func githubError(err error) error {
-	var in *forge.InputError
-	var ev *actions.EventError
-	if errors.As(err, &in) || errors.As(err, &ev) {
-		return &exitError{code: report.ExitBadInput, msg: "infra: " + err.Error()}
-	}
-	return &exitError{code: report.ExitToolError, msg: "infra: " + err.Error()}
+	return &exitError{code: usecase.Code(usecase.ForgeError(err)), msg: "infra: " + err.Error()}
 }

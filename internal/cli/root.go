@@ -205,7 +205,8 @@ func (a *app) settings() usecase.Settings {
 
 // sink sends a use case's progress (unless --quiet) and warnings to stderr.
 func (a *app) sink() usecase.Sink {
-	s := usecase.Sink{Warn: func(w string) { fmt.Fprintf(a.stderr, "infra: warning: %s\n", w) }}
+	s := usecase.Sink{Warn: func(w string) { fmt.Fprintf(a.stderr, "infra: warning: %s\n", w) },
+		Note: func(n string) { fmt.Fprintf(a.stderr, "infra: note: %s\n", n) }}
 	if !a.quiet {
 		s.Progress = func(p string) { fmt.Fprintln(a.stderr, p) }
 	}

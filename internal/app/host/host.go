@@ -58,7 +58,7 @@ func (h Checker) Open(_ context.Context, run usecase.CheckRun) (*usecase.CheckSe
 	if mirror != "" {
 		sess.After = func(rep *report.Report, out usecase.Sink) {
 			if usecase.LockFileFailed(rep) {
-				warn(out, "note: providers the mirror %s has are installed from it alone; a lock file "+
+				note(out, "providers the mirror %s has are installed from it alone; a lock file "+
 					"pinning versions or registry checksums it lacks fails; without a mirror (%s= and no --provider-mirror "+
 					"or provider_mirror) providers install as terraform init does", mirror, toolchain.MirrorEnv)
 			}
@@ -147,4 +147,10 @@ func writeBackend(cfg state.ConfigFile) (string, error) {
 		return "", err
 	}
 	return path, os.WriteFile(path, content, 0o600)
+}
+
+func note(s usecase.Sink, format string, args ...any) {
+	if s.Note != nil {
+		s.Note(fmt.Sprintf(format, args...))
+	}
 }
