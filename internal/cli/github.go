@@ -32,7 +32,7 @@ func (g *githubFlags) addFlags(c *cobra.Command) {
 	f.StringVar(&g.Repo, "repo", "", "OWNER/NAME (default: GITHUB_REPOSITORY, else the event's)")
 	f.IntVar(&g.PR, "pr", 0, "pull request number (default: the event's)")
 	f.StringVar(&g.SHA, "sha", "", "commit (default: the PR's head from the event, else GITHUB_SHA on a push)")
-	f.StringVar(&g.APIURL, "api-url", "", "GitHub API root, for GitHub Enterprise Server or a compatible API (default: GITHUB_API_URL, else https://api.github.com/)")
+	f.StringVar(&g.APIURL, "api-url", "", "API root: GitHub Enterprise Server (https://HOST/api/v3/), Gitea or Forgejo (https://HOST/api/v1/) (default: GITHUB_API_URL, else https://api.github.com/)")
 	f.BoolVar(&g.DryRun, "dry-run", false, "print the requests that would change GitHub (method, path, body) instead of sending them")
 	f.StringVar(&g.RunURL, "run-url", "", "link to the run (default: from GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_RUN_ID)")
 	f.StringVar(&g.EventPath, "event", "", "the Actions event payload file (default: GITHUB_EVENT_PATH)")
