@@ -250,6 +250,9 @@ func (a *app) runApply(ctx context.Context, r applyRun) error {
 			return err
 		}
 	}
+	if err := opts.Validate(); err != nil {
+		return a.badInput("%s", masker.Mask(err.Error()))
+	}
 	if len(selected) == 0 {
 		a.progress("infra: no layer is affected by the change; nothing to %s", op)
 		return a.renderApply(f.format, &apply.Report{Op: op, Engine: engine, Commit: opts.Commit}, masker)
@@ -263,7 +266,7 @@ func (a *app) runApply(ctx context.Context, r applyRun) error {
 		return a.toolError(err)
 	}
 	tools.Mirror = mirror
-	ex, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
+	ex, err := native.New(a.source, toolchain.CacheDir(), tools, native.InPlace(), native.OnWait(func() {
 		a.progress("infra: another run is using this repository's workspace; waiting for it to finish")
 	}))
 	if err != nil {

@@ -52,6 +52,8 @@ func TestSourceHashCoversTheLayerAndItsModulesButNotWorkingFiles(t *testing.T) {
 	fsys["terraform/1.a/.terraform/x"] = &fstest.MapFile{Data: []byte("other cache")}
 	fsys["terraform/2.b/main.tf"] = &fstest.MapFile{Data: []byte("other layer")}
 	fsys["terraform/1.a/terraform.tfstate"] = &fstest.MapFile{Data: []byte(`{"serial":2}`)}
+	fsys["terraform/1.a/errored.tfstate"] = &fstest.MapFile{Data: []byte(`{"serial":3}`)}
+	fsys["terraform/1.a/.terraform.lock.hcl"] = &fstest.MapFile{Data: []byte("written by init")}
 	h2, err := plan.SourceHash(fsys, dirs)
 	require.NoError(t, err)
 	assert.Equal(t, h1, h2)
