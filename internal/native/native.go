@@ -242,6 +242,11 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	if e.dataRoot != "" {
 		dataDir = filepath.Join(e.dataRoot, filepath.FromSlash(cmd.Dir))
 		cmd.Args = inDataDir(cmd.Args, dataDir)
+		// The engine makes it only when init has something to install; plan files
+		// go there regardless.
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return stage.Output{}, fmt.Errorf("creating the data directory: %w", err)
+		}
 	}
 	// A stamp records the key of the last successful run of this command in this
 	// directory: the command is skipped only while the key is still the same, so
