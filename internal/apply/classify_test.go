@@ -47,6 +47,7 @@ func TestClassifyReadsTheMachineReadableDiagnostics(t *testing.T) {
 
 func TestAppliedSummaryFromTheMachineReadableUI(t *testing.T) {
 	out := `{"@level":"info","type":"version","terraform":"1.10.6","ui":"1.2"}
+{"type":"apply_complete","hook":{"resource":{"addr":"data.terraform_remote_state.up"},"action":"read"}}
 {"type":"apply_complete","hook":{"resource":{"addr":"null_resource.a"},"action":"create"}}
 {"type":"apply_complete","hook":{"resource":{"addr":"null_resource.b"},"action":"delete"}}
 {"type":"apply_complete","hook":{"resource":{"addr":"null_resource.b"},"action":"create"}}

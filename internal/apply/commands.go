@@ -131,13 +131,15 @@ func CheckExtraArgs(extra []string) error {
 // output: the resources it finished changing and its closing counts. A failed
 // apply has no counts; they are then counted from the resources it did finish.
 func appliedSummary(stdout string, m *plan.Masker) plan.Summary {
+	// Data sources read during the apply complete too ("read"): not a change.
+	changed := map[string]bool{"create": true, "update": true, "delete": true, "replace": true}
 	s := plan.Empty()
 	actions := map[string]string{}
 	var order []string
 	var counts *plan.Summary
 	for _, msg := range readUI(stdout).messages {
 		switch {
-		case msg.Type == "apply_complete" && msg.Hook != nil:
+		case msg.Type == "apply_complete" && msg.Hook != nil && changed[msg.Hook.Action]:
 			addr, action := msg.Hook.Resource.Addr, msg.Hook.Action
 			prev, seen := actions[addr]
 			switch {
