@@ -133,17 +133,6 @@ func SensitiveValues(p *tfjson.Plan) []string {
 	return out
 }
 
-// StateSensitiveValues is SensitiveValues for `show -json` of a state.
-func StateSensitiveValues(data []byte) ([]string, error) {
-	var st tfjson.State
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("reading the state JSON: %w", err)
-	}
-	var out []string
-	stateSensitive(st.Values, &out)
-	return out, nil
-}
-
 func changeSensitive(c *tfjson.Change, out *[]string) {
 	sensitiveAt(c.Before, c.BeforeSensitive, out)
 	sensitiveAt(c.After, c.AfterSensitive, out)
