@@ -58,6 +58,10 @@ func (o ApplyOptions) Validate() error {
 	if o.Op == apply.OpUnlock && o.LockID == "" {
 		return BadInput("unlock needs --layer and --lock-id")
 	}
+	engine := apply.Options{ExtraArgs: o.ExtraArgs, Plans: o.Plans, LockTimeout: o.LockTimeout, Concurrency: o.Concurrency}
+	if err := engine.Validate(); err != nil {
+		return BadInput("%v", err)
+	}
 	return o.Settings.Validate()
 }
 

@@ -89,6 +89,12 @@ type Command struct {
 	InstallsProviders bool
 }
 
+// DataDir is the engine's data directory, relative to a command's Dir. Arguments
+// naming a file in it ("-out=.terraform/x.tfplan", ".terraform/x.tfplan") name a
+// file the run keeps for itself: an executor that moves the data directory
+// (TF_DATA_DIR) maps them there, so they never land in the repository.
+const DataDir = ".terraform"
+
 // Output is what running a Command produced.
 type Output struct {
 	Stdout, Stderr string

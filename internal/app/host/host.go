@@ -124,7 +124,9 @@ func (h Applier) Open(_ context.Context, run usecase.ApplyRun) (*usecase.ApplySe
 			return nil, usecase.ToolError(err)
 		}
 	}
-	ex, err := native.New(h.Source, toolchain.CacheDir(), tools, native.OnWait(func() {
+	// The engine runs in the layer's own directory (see docs/state.md): state,
+	// errored.tfstate and files a configuration writes land where the user expects.
+	ex, err := native.New(h.Source, toolchain.CacheDir(), tools, native.InPlace(), native.OnWait(func() {
 		progress(h.Out, "infra: another run is using this repository's workspace; waiting for it to finish")
 	}))
 	if err != nil {
