@@ -45,6 +45,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	}
 	set := &Set{Config: cfg}
 	var candidates []*Layer
+	realDir, _, _ := realPath(fsys, cfg.LayersDir)
 	for _, e := range listing.Entries {
 		index, name, ok := parseDir(e.Name())
 		if !ok {
@@ -52,6 +53,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 		}
 		p := path.Join(cfg.LayersDir, e.Name())
 		isDir := e.IsDir()
+		real := path.Join(realDir, e.Name())
 		if e.Type()&fs.ModeSymlink != 0 {
 			if target, out := leavesRepo(fsys, p); out {
 				set.Skipped = append(set.Skipped, Skipped{Path: p, Reason: "a symlink to " + target + ", outside the repository"})
@@ -59,9 +61,14 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 			}
 			st, err := fs.Stat(fsys, p)
 			isDir = err == nil && st.IsDir()
+			real, _, _ = realPath(fsys, p)
 		}
 		if isDir {
-			candidates = append(candidates, &Layer{Dir: e.Name(), Path: p, Index: index, Name: name})
+			l := &Layer{Dir: e.Name(), Path: p, Index: index, Name: name}
+			if real != p {
+				l.Real = real
+			}
+			candidates = append(candidates, l)
 		}
 	}
 	forEach(len(candidates), func(i int) { candidates[i].Title = title(candidates[i].Name) })
@@ -157,6 +164,10 @@ func (s *Set) model(l *Layer, scan *dirScan, moduleScans map[string]moduleScan, 
 	l.Modules = c.modules
 	for _, o := range c.outside {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls a local module at %s, outside the repository: the checks see the repository alone, so it reads as missing", l.Path, o))
+	}
+	l.LinkedOut = c.linkedOut
+	for _, o := range c.linkedOut {
+		l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls the local module %s, a symlink to %s, outside the repository: the checks see the repository alone, so they do not check %s", l.Path, o.Module, o.Target, l.Path))
 	}
 	l.HasLockFile = scan.hasLock
 	l.LintConfig = rootLint
@@ -342,10 +353,11 @@ const tflintConfig = ".tflint.hcl"
 // layer's, in directory order, as a serial scan would.
 func scanLayers(fsys fs.FS, ls []*Layer) ([]*dirScan, error) {
 	dirs := make([]string, len(ls))
+	bases := make([]string, len(ls))
 	for i, l := range ls {
-		dirs[i] = l.Path
+		dirs[i], bases[i] = l.Path, l.WorkDir()
 	}
-	scans, errs := scanDirs(fsys, dirs, false)
+	scans, errs := scanDirs(fsys, dirs, bases, false)
 	for i, l := range ls {
 		if errs[i] != nil {
 			return nil, inputErrorf("reading layer %s: %v", l.Path, errs[i])

@@ -18,8 +18,15 @@ type Layer struct {
 	Name  string `json:"name"`  // short name: "platform"
 	Title string `json:"title"` // display name: "Platform"
 
+	// Real is Path with symlinks resolved, when they differ: where the engine runs
+	// and counts relative paths from.
+	Real string `json:"real_path,omitempty"`
+
 	DependsOn []string `json:"depends_on"` // directory names of the layers this one reads
-	Modules   []string `json:"modules"`    // repository-relative local module directories it calls, transitively
+	Modules   []string `json:"modules"`    // repository-relative local module directories it calls, transitively (symlinks resolved)
+	// LinkedOut are local modules it calls through a symlink that leads out of the
+	// repository: the checks see the repository alone, so they cannot check it.
+	LinkedOut []LinkedOut `json:"linked_out,omitempty"`
 
 	HasLockFile bool   `json:"has_lock_file"`
 	LintConfig  string `json:"lint_config,omitempty"` // the .tflint.hcl that applies: the layer's own, else the root's
@@ -39,6 +46,21 @@ type Layer struct {
 	// are no layer here: a layer deleted or renamed on this branch, or another
 	// repository's. A change under one (its deletion) affects this layer.
 	readsGone []string
+}
+
+// LinkedOut is a module directory reached through a symlink leading out of the
+// repository.
+type LinkedOut struct {
+	Module string `json:"module"` // as the layer calls it, repository-relative
+	Target string `json:"target"` // the link's target, as it says
+}
+
+// WorkDir is the directory the engine runs in: Path with symlinks resolved.
+func (l *Layer) WorkDir() string {
+	if l.Real != "" {
+		return l.Real
+	}
+	return l.Path
 }
 
 // ID is the short label used in tables: "L2".

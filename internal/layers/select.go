@@ -109,7 +109,7 @@ func (s *Set) AffectedBy(files []string) []string {
 			}
 		}
 		for _, l := range s.Layers {
-			if within(f, l.Path) {
+			if within(f, l.Path) || l.Real != "" && within(f, l.Real) {
 				direct[l.Dir] = true
 				continue
 			}
