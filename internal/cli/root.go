@@ -182,6 +182,7 @@ func (a *app) discover() (*layers.Set, repoconfig.Config, error) {
 		if cfg.LayersDir, err = repoconfig.CleanRel("--layers-dir", a.layersDir); err != nil {
 			return nil, cfg, a.badInput("%v", err)
 		}
+		cfg.LayersDirSet, cfg.Layers = true, nil
 	}
 	set, err := layers.Discover(fsys, cfg)
 	if err != nil {
@@ -220,16 +221,21 @@ func (a *app) enclosingRepo() string {
 	return ""
 }
 
-// selection is the --layer/--base pair of every command that works on layers.
+// selection is the --layer/--base/--env of every command that works on layers.
 type selection struct {
 	layer []string
 	base  string
+	env   string
+	// needsEnv: the command works on real infrastructure, so it needs --env when
+	// infra.hcl declares environments.
+	needsEnv bool
 }
 
 func (s *selection) addFlags(c *cobra.Command, defaultLayer string) {
 	c.Flags().StringSliceVar(&s.layer, "layer", []string{defaultLayer},
 		"all, changed, or layers by directory (2.platform), name (platform) or ID (L2); repeat or separate with commas")
 	c.Flags().StringVar(&s.base, "base", "", `what "changed" compares with (default: the PR base, origin/main or main)`)
+	c.Flags().StringVar(&s.env, "env", "", "only the shared layers and this environment's (infra.hcl's environment blocks)")
 }
 
 // selectLayers resolves the selection; "changed" asks git in the source.
@@ -248,6 +254,9 @@ func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([
 	})
 	if err != nil {
 		return nil, &exitError{code: selectionExitCode(err), msg: "infra: " + err.Error()}
+	}
+	if selected, err = set.InEnv(selected, s.env, s.needsEnv); err != nil {
+		return nil, a.badInput("%v", err)
 	}
 	return selected, nil
 }

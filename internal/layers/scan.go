@@ -37,6 +37,7 @@ type dirScan struct {
 	hasLock      bool
 	hasConfig    bool // at least one .tf or .tf.json file
 	hasLint      bool // a .tflint.hcl of its own
+	terragrunt   bool // a terragrunt.hcl: a Terragrunt unit
 	problems     []Problem
 	broken       []string // files with errors, whose other blocks were still read
 }
@@ -82,8 +83,9 @@ func scanned(name string) bool {
 
 // dirFiles is what discovery reads of a directory: its files of interest, in name order.
 type dirFiles struct {
-	hasLint bool
-	files   []dirFile
+	hasLint    bool
+	terragrunt bool
+	files      []dirFile
 }
 
 type dirFile struct {
@@ -104,6 +106,10 @@ func readDirFiles(fsys fs.FS, dir string) (*dirFiles, error) {
 		}
 		if name == tflintConfig {
 			d.hasLint = true
+			continue
+		}
+		if name == terragruntFile {
+			d.terragrunt = true
 			continue
 		}
 		if !scanned(name) {
@@ -135,7 +141,7 @@ func readDirFiles(fsys fs.FS, dir string) (*dirFiles, error) {
 // local state) are resolved from base, the directory's real path: the engine runs
 // in the directory a symlink points to, and counts "../" from there.
 func (d *dirFiles) scan(dir, base string, full bool) *dirScan {
-	s := &dirScan{hasLint: d.hasLint}
+	s := &dirScan{hasLint: d.hasLint, terragrunt: d.terragrunt}
 	for _, f := range d.files {
 		if f.name == lockFile {
 			s.hasLock = true

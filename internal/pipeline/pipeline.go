@@ -35,7 +35,7 @@ func DefaultConcurrency() int { return runtime.NumCPU() + 1 }
 // Target describes a layer to the stages.
 func Target(l *layers.Layer, shared *stage.Shared) stage.Target {
 	t := stage.Target{Path: l.Path, Real: l.Real, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig,
-		LintKey: l.LintKey, Modules: l.Modules, Shared: shared}
+		LintKey: l.LintKey, Modules: l.Modules, Shared: shared, Terragrunt: l.Terragrunt}
 	for _, o := range l.LinkedOut {
 		t.LinkedOut = append(t.LinkedOut, o.Module+" -> "+o.Target)
 	}

@@ -124,7 +124,7 @@ func InitRecord(t Target) []string {
 // on Inputs and InitRecord: validate's init, which selects provider versions.
 // A result cache runs them first, so it can key on what they recorded.
 func PrepareCommands(kind Kind, t Target) []Command {
-	if kind != Validate || len(t.LinkedOut) > 0 {
+	if kind != Validate || len(t.LinkedOut) > 0 || t.Terragrunt {
 		return nil
 	}
 	initCmd, _ := validateCommands(t.atWorkDir())

@@ -126,6 +126,9 @@ type Target struct {
 	// of the repository (as "modules/x -> /elsewhere"): the tools see the
 	// repository alone, so no stage can check the layer.
 	LinkedOut []string
+	// Terragrunt marks a Terragrunt unit: its module source, backend and providers
+	// come from files Terragrunt generates, so only the format is checked.
+	Terragrunt bool
 }
 
 // atWorkDir is the target as the tools see it: in its real directory.
@@ -160,6 +163,8 @@ func Run(ctx context.Context, kind Kind, r Runner, t Target) Result {
 	switch {
 	case len(t.LinkedOut) > 0:
 		res = linkedOut(t)
+	case t.Terragrunt && kind != Format:
+		res = Result{Status: Skip, Findings: []Finding{{File: t.Path, Severity: "notice", Message: terragruntNote}}}
 	case kind == Format:
 		res = runFormat(ctx, r, w)
 	case kind == Lint:
@@ -176,6 +181,9 @@ func Run(ctx context.Context, kind Kind, r Runner, t Target) Result {
 	}
 	return res
 }
+
+// terragruntNote says why lint and validate do not run in a Terragrunt unit.
+const terragruntNote = "not run in a Terragrunt unit: it needs the module, backend and provider files Terragrunt generates, which are not in the tree (terragrunt validate checks them)"
 
 // linkedOut is the result of every stage on a layer calling a module through a
 // symlink out of the repository: not a failure of its code, a check that cannot
