@@ -104,6 +104,12 @@ func TestTheSameCodePerEnvironment(t *testing.T) {
 	got, err := set.ForEnv("prod")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"network", "app"}, pathsOf(got))
+	vars, backend := set.EnvFiles(app, "prod")
+	assert.Equal(t, []string{"env/prod.tfvars"}, vars)
+	assert.Equal(t, "env/prod.s3.hcl", backend)
+	vars, backend = set.EnvFiles(set.Get("network"), "prod")
+	assert.Empty(t, vars)
+	assert.Empty(t, backend)
 }
 
 func TestADirectoryOfSymlinks(t *testing.T) {

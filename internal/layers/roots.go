@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -344,6 +345,18 @@ func (s *Set) InEnv(selected []*Layer, env string, needsEnv bool) ([]*Layer, err
 		return nil, err
 	}
 	return Within(selected, in), nil
+}
+
+// EnvFiles are the files a layer is planned and applied with in an environment
+// (-var-file, -backend-config), relative to the layer's directory as the engine
+// takes them: the environment's when the layer is applied per environment with
+// them, else none.
+func (s *Set) EnvFiles(l *Layer, env string) (varFiles []string, backendConfig string) {
+	e := s.Config.Environment(env)
+	if e == nil || !slices.Contains(l.PerEnv, env) {
+		return nil, ""
+	}
+	return append([]string(nil), e.VarFiles...), e.BackendConfig
 }
 
 // Within keeps the layers of selected that are also in allowed, in order.
