@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -103,6 +105,10 @@ func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind
 		return nil, nil, a.badInput("%v", err)
 	}
 	tools, err := toolchain.Find(engine)
+	var missing *toolchain.MissingError
+	if errors.As(err, &missing) && missing.Tool == "tflint" && !slices.Contains(kinds, stage.Lint) {
+		err = nil // the format check and validate never run tflint
+	}
 	if err != nil {
 		return nil, nil, a.toolError(err)
 	}

@@ -24,7 +24,7 @@ func (s *Set) numbered(fsys fs.FS) ([]*Layer, error) {
 	if err != nil && !missing {
 		return nil, inputErrorf("reading layers directory %q: %v", cfg.LayersDir, err)
 	}
-	if len(ls) > 0 || cfg.LayersDirSet || cfg.LayersDir == "." {
+	if len(ls) > 0 || cfg.LayersDirSet || cfg.LayersDir != repoconfig.Defaults().LayersDir {
 		if missing {
 			return nil, inputErrorf("no layers directory %q in the repository: pass --layers-dir or set layers_dir in %s", cfg.LayersDir, repoconfig.FileName)
 		}
@@ -180,7 +180,7 @@ func (s *Set) noLayers(fsys fs.FS) error {
 		msg = fmt.Sprintf("no layers directory %q in the repository, and no numbered layer directories (01-vpc) at its root: pass --layers-dir or set layers_dir or layers in %s", s.Config.LayersDir, repoconfig.FileName)
 	} else {
 		msg = fmt.Sprintf("no layers in %q: a layer is a directory named N.name, NN-name or NN_name (such as 1.bootstrap or 01-vpc) holding .tf files", s.Config.LayersDir)
-		if !s.Config.LayersDirSet && s.Config.LayersDir != "." {
+		if !s.Config.LayersDirSet && s.Config.LayersDir == repoconfig.Defaults().LayersDir {
 			msg += ", there or at the repository root"
 		}
 	}
