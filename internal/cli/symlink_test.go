@@ -25,7 +25,7 @@ func TestAnEditBehindALinkedLayerIsNoCachedPass(t *testing.T) {
 	testfixture.Tools(t, "terraform")
 	src := repo(t, testfixture.Files{
 		"infra.hcl":      "layers_dir = \"layers\"\n",
-		"real/a/main.tf": "locals {\n  a = 1\n}\n",
+		"real/a/main.tf": "terraform {\n  required_version = \">= 1.5\"\n}\n\noutput \"a\" {\n  value = 1\n}\n",
 	})
 	link(t, src, "layers/1.a", "../real/a")
 	r := run(t, "validate", "--source", src, "--format", "json")
@@ -33,7 +33,7 @@ func TestAnEditBehindALinkedLayerIsNoCachedPass(t *testing.T) {
 
 	f, err := os.OpenFile(filepath.Join(src, "real/a/main.tf"), os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
-	_, err = f.WriteString("locals {\nb   = 2\n}\n")
+	_, err = f.WriteString("output \"b\" {\nvalue   = 2\n}\n")
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	r = run(t, "validate", "--source", src, "--format", "json")

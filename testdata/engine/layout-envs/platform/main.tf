@@ -18,5 +18,5 @@ data "terraform_remote_state" "bootstrap" {
 
 output "name" {
   description = "This layer's name."
-  value       = "platform"
+  value       = "platform after ${data.terraform_remote_state.bootstrap.outputs.name}"
 }

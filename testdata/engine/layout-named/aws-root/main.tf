@@ -18,5 +18,5 @@ data "terraform_remote_state" "platform" {
 
 output "name" {
   description = "This layer's name."
-  value       = "aws-root"
+  value       = "aws-root in ${var.region} after ${data.terraform_remote_state.platform.outputs.name}"
 }

@@ -18,5 +18,5 @@ data "terraform_remote_state" "prereqs" {
 
 output "name" {
   description = "This layer's name."
-  value       = "vpc"
+  value       = "vpc after ${data.terraform_remote_state.prereqs.outputs.name}"
 }

@@ -18,5 +18,5 @@ data "terraform_remote_state" "vpc" {
 
 output "name" {
   description = "This layer's name."
-  value       = "eks"
+  value       = "${local.cluster} in ${local.vpc}"
 }

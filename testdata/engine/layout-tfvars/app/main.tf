@@ -17,6 +17,11 @@ data "terraform_remote_state" "network" {
   }
 }
 
+output "network" {
+  description = "The network it runs in."
+  value       = data.terraform_remote_state.network.outputs.name
+}
+
 output "replicas" {
   description = "How many."
   value       = var.replicas

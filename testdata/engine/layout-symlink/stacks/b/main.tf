@@ -14,5 +14,5 @@ data "terraform_remote_state" "a" {
 
 output "name" {
   description = "This layer's name."
-  value       = "b"
+  value       = "b after ${data.terraform_remote_state.a.outputs.name} after ${data.terraform_remote_state.a.outputs.name}"
 }

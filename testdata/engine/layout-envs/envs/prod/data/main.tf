@@ -18,5 +18,10 @@ data "terraform_remote_state" "platform" {
 
 output "name" {
   description = "This layer's name."
-  value       = "prod-data"
+  value       = "prod-data after ${data.terraform_remote_state.platform.outputs.name}"
+}
+
+output "size" {
+  description = "The size of the data tier."
+  value       = var.size
 }

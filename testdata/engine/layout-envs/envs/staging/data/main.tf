@@ -18,5 +18,5 @@ data "terraform_remote_state" "platform" {
 
 output "name" {
   description = "This layer's name."
-  value       = "staging-data"
+  value       = "staging-data after ${data.terraform_remote_state.platform.outputs.name}"
 }
