@@ -249,11 +249,15 @@ func (s *Set) assignEnvironments(fsys fs.FS, ls []*Layer) error {
 			}
 		}
 	}
+	type owner struct {
+		l   *Layer
+		env string
+	}
+	byState := map[stateRef]owner{}
 	for _, l := range ls {
 		if l.Env != "" {
 			continue
 		}
-		byState := map[stateRef]string{}
 		for _, e := range envs {
 			if len(e.VarFiles) == 0 && e.BackendConfig == "" {
 				continue
@@ -278,11 +282,14 @@ func (s *Set) assignEnvironments(fsys fs.FS, ls []*Layer) error {
 			if ref.key == "" {
 				continue
 			}
-			if other, dup := byState[ref]; dup {
+			if o, dup := byState[ref]; dup && o.l == l {
 				return inputErrorf("environments %s and %s keep the state of %s in the same place (bucket %q, key %q in %s and %s): give each environment its own backend key",
-					other, e.Name, l.Path, ref.bucket, ref.key, s.Config.Environment(other).BackendConfig, e.BackendConfig)
+					o.env, e.Name, l.Path, ref.bucket, ref.key, s.Config.Environment(o.env).BackendConfig, e.BackendConfig)
+			} else if dup {
+				return inputErrorf("layers %s (environment %s) and %s (environment %s) keep their state in the same place (bucket %q, key %q): give each its own backend key",
+					o.l.Path, o.env, l.Path, e.Name, ref.bucket, ref.key)
 			}
-			byState[ref] = e.Name
+			byState[ref] = owner{l, e.Name}
 		}
 	}
 	return nil

@@ -102,6 +102,15 @@ func TestTwoEnvironmentsSharingAStateKeyAreBadInput(t *testing.T) {
 	assert.Equal(t, `environments staging and prod keep the state of app in the same place (bucket "state", key "app.tfstate" in staging.hcl and prod.hcl): give each environment its own backend key`, err.Error())
 
 	err = discoverErr(t, fstest.MapFS{
+		"infra.hcl":       file("layers = [\"app\", \"web\"]\n\nenvironment \"staging\" {\n  backend_config = \"staging.hcl\"\n}\n"),
+		"app/main.tf":     file("terraform {\n  backend \"s3\" {}\n}\n"),
+		"app/staging.hcl": file("bucket = \"state\"\nkey = \"staging.tfstate\"\n"),
+		"web/main.tf":     file("terraform {\n  backend \"s3\" {}\n}\n"),
+		"web/staging.hcl": file("bucket = \"state\"\nkey = \"staging.tfstate\"\n"),
+	})
+	assert.Equal(t, `layers app (environment staging) and web (environment staging) keep their state in the same place (bucket "state", key "staging.tfstate"): give each its own backend key`, err.Error())
+
+	err = discoverErr(t, fstest.MapFS{
 		"infra.hcl":                file("layers = [\"envs/*/app\"]\n\nenvironment \"staging\" {\n  dir = \"envs/staging\"\n}\n\nenvironment \"prod\" {\n  dir = \"envs/prod\"\n}\n"),
 		"envs/staging/app/main.tf": file(backend("app.tfstate")),
 		"envs/prod/app/main.tf":    file(backend("app.tfstate")),
