@@ -227,7 +227,7 @@ type selection struct {
 	base  string
 	env   string
 	// needsEnv: the command works on real infrastructure, so it needs --env when
-	// infra.hcl declares environments.
+	// a selected layer differs by environment (layers.Set.InEnv).
 	needsEnv bool
 }
 
