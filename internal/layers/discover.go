@@ -24,6 +24,9 @@ type Set struct {
 	// noLayersDir: the default layers directory is missing and the root holds no
 	// numbered directories.
 	noLayersDir bool
+	// envStates are the states of layers applied per environment, from each
+	// environment's backend config: a layer reading one depends on the layer.
+	envStates []stateOwner
 }
 
 // Skipped is an N.name entry that is not a layer.
@@ -221,6 +224,9 @@ func (s *Set) stateIndex(found []*Layer, scans map[string]*dirScan) map[string][
 		if ref := scans[l.Path].state; ref.key != "" {
 			index[ref.key] = append(index[ref.key], stateOwner{l, ref})
 		}
+	}
+	for _, o := range s.envStates {
+		index[o.ref.key] = append(index[o.ref.key], o)
 	}
 	return index
 }

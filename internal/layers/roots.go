@@ -290,6 +290,7 @@ func (s *Set) assignEnvironments(fsys fs.FS, ls []*Layer) error {
 					o.l.Path, o.env, l.Path, e.Name, ref.bucket, ref.key)
 			}
 			byState[ref] = owner{l, e.Name}
+			s.envStates = append(s.envStates, stateOwner{l, ref})
 		}
 	}
 	return nil

@@ -117,3 +117,14 @@ func TestTwoEnvironmentsSharingAStateKeyAreBadInput(t *testing.T) {
 	})
 	assert.Contains(t, err.Error(), "layers envs/prod/app (environment prod) and envs/staging/app (environment staging) keep their state in the same place")
 }
+
+// A layer reading the state a layer keeps per environment depends on it.
+func TestReadingAPerEnvironmentStateIsADependency(t *testing.T) {
+	set := discover(t, fstest.MapFS{
+		"infra.hcl":       file("layers = [\"app\", \"dns\"]\n\nenvironment \"staging\" {\n  backend_config = \"staging.hcl\"\n}\n"),
+		"app/main.tf":     file("terraform {\n  backend \"s3\" {}\n}\n"),
+		"app/staging.hcl": file("bucket = \"state\"\nkey = \"staging/app.tfstate\"\n"),
+		"dns/main.tf":     file(remoteState("app", "staging/app.tfstate")),
+	})
+	assert.Equal(t, []string{"app"}, set.Get("dns").DependsOn)
+}
