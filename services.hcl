@@ -9,6 +9,10 @@
 #   path      optional, default "/": what is requested (follows up to 5 redirects)
 #   expect    optional, default [200]: the status codes that mean healthy
 #             ([401, 403] for a service that is healthy when it asks for credentials)
+#
+# A host the layers build that serves no HTTP (mail, say) goes in a top-level
+#   non_http = ["mail"]
+# instead of a service block; DNS-only names (_acme-challenge) need not be listed.
 
 service "atlantis" {
   layer     = "L1"

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -12,14 +13,13 @@ import (
 	"time"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/apply"
 	"github.com/infra-flash/infra/internal/github"
-	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
-	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
@@ -48,22 +48,9 @@ func (m *Infra) Plan(
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
-	// Layer variables: the content of a .tfvars or .tfvars.json file.
-	// +optional
-	tfVars *dagger.Secret,
-	// How long to wait for a state lock held by another run (e.g. 5m).
-	// +optional
-	// +default="0s"
-	lockTimeout string,
 	// The commit being planned (default: the source's HEAD).
 	// +optional
 	sha string,
-	// Values to mask in the report, besides the credentials and sensitive variables.
-	// +optional
-	mask []*dagger.Secret,
 	// Arguments passed through to plan, as after -- natively (-destroy, -target=ADDR).
 	// +optional
 	extraArgs []string,
@@ -71,21 +58,20 @@ func (m *Infra) Plan(
 	// +optional
 	concurrency int,
 ) (*dagger.Directory, error) {
-	run, err := m.prepareApply(ctx, apply.OpPlan, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
-	if err != nil {
-		return nil, err
-	}
-	defer run.close()
 	out, err := os.MkdirTemp(".", "plans-")
 	if err != nil {
 		return nil, err
 	}
-	run.opts.SavePlan = func(meta plan.Meta, data []byte) error { return plan.Save(out, meta, data) }
-	rep, err := apply.Plan(ctx, run.selected, run.opts)
+	run, err := m.runApply(ctx, apply.OpPlan, applyArgs{layer, base, format, sha, extraArgs, concurrency},
+		func(o *usecase.ApplyOptions) error {
+			o.SavePlan = func(meta plan.Meta, data []byte) error { return plan.Save(out, meta, data) }
+			return nil
+		})
 	if err != nil {
 		return nil, err
 	}
-	text, err := run.render(rep)
+	rep := run.Report
+	text, err := run.render(format)
 	if err != nil {
 		return nil, err
 	}
@@ -121,22 +107,9 @@ func (m *Infra) Apply(
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
-	// Layer variables: the content of a .tfvars or .tfvars.json file.
-	// +optional
-	tfVars *dagger.Secret,
-	// How long to wait for a state lock held by another run (e.g. 5m).
-	// +optional
-	// +default="0s"
-	lockTimeout string,
 	// The commit being applied (default: the source's HEAD); saved plans must match it.
 	// +optional
 	sha string,
-	// Values to mask in the report, besides the credentials and sensitive variables.
-	// +optional
-	mask []*dagger.Secret,
 	// Arguments passed through to the engine, as after -- natively (-destroy, -target=ADDR).
 	// +optional
 	extraArgs []string,
@@ -147,27 +120,29 @@ func (m *Infra) Apply(
 	// +optional
 	plans *dagger.Directory,
 ) (string, error) {
-	run, err := m.prepareApply(ctx, apply.OpApply, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
-	if err != nil {
-		return "", err
-	}
-	defer run.close()
+	var plansDir string
 	if plans != nil {
 		dir, err := exportDir(ctx, plans)
 		if err != nil {
 			return "", err
 		}
-		run.opts.Plans = os.DirFS(dir)
+		defer os.RemoveAll(dir)
+		plansDir = dir
 	}
-	rep, err := apply.Apply(ctx, run.selected, run.opts)
-	return run.finish(rep, err)
+	run, err := m.runApply(ctx, apply.OpApply, applyArgs{layer, base, format, sha, extraArgs, concurrency},
+		func(o *usecase.ApplyOptions) error {
+			if plansDir != "" {
+				o.Plans = os.DirFS(plansDir)
+			}
+			return nil
+		})
+	return run.finish(format, err)
 }
 
 // Drift checks each selected layer: does the code differ from the live state
 // (plan -detailed-exitcode), and did reality move (plan -refresh-only). Fails when
-// a layer drifted, with the report. With --issues, keeps one GitHub issue per
-// layer: opened or updated while it drifts, closed once it is in sync; what was
-// done (or, with --dry-run, the requests it would send) follows the report.
+// a layer drifted, with the report. (`github ... drift` also keeps one issue per
+// drifted layer.)
 // +cache="never"
 func (m *Infra) Drift(
 	ctx context.Context,
@@ -177,90 +152,39 @@ func (m *Infra) Drift(
 	layer []string,
 	// What "changed" compares with (default: origin/<github-base-ref>, else origin/main, else main).
 	// +optional
-	// +default="origin/main"
 	base string,
 	// text, markdown or json.
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
-	// Layer variables: the content of a .tfvars or .tfvars.json file.
-	// +optional
-	tfVars *dagger.Secret,
-	// How long to wait for a state lock held by another run (e.g. 5m).
-	// +optional
-	// +default="0s"
-	lockTimeout string,
-	// Values to mask in the report, besides the credentials and sensitive variables.
-	// +optional
-	mask []*dagger.Secret,
-	// Arguments passed through to the engine, as after -- natively (-destroy, -target=ADDR).
+	// Arguments passed through to the engine, as after -- natively (-refresh=false).
 	// +optional
 	extraArgs []string,
 	// Layers run at once (default: cores + 1).
 	// +optional
 	concurrency int,
-	// Keep one GitHub issue per drifted layer.
-	// +optional
-	issues bool,
-	// OWNER/NAME of the repository the issues are kept in.
-	// +optional
-	repo string,
-	// The commit checked (full SHA), shown in the report.
-	// +optional
-	sha string,
-	// GitHub API root, for GitHub Enterprise Server or a compatible API.
-	// +optional
-	apiUrl string,
-	// Print the requests that would change GitHub instead of sending them.
-	// +optional
-	dryRun bool,
-	// Link to the run, shown in the issues.
-	// +optional
-	runUrl string,
-	// The Actions event payload ($GITHUB_EVENT_PATH).
-	// +optional
-	event *dagger.File,
-	// The event's name ($GITHUB_EVENT_NAME).
-	// +optional
-	eventName string,
-	// GitHub token.
-	// +optional
-	token *dagger.Secret,
-	// GitHub App ID (with --app-key), instead of --token.
-	// +optional
-	appId int,
-	// The App's installation (default: looked up from the repository).
-	// +optional
-	installationId int,
-	// The App's private key (PEM).
-	// +optional
-	appKey *dagger.Secret,
 ) (string, error) {
+	return m.drift(ctx, applyArgs{layer: layer, base: base, format: format, extraArgs: extraArgs, concurrency: concurrency}, nil)
+}
+
+// drift runs the drift check; with a forge, it keeps the drift issues after the report.
+func (m *Infra) drift(ctx context.Context, a applyArgs, gh *Github) (string, error) {
 	var log strings.Builder
 	var target prloop.Target
 	var client *github.Client
-	if issues {
-		gh := ghArgs{repo: repo, sha: sha, apiURL: apiUrl, runURL: runUrl, event: event, eventName: eventName,
-			dryRun: dryRun, token: token, appID: appId, installationID: installationId, appKey: appKey}
+	if gh != nil {
 		var err error
-		if target, client, err = gh.connect(ctx, &log); err != nil {
+		if target, client, err = gh.connect(ctx, &log, 0, a.sha); err != nil {
 			return "", err
 		}
-		sha = target.SHA
+		a.sha = target.SHA
 	}
-	run, err := m.prepareApply(ctx, apply.OpDrift, applyArgs{layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency})
+	run, err := m.runApply(ctx, apply.OpDrift, a, nil)
 	if err != nil {
 		return "", err
 	}
-	defer run.close()
-	rep, err := apply.Drift(ctx, run.selected, run.opts)
-	if err != nil {
-		return "", err
-	}
-	text, err := run.render(rep)
+	rep := run.Report
+	text, err := run.render(a.format)
 	if err != nil {
 		return "", err
 	}
@@ -294,137 +218,76 @@ func (m *Infra) Unlock(
 	// +optional
 	// +default="text"
 	format string,
-	// The content of a -backend-config file: backend settings and credentials.
-	// +optional
-	backendConfig *dagger.Secret,
 ) (string, error) {
-	run, err := m.prepareApply(ctx, apply.OpUnlock, applyArgs{layer: []string{layer}, format: format, backendConfig: backendConfig, lockTimeout: "0s"})
-	if err != nil {
-		return "", err
-	}
-	defer run.close()
-	if len(run.selected) != 1 {
-		return "", fmt.Errorf("unlock works on one layer; %q selects %d", layer, len(run.selected))
-	}
-	rep, err := apply.Unlock(ctx, run.selected[0], lockID, run.opts)
-	return run.finish(rep, err)
+	run, err := m.runApply(ctx, apply.OpUnlock, applyArgs{layer: []string{layer}, format: format},
+		func(o *usecase.ApplyOptions) error { o.LockID = lockID; return nil })
+	return run.finish(format, err)
 }
 
+// applyArgs are the arguments plan, apply and drift share; the backend, the
+// variables and the masks come from the object (WithBackend, WithVarFile, WithMask).
 type applyArgs struct {
-	layer         []string
-	base, format  string
-	backendConfig *dagger.Secret
-	tfVars        *dagger.Secret
-	lockTimeout   string
-	sha           string
-	mask          []*dagger.Secret
-	extraArgs     []string
-	concurrency   int
+	layer        []string
+	base, format string
+	sha          string
+	extraArgs    []string
+	concurrency  int
 }
 
-// applyRun is a prepared run: its layers, options and scratch files.
-type applyRun struct {
-	selected []*layers.Layer
-	opts     apply.Options
-	format   string
-	scratch  []string
-}
+// applyRun is a finished run of the apply use case.
+type applyRun struct{ *usecase.ApplyResult }
 
-func (r *applyRun) close() {
-	for _, d := range r.scratch {
-		os.RemoveAll(d)
-	}
-}
-
-func (r *applyRun) render(rep *apply.Report) (string, error) {
+// render renders the report through the run's masker.
+func (r applyRun) render(format string) (string, error) {
 	var b strings.Builder
-	err := apply.Render(&b, rep, r.format, r.opts.Masker)
+	err := apply.Render(&b, r.Report, format, r.Masker)
 	return b.String(), err
 }
 
-// finish renders the report and fails the function when the run did not succeed.
-func (r *applyRun) finish(rep *apply.Report, err error) (string, error) {
+// finish returns the report, or fails with it when the run did not pass.
+func (r *applyRun) finish(format string, err error) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text, err := r.render(rep)
+	text, err := r.render(format)
 	if err != nil {
 		return "", err
 	}
-	if rep.ExitCode() != report.ExitOK {
-		return "", fmt.Errorf("%s\n%s", text, apply.Headline(rep))
+	if r.Report.ExitCode() != report.ExitOK {
+		return "", fmt.Errorf("%s\n%s", text, apply.Headline(r.Report))
 	}
 	return text, nil
 }
 
-// prepareApply does for the Dagger functions what the native CLI does before a
-// run: select the layers, read the secrets, and build a container runner whose
-// engine containers carry the backend config (without its credentials), the
-// credentials as secret variables, the variables file and a run ID that keeps
-// every command out of Dagger's cache.
-func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*applyRun, error) {
-	if err := report.CheckFormat(a.format); err != nil {
-		return nil, err
+// runApply turns the function's arguments into the use case's options (secrets
+// read, the var file mounted) and runs it with containers as the executor.
+func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust func(*usecase.ApplyOptions) error) (*applyRun, error) {
+	timeout := time.Duration(0)
+	if m.LockTimeout != "" {
+		var err error
+		if timeout, err = time.ParseDuration(m.LockTimeout); err != nil || timeout < 0 {
+			return nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", m.LockTimeout)
+		}
 	}
-	timeout, err := time.ParseDuration(a.lockTimeout)
-	if err != nil || timeout < 0 {
-		return nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", a.lockTimeout)
-	}
-	set, cfg, err := m.discover(ctx)
-	if err != nil {
-		return nil, err
-	}
-	selected, err := set.Select(a.layer, func() ([]string, error) { return m.changedFiles(ctx, a.base) })
-	if err != nil {
-		return nil, err
-	}
-	var masks []string
-	for _, s := range a.mask {
+	o := usecase.ApplyOptions{Settings: m.settings(), Selection: usecase.Selection{Layers: a.layer, Base: a.base}, Op: op,
+		Format: a.format, LockTimeout: timeout, Concurrency: a.concurrency, ExtraArgs: a.extraArgs, Commit: a.sha}
+	for _, s := range m.Mask {
 		v, err := s.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
-		masks = append(masks, v)
+		o.MaskValues = append(o.MaskValues, v)
 	}
-	masker, err := plan.NewMasker(masks, cfg.MaskPatterns)
-	if err != nil {
-		return nil, err
-	}
-	run := &applyRun{selected: selected, format: a.format}
-	src, err := exportDir(ctx, m.Source)
-	if err != nil {
-		return nil, err
-	}
-	run.scratch = append(run.scratch, src)
-	engine := cfg.EngineFor(m.Engine)
-	run.opts = apply.Options{Engine: engine, Source: repofs.Dir(src), LockTimeout: timeout, ExtraArgs: a.extraArgs,
-		Concurrency: a.concurrency, Bootstrap: cfg.Bootstrap, Masker: masker, Commit: a.sha}
-	if run.opts.Commit == "" && op != apply.OpUnlock {
-		run.opts.Commit = m.headCommit(ctx)
-	}
-
-	id := runID()
-	var mounts []func(*dagger.Container) *dagger.Container
-	if a.backendConfig != nil {
-		content, err := a.backendConfig.Plaintext(ctx)
+	if m.BackendConfig != nil {
+		content, err := m.BackendConfig.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
-		file, err := state.ParseConfigFile([]byte(content))
-		if err != nil {
-			return nil, err
-		}
-		run.opts.Backend, run.opts.BackendConfigPath = file, backendMount
-		masker.Add(file.Secrets()...)
-		sanitized := dag.SetSecret("infra-backend-"+id, string(file.WithoutCredentials()))
-		mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(backendMount, sanitized) })
-		for name, value := range file.CredentialEnv() {
-			secret := dag.SetSecret("infra-"+strings.ToLower(name)+"-"+id, value)
-			mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithSecretVariable(name, secret) })
-		}
+		o.BackendConfig = []byte(content)
 	}
-	if a.tfVars != nil {
-		content, err := a.tfVars.Plaintext(ctx)
+	ex := &containerApplier{src: m.Source, id: runID()}
+	if m.VarFile != nil {
+		content, err := m.VarFile.Plaintext(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -433,21 +296,66 @@ func (m *Infra) prepareApply(ctx context.Context, op apply.Op, a applyArgs) (*ap
 		if strings.HasPrefix(strings.TrimSpace(content), "{") {
 			name += ".json"
 		}
-		run.opts.VarFiles = []string{name}
-		vars := a.tfVars
-		mounts = append(mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
+		o.VarFiles = []string{name}
+		vars := m.VarFile
+		ex.mounts = append(ex.mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
 	}
-	runner := newContainerRunner(m.Source, engine, toolchain.Pinned(), nil)
-	runner.prepare = func(c *dagger.Container) *dagger.Container {
-		c = c.WithEnvVariable("INFRA_RUN_ID", id)
-		for _, mount := range mounts {
-			c = mount(c)
+	if adjust != nil {
+		if err := adjust(&o); err != nil {
+			return nil, err
 		}
-		return c
 	}
-	run.opts.Runner = runner
-	run.opts.Files = containerFiles{runner}
-	return run, nil
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Commit == "" && op != apply.OpUnlock {
+		o.Commit = m.headCommit(ctx)
+	}
+	src, err := exportDir(ctx, m.Source)
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(src)
+	ex.fsys = repofs.Dir(src)
+	res, err := usecase.Apply(ctx, m.repo(ctx, ex.fsys), o, ex, sink())
+	if err != nil {
+		return nil, err
+	}
+	return &applyRun{res}, nil
+}
+
+// containerApplier runs the engine in the pinned images, every command a new one
+// for Dagger's cache (the run ID), with the backend config and the var file
+// mounted as secrets.
+type containerApplier struct {
+	src    *dagger.Directory
+	fsys   fs.FS
+	id     string
+	mounts []func(*dagger.Container) *dagger.Container
+}
+
+func (c *containerApplier) Open(_ context.Context, run usecase.ApplyRun) (*usecase.ApplySession, error) {
+	sess := &usecase.ApplySession{Source: c.fsys}
+	mounts := c.mounts
+	if run.Backend != nil {
+		sess.BackendConfigPath = backendMount
+		sanitized := dag.SetSecret("infra-backend-"+c.id, string(run.Backend.WithoutCredentials()))
+		mounts = append(mounts, func(ctr *dagger.Container) *dagger.Container { return ctr.WithMountedSecret(backendMount, sanitized) })
+		for name, value := range run.Backend.CredentialEnv() {
+			secret := dag.SetSecret("infra-"+strings.ToLower(name)+"-"+c.id, value)
+			mounts = append(mounts, func(ctr *dagger.Container) *dagger.Container { return ctr.WithSecretVariable(name, secret) })
+		}
+	}
+	runner := newContainerRunner(c.src, run.Model.Engine, toolchain.Pinned(), nil)
+	runner.prepare = func(ctr *dagger.Container) *dagger.Container {
+		ctr = ctr.WithEnvVariable("INFRA_RUN_ID", c.id)
+		for _, mount := range mounts {
+			ctr = mount(ctr)
+		}
+		return ctr
+	}
+	sess.Runner, sess.Files = runner, containerFiles{runner}
+	return sess, nil
 }
 
 // runID is unique per function call: it makes every engine command a new one for
@@ -474,17 +382,14 @@ func exportDir(ctx context.Context, d *dagger.Directory) (string, error) {
 
 // headCommit is the source's HEAD, or "" without git history.
 func (m *Infra) headCommit(ctx context.Context) string {
-	if m.GitDir == nil {
+	g, err := m.ownGit(ctx)
+	if err != nil {
+		if m.GitDir != nil {
+			fmt.Fprintln(os.Stderr, "warning: the commit is not recorded (pass --sha): "+err.Error())
+		}
 		return ""
 	}
-	out, err := dag.Container().From(gitImage).
-		WithMountedDirectory("/src/.git", m.GitDir).
-		WithWorkdir("/src").
-		WithEnvVariable("GIT_CONFIG_COUNT", "1").
-		WithEnvVariable("GIT_CONFIG_KEY_0", "safe.directory").
-		WithEnvVariable("GIT_CONFIG_VALUE_0", "*").
-		WithExec([]string{"git", "rev-parse", "--verify", "-q", "HEAD"}).
-		Stdout(ctx)
+	out, err := g(ctx, "rev-parse", "--verify", "-q", "HEAD")
 	if err != nil {
 		return ""
 	}

@@ -66,12 +66,20 @@ func (r Infra) MarshalJSON() ([]byte, error) {
 		LayersDir     string
 		Engine        string
 		GithubBaseRef string
+		BackendConfig *dagger.Secret
+		LockTimeout   string
+		VarFile       *dagger.Secret
+		Mask          []*dagger.Secret
 	}
 	concrete.Source = r.Source
 	concrete.GitDir = r.GitDir
 	concrete.LayersDir = r.LayersDir
 	concrete.Engine = r.Engine
 	concrete.GithubBaseRef = r.GithubBaseRef
+	concrete.BackendConfig = r.BackendConfig
+	concrete.LockTimeout = r.LockTimeout
+	concrete.VarFile = r.VarFile
+	concrete.Mask = r.Mask
 	return json.Marshal(&concrete)
 }
 
@@ -82,6 +90,10 @@ func (r *Infra) UnmarshalJSON(bs []byte) error {
 		LayersDir     string
 		Engine        string
 		GithubBaseRef string
+		BackendConfig *dagger.Secret
+		LockTimeout   string
+		VarFile       *dagger.Secret
+		Mask          []*dagger.Secret
 	}
 	err := json.Unmarshal(bs, &concrete)
 	if err != nil {
@@ -92,6 +104,70 @@ func (r *Infra) UnmarshalJSON(bs []byte) error {
 	r.LayersDir = concrete.LayersDir
 	r.Engine = concrete.Engine
 	r.GithubBaseRef = concrete.GithubBaseRef
+	r.BackendConfig = concrete.BackendConfig
+	r.LockTimeout = concrete.LockTimeout
+	r.VarFile = concrete.VarFile
+	r.Mask = concrete.Mask
+	return nil
+}
+
+func (r Github) MarshalJSON() ([]byte, error) {
+	var concrete struct {
+		Infra          *Infra
+		Repo           string
+		APIURL         string
+		Token          *dagger.Secret
+		AppID          int
+		InstallationID int
+		AppKey         *dagger.Secret
+		Event          *dagger.File
+		EventName      string
+		RunURL         string
+		DryRun         bool
+	}
+	concrete.Infra = r.Infra
+	concrete.Repo = r.Repo
+	concrete.APIURL = r.APIURL
+	concrete.Token = r.Token
+	concrete.AppID = r.AppID
+	concrete.InstallationID = r.InstallationID
+	concrete.AppKey = r.AppKey
+	concrete.Event = r.Event
+	concrete.EventName = r.EventName
+	concrete.RunURL = r.RunURL
+	concrete.DryRun = r.DryRun
+	return json.Marshal(&concrete)
+}
+
+func (r *Github) UnmarshalJSON(bs []byte) error {
+	var concrete struct {
+		Infra          *Infra
+		Repo           string
+		APIURL         string
+		Token          *dagger.Secret
+		AppID          int
+		InstallationID int
+		AppKey         *dagger.Secret
+		Event          *dagger.File
+		EventName      string
+		RunURL         string
+		DryRun         bool
+	}
+	err := json.Unmarshal(bs, &concrete)
+	if err != nil {
+		return err
+	}
+	r.Infra = concrete.Infra
+	r.Repo = concrete.Repo
+	r.APIURL = concrete.APIURL
+	r.Token = concrete.Token
+	r.AppID = concrete.AppID
+	r.InstallationID = concrete.InstallationID
+	r.AppKey = concrete.AppKey
+	r.Event = concrete.Event
+	r.EventName = concrete.EventName
+	r.RunURL = concrete.RunURL
+	r.DryRun = concrete.DryRun
 	return nil
 }
 
@@ -212,6 +288,242 @@ func dispatch(ctx context.Context) (rerr error) {
 func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName string, inputArgs map[string][]byte) (_ any, err error) {
 	_ = inputArgs
 	switch parentName {
+	case "Github":
+		switch fnName {
+		case "Dig":
+			var parent Github
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var domain string
+			if inputArgs["domain"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["domain"]), &domain)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg domain", err))
+				}
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var timeout string
+			if inputArgs["timeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["timeout"]), &timeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg timeout", err))
+				}
+			}
+			var connectTo []string
+			if inputArgs["connectTo"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["connectTo"]), &connectTo)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg connectTo", err))
+				}
+			}
+			var cacert *dagger.File
+			if inputArgs["cacert"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cacert"]), &cacert)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cacert", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var catalog string
+			if inputArgs["catalog"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["catalog"]), &catalog)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
+				}
+			}
+			var pr int
+			if inputArgs["pr"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			return (*Github).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, format, concurrency, catalog, pr, sha)
+		case "Drift":
+			var parent Github
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var extraArgs []string
+			if inputArgs["extraArgs"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["extraArgs"]), &extraArgs)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg extraArgs", err))
+				}
+			}
+			var concurrency int
+			if inputArgs["concurrency"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["concurrency"]), &concurrency)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			return (*Github).Drift(&parent, ctx, layer, base, format, extraArgs, concurrency, sha)
+		case "Flash":
+			var parent Github
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var format string
+			if inputArgs["format"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
+				}
+			}
+			var pr int
+			if inputArgs["pr"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			var summaryOnly bool
+			if inputArgs["summaryOnly"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["summaryOnly"]), &summaryOnly)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg summaryOnly", err))
+				}
+			}
+			var atlantisUser []string
+			if inputArgs["atlantisUser"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["atlantisUser"]), &atlantisUser)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg atlantisUser", err))
+				}
+			}
+			return (*Github).Flash(&parent, ctx, layer, base, format, pr, sha, summaryOnly, atlantisUser)
+		case "KickAtlantis":
+			var parent Github
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var layer []string
+			if inputArgs["layer"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
+				}
+			}
+			var base string
+			if inputArgs["base"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
+				}
+			}
+			var pr int
+			if inputArgs["pr"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			return (*Github).KickAtlantis(&parent, ctx, layer, base, pr, sha)
+		case "ReviewGate":
+			var parent Github
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var bot string
+			if inputArgs["bot"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["bot"]), &bot)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bot", err))
+				}
+			}
+			return (*Github).ReviewGate(&parent, ctx, bot)
+		default:
+			return nil, fmt.Errorf("unknown function %s", fnName)
+		}
 	case "Infra":
 		switch fnName {
 		case "All":
@@ -248,39 +560,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var backendConfig *dagger.Secret
-			if inputArgs["backendConfig"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
-				}
-			}
-			var tfVars *dagger.Secret
-			if inputArgs["tfVars"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
-				}
-			}
-			var lockTimeout string
-			if inputArgs["lockTimeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
-				}
-			}
 			var sha string
 			if inputArgs["sha"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
-				}
-			}
-			var mask []*dagger.Secret
-			if inputArgs["mask"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
 				}
 			}
 			var extraArgs []string
@@ -304,7 +588,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg plans", err))
 				}
 			}
-			return (*Infra).Apply(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency, plans)
+			return (*Infra).Apply(&parent, ctx, layer, base, format, sha, extraArgs, concurrency, plans)
 		case "AtlantisConfig":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -332,7 +616,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
 			}
-			return (*Infra).AtlantisImage(&parent), nil
+			var cliSource *dagger.Directory
+			if inputArgs["cliSource"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["cliSource"]), &cliSource)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg cliSource", err))
+				}
+			}
+			return (*Infra).AtlantisImage(&parent, cliSource), nil
 		case "Catalog":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -430,91 +721,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg catalog", err))
 				}
 			}
-			var pr int
-			if inputArgs["pr"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
-				}
-			}
-			var repo string
-			if inputArgs["repo"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
-				}
-			}
-			var sha string
-			if inputArgs["sha"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
-				}
-			}
-			var apiUrl string
-			if inputArgs["apiUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
-				}
-			}
-			var runUrl string
-			if inputArgs["runUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var event *dagger.File
-			if inputArgs["event"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
-				}
-			}
-			var eventName string
-			if inputArgs["eventName"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
-				}
-			}
-			var token *dagger.Secret
-			if inputArgs["token"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["token"]), &token)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg token", err))
-				}
-			}
-			var appId int
-			if inputArgs["appId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["appId"]), &appId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appId", err))
-				}
-			}
-			var installationId int
-			if inputArgs["installationId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["installationId"]), &installationId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg installationId", err))
-				}
-			}
-			var appKey *dagger.Secret
-			if inputArgs["appKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["appKey"]), &appKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
-				}
-			}
-			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog, pr, repo, sha, apiUrl, runUrl, dryRun, event, eventName, token, appId, installationId, appKey)
+			return (*Infra).Dig(&parent, ctx, domain, layer, timeout, connectTo, cacert, showDomain, format, concurrency, catalog)
 		case "Drift":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -542,34 +749,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var backendConfig *dagger.Secret
-			if inputArgs["backendConfig"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
-				}
-			}
-			var tfVars *dagger.Secret
-			if inputArgs["tfVars"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
-				}
-			}
-			var lockTimeout string
-			if inputArgs["lockTimeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
-				}
-			}
-			var mask []*dagger.Secret
-			if inputArgs["mask"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
-				}
-			}
 			var extraArgs []string
 			if inputArgs["extraArgs"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["extraArgs"]), &extraArgs)
@@ -584,217 +763,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
 				}
 			}
-			var issues bool
-			if inputArgs["issues"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["issues"]), &issues)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg issues", err))
-				}
-			}
-			var repo string
-			if inputArgs["repo"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
-				}
-			}
-			var sha string
-			if inputArgs["sha"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
-				}
-			}
-			var apiUrl string
-			if inputArgs["apiUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var runUrl string
-			if inputArgs["runUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
-				}
-			}
-			var event *dagger.File
-			if inputArgs["event"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
-				}
-			}
-			var eventName string
-			if inputArgs["eventName"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
-				}
-			}
-			var token *dagger.Secret
-			if inputArgs["token"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["token"]), &token)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg token", err))
-				}
-			}
-			var appId int
-			if inputArgs["appId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["appId"]), &appId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appId", err))
-				}
-			}
-			var installationId int
-			if inputArgs["installationId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["installationId"]), &installationId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg installationId", err))
-				}
-			}
-			var appKey *dagger.Secret
-			if inputArgs["appKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["appKey"]), &appKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
-				}
-			}
-			return (*Infra).Drift(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, mask, extraArgs, concurrency, issues, repo, sha, apiUrl, dryRun, runUrl, event, eventName, token, appId, installationId, appKey)
-		case "Flash":
-			var parent Infra
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var layer []string
-			if inputArgs["layer"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
-				}
-			}
-			var base string
-			if inputArgs["base"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
-				}
-			}
-			var format string
-			if inputArgs["format"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["format"]), &format)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
-				}
-			}
-			var repo string
-			if inputArgs["repo"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
-				}
-			}
-			var pr int
-			if inputArgs["pr"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
-				}
-			}
-			var sha string
-			if inputArgs["sha"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
-				}
-			}
-			var apiUrl string
-			if inputArgs["apiUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var runUrl string
-			if inputArgs["runUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
-				}
-			}
-			var event *dagger.File
-			if inputArgs["event"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
-				}
-			}
-			var eventName string
-			if inputArgs["eventName"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
-				}
-			}
-			var token *dagger.Secret
-			if inputArgs["token"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["token"]), &token)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg token", err))
-				}
-			}
-			var appId int
-			if inputArgs["appId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["appId"]), &appId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appId", err))
-				}
-			}
-			var installationId int
-			if inputArgs["installationId"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["installationId"]), &installationId)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg installationId", err))
-				}
-			}
-			var appKey *dagger.Secret
-			if inputArgs["appKey"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["appKey"]), &appKey)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
-				}
-			}
-			var summaryOnly bool
-			if inputArgs["summaryOnly"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["summaryOnly"]), &summaryOnly)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg summaryOnly", err))
-				}
-			}
-			var atlantisUser []string
-			if inputArgs["atlantisUser"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["atlantisUser"]), &atlantisUser)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg atlantisUser", err))
-				}
-			}
-			return (*Infra).Flash(&parent, ctx, layer, base, format, repo, pr, sha, apiUrl, dryRun, runUrl, event, eventName, token, appId, installationId, appKey, summaryOnly, atlantisUser)
+			return (*Infra).Drift(&parent, ctx, layer, base, format, extraArgs, concurrency)
 		case "Fmt":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -823,25 +792,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Fmt(&parent, ctx, layer, base, format)
-		case "KickAtlantis":
+		case "Github":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
 			if err != nil {
 				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var layer []string
-			if inputArgs["layer"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["layer"]), &layer)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg layer", err))
-				}
-			}
-			var base string
-			if inputArgs["base"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["base"]), &base)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg base", err))
-				}
 			}
 			var repo string
 			if inputArgs["repo"] != nil {
@@ -850,53 +805,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
 				}
 			}
-			var pr int
-			if inputArgs["pr"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["pr"]), &pr)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg pr", err))
-				}
-			}
-			var sha string
-			if inputArgs["sha"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
-				}
-			}
 			var apiUrl string
 			if inputArgs["apiUrl"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["apiUrl"]), &apiUrl)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg apiUrl", err))
-				}
-			}
-			var dryRun bool
-			if inputArgs["dryRun"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
-				}
-			}
-			var runUrl string
-			if inputArgs["runUrl"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
-				}
-			}
-			var event *dagger.File
-			if inputArgs["event"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
-				}
-			}
-			var eventName string
-			if inputArgs["eventName"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
 				}
 			}
 			var token *dagger.Secret
@@ -927,7 +840,35 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg appKey", err))
 				}
 			}
-			return (*Infra).KickAtlantis(&parent, ctx, layer, base, repo, pr, sha, apiUrl, dryRun, runUrl, event, eventName, token, appId, installationId, appKey)
+			var event *dagger.File
+			if inputArgs["event"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
+				}
+			}
+			var eventName string
+			if inputArgs["eventName"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
+				}
+			}
+			var runUrl string
+			if inputArgs["runUrl"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["runUrl"]), &runUrl)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg runUrl", err))
+				}
+			}
+			var dryRun bool
+			if inputArgs["dryRun"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["dryRun"]), &dryRun)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg dryRun", err))
+				}
+			}
+			return (*Infra).Github(&parent, repo, apiUrl, token, appId, installationId, appKey, event, eventName, runUrl, dryRun)
 		case "Layers":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -997,39 +938,11 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var backendConfig *dagger.Secret
-			if inputArgs["backendConfig"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
-				}
-			}
-			var tfVars *dagger.Secret
-			if inputArgs["tfVars"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
-				}
-			}
-			var lockTimeout string
-			if inputArgs["lockTimeout"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
-				}
-			}
 			var sha string
 			if inputArgs["sha"] != nil {
 				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
 				if err != nil {
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
-				}
-			}
-			var mask []*dagger.Secret
-			if inputArgs["mask"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
 				}
 			}
 			var extraArgs []string
@@ -1046,7 +959,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg concurrency", err))
 				}
 			}
-			return (*Infra).Plan(&parent, ctx, layer, base, format, backendConfig, tfVars, lockTimeout, sha, mask, extraArgs, concurrency)
+			return (*Infra).Plan(&parent, ctx, layer, base, format, sha, extraArgs, concurrency)
 		case "Report":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1075,41 +988,6 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Report(&parent, ctx, layer, base, format)
-		case "ReviewGate":
-			var parent Infra
-			err = json.Unmarshal(parentJSON, &parent)
-			if err != nil {
-				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
-			}
-			var event *dagger.File
-			if inputArgs["event"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["event"]), &event)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg event", err))
-				}
-			}
-			var eventName string
-			if inputArgs["eventName"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["eventName"]), &eventName)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg eventName", err))
-				}
-			}
-			var repo string
-			if inputArgs["repo"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["repo"]), &repo)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg repo", err))
-				}
-			}
-			var bot string
-			if inputArgs["bot"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["bot"]), &bot)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg bot", err))
-				}
-			}
-			return (*Infra).ReviewGate(&parent, ctx, event, eventName, repo, bot)
 		case "Unlock":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1137,14 +1015,7 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg format", err))
 				}
 			}
-			var backendConfig *dagger.Secret
-			if inputArgs["backendConfig"] != nil {
-				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
-				if err != nil {
-					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
-				}
-			}
-			return (*Infra).Unlock(&parent, ctx, layer, lockId, format, backendConfig)
+			return (*Infra).Unlock(&parent, ctx, layer, lockId, format)
 		case "Validate":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
@@ -1173,6 +1044,55 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Validate(&parent, ctx, layer, base, format)
+		case "WithBackend":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var backendConfig *dagger.Secret
+			if inputArgs["backendConfig"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["backendConfig"]), &backendConfig)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg backendConfig", err))
+				}
+			}
+			var lockTimeout string
+			if inputArgs["lockTimeout"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["lockTimeout"]), &lockTimeout)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg lockTimeout", err))
+				}
+			}
+			return (*Infra).WithBackend(&parent, backendConfig, lockTimeout), nil
+		case "WithMask":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var mask []*dagger.Secret
+			if inputArgs["mask"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["mask"]), &mask)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg mask", err))
+				}
+			}
+			return (*Infra).WithMask(&parent, mask), nil
+		case "WithVars":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var tfVars *dagger.Secret
+			if inputArgs["tfVars"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["tfVars"]), &tfVars)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg tfVars", err))
+				}
+			}
+			return (*Infra).WithVars(&parent, tfVars), nil
 		case "":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)

@@ -17,7 +17,7 @@ import (
 // Dig probes every service of the catalog under the base domain over HTTPS, from
 // the module's container with the same probes as the native CLI, and fails when a
 // service is not healthy, printing the report. Never replayed from the cache: each
-// call asks the services again.
+// call asks the services again. (`github ... dig` answers on a pull request.)
 // +cache="never"
 func (m *Infra) Dig(
 	ctx context.Context,
@@ -45,95 +45,128 @@ func (m *Infra) Dig(
 	// +optional
 	// +default="text"
 	format string,
-	// Services probed at once (0: the default, 64).
+	// Services probed at once (1 to 1024).
 	// +optional
+	// +default=64
 	concurrency int,
 	// The services catalog, relative to the source.
 	// +optional
 	// +default="services.hcl"
 	catalog string,
-	// Answer on this pull request: "Testing connectivity…" at once, then the results
-	// (an issue_comment --event that is not a trusted /dig is skipped).
+) (string, error) {
+	probe, err := m.digProbe(ctx, digArgs{domain, layer, timeout, connectTo, cacert, format, concurrency, catalog})
+	if err != nil {
+		return "", err
+	}
+	return digFinish(ctx, &strings.Builder{}, probe(ctx), format, showDomain, false)
+}
+
+// Dig probes the services as `dig` does and answers on the pull request: a
+// comment saying "Testing connectivity…" at once, edited with the results (the
+// base domain hidden). An issue_comment event that is not a trusted /dig is skipped.
+// +cache="never"
+func (g *Github) Dig(
+	ctx context.Context,
+	// Base domain the services live under, such as example.com.
+	domain string,
+	// all, or layers by directory (2.platform), name (platform) or ID (L2).
+	// +optional
+	// +default=["all"]
+	layer []string,
+	// Time each service has to answer.
+	// +optional
+	// +default="10s"
+	timeout string,
+	// HOST:PORT:ADDR:PORT as curl has it: connect there instead (empty HOST or PORT
+	// matches any). Addresses are as the module's container sees them.
+	// +optional
+	connectTo []string,
+	// PEM file of a CA to trust besides the system's.
+	// +optional
+	cacert *dagger.File,
+	// text, markdown or json.
+	// +optional
+	// +default="text"
+	format string,
+	// Services probed at once (1 to 1024).
+	// +optional
+	// +default=64
+	concurrency int,
+	// The services catalog, relative to the source.
+	// +optional
+	// +default="services.hcl"
+	catalog string,
+	// The pull request to answer on (default: the event's).
 	// +optional
 	pr int,
-	// OWNER/NAME (default: the event's).
-	// +optional
-	repo string,
 	// Commit the answer is about (default: the PR head from the event).
 	// +optional
 	sha string,
-	// GitHub API root, for GitHub Enterprise Server or a compatible API.
-	// +optional
-	apiUrl string,
-	// Link to the run, shown in the comment.
-	// +optional
-	runUrl string,
-	// Print the requests that would change GitHub instead of sending them.
-	// +optional
-	dryRun bool,
-	// The Actions event payload ($GITHUB_EVENT_PATH).
-	// +optional
-	event *dagger.File,
-	// The event's name ($GITHUB_EVENT_NAME).
-	// +optional
-	eventName string,
-	// GitHub token.
-	// +optional
-	token *dagger.Secret,
-	// GitHub App ID (with --app-key), instead of --token.
-	// +optional
-	appId int,
-	// The App's installation (default: looked up from the repository).
-	// +optional
-	installationId int,
-	// The App's private key (PEM).
-	// +optional
-	appKey *dagger.Secret,
 ) (string, error) {
-	in := dig.Input{Domain: domain, Timeout: timeout, Concurrency: concurrency, ConnectTo: connectTo, Format: format}
-	if cacert != nil {
-		pem, err := cacert.Contents(ctx)
+	probe, err := g.Infra.digProbe(ctx, digArgs{domain, layer, timeout, connectTo, cacert, format, concurrency, catalog})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder // what a dry run would send, the client's log, then the report
+	t, client, err := g.connect(ctx, &b, pr, sha)
+	if err != nil {
+		return "", err
+	}
+	if skip := dig.Skip(t.Event); skip != "" {
+		return "skipped: " + skip + "\n", nil
+	}
+	if t.PR == 0 {
+		return "", errors.New("the /dig flow answers on a pull request: pass --pr N (or an issue_comment --event)")
+	}
+	rep, err := dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), false, t.RunURL, probe)
+	if err != nil {
+		return "", fmt.Errorf("%s%w", b.String(), err)
+	}
+	return digFinish(ctx, &b, rep, format, false, true)
+}
+
+// digArgs are the arguments both dig functions share.
+type digArgs struct {
+	domain      string
+	layer       []string
+	timeout     string
+	connectTo   []string
+	cacert      *dagger.File
+	format      string
+	concurrency int
+	catalog     string
+}
+
+// digProbe checks the arguments and the catalog, and returns the probe to run.
+func (m *Infra) digProbe(ctx context.Context, a digArgs) (func(context.Context) *dig.Report, error) {
+	in := dig.Input{Domain: a.domain, Timeout: a.timeout, Concurrency: a.concurrency, ConnectTo: a.connectTo, Format: a.format}
+	if a.cacert != nil {
+		pem, err := a.cacert.Contents(ctx)
 		if err != nil {
-			return "", fmt.Errorf("reading --cacert: %w", err)
+			return nil, fmt.Errorf("reading --cacert: %w", err)
 		}
 		in.CACert, in.CACertName = []byte(pem), "(file)"
 	}
 	base, opts, err := in.Validate()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	set, _, cat, done, err := m.openCatalog(ctx, catalog, false)
+	set, _, cat, done, err := m.openCatalog(ctx, a.catalog, false)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	done()
-	services, err := cat.Select(set, layer)
+	services, err := cat.Select(set, a.layer)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	probe := func(ctx context.Context) *dig.Report { return dig.Probe(ctx, base, services, opts) }
-	var b strings.Builder // what a dry run would send, the client's log, then the report
-	var rep *dig.Report
-	if pr != 0 || event != nil {
-		args := ghArgs{repo: repo, pr: pr, sha: sha, apiURL: apiUrl, runURL: runUrl, event: event, eventName: eventName, dryRun: dryRun,
-			token: token, appID: appId, installationID: installationId, appKey: appKey}
-		t, client, err := args.connect(ctx, &b)
-		if err != nil {
-			return "", err
-		}
-		if skip := dig.Skip(t.Event); skip != "" {
-			return "skipped: " + skip + "\n", nil
-		}
-		if t.PR == 0 {
-			return "", errors.New("the /dig flow answers on a pull request: pass --pr N (or an issue_comment --event)")
-		}
-		if rep, err = dig.OnPR(ctx, dig.GitHub(client, t.PR, github.Stamp{SHA: t.SHA}), showDomain, t.RunURL, probe); err != nil {
-			return "", fmt.Errorf("%s%w", b.String(), err)
-		}
-	} else {
-		rep = probe(ctx)
-	}
-	if err := dig.Render(&b, rep, format, dig.MaskDomain(format, showDomain)); err != nil {
+	return func(ctx context.Context) *dig.Report { return dig.Probe(ctx, base, services, opts) }, nil
+}
+
+// digFinish renders the report after what b holds, and fails unless every
+// service is healthy.
+func digFinish(_ context.Context, b *strings.Builder, rep *dig.Report, format string, showDomain, onPR bool) (string, error) {
+	if err := dig.Render(b, rep, format, dig.MaskDomain(format, showDomain, onPR)); err != nil {
 		return "", err
 	}
 	if rep.ExitCode() != dig.ExitHealthy {
@@ -196,10 +229,10 @@ func (m *Infra) openCatalog(ctx context.Context, name string, check bool) (*laye
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	cat, err := catalogpkg.Open(src.fsys, name, src.set)
+	cat, err := catalogpkg.Open(src.fsys, name, src.model.Set)
 	if err != nil {
 		src.close()
 		return nil, nil, nil, nil, err
 	}
-	return src.set, src.fsys, cat, src.close, nil
+	return src.model.Set, src.fsys, cat, src.close, nil
 }

@@ -32,6 +32,51 @@ type Infra struct {
 	// The pull request's base branch, as GitHub Actions' GITHUB_BASE_REF.
 	// +private
 	GithubBaseRef string
+
+	// The state backend, variables and masks of plan, apply, drift and unlock.
+	// +private
+	BackendConfig *dagger.Secret
+	// +private
+	LockTimeout string
+	// +private
+	VarFile *dagger.Secret
+	// +private
+	Mask []*dagger.Secret
+}
+
+// WithBackend sets the state backend of plan, apply, drift and unlock.
+func (m *Infra) WithBackend(
+	// The content of a -backend-config file: backend settings and credentials (e.g. env://BACKEND_CONFIG).
+	backendConfig *dagger.Secret,
+	// How long to wait for a state lock held by another run (e.g. 5m).
+	// +optional
+	// +default="0s"
+	lockTimeout string,
+) *Infra {
+	c := *m
+	c.BackendConfig, c.LockTimeout = backendConfig, lockTimeout
+	return &c
+}
+
+// WithVars sets the layers' variables for plan, apply and drift.
+func (m *Infra) WithVars(
+	// The content of a .tfvars or .tfvars.json file (e.g. env://TF_VARS).
+	tfVars *dagger.Secret,
+) *Infra {
+	c := *m
+	c.VarFile = tfVars
+	return &c
+}
+
+// WithMask adds values to mask in every report, besides the backend's credentials
+// and the values the engine marks sensitive.
+func (m *Infra) WithMask(
+	// The values, as secrets (e.g. env://DB_PASSWORD).
+	mask []*dagger.Secret,
+) *Infra {
+	c := *m
+	c.Mask = append(append([]*dagger.Secret{}, m.Mask...), mask...)
+	return &c
 }
 
 // New takes the repository to check, by default the one dagger is called from.

@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/gitchange"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/pipeline"
 	"github.com/infra-flash/infra/internal/repoconfig"
 	"github.com/infra-flash/infra/internal/repofs"
+	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 )
 
@@ -26,18 +28,15 @@ const gitImage = "alpine/git:v2.49.1"
 // hclPatterns are the files the layer model is read from.
 var hclPatterns = []string{"**/*.tf", "**/*.tf.json", "**/*.hcl"}
 
-// source is the repository's HCL, exported once into the module's container, and
-// the layer model read from it.
-type source struct {
+// exported is the repository's HCL, exported once into the module's container
+// (one call, not one per file).
+type exported struct {
 	fsys  fs.FS
-	cfg   repoconfig.Config
-	set   *layers.Set
 	close func()
 }
 
-// load exports the HCL files of the source, and the files matching extra, in one
-// call (not one call per file) and runs the same discovery as the native CLI on them.
-func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
+// exportHCL exports the HCL files of the source and the files matching extra.
+func (m *Infra) exportHCL(ctx context.Context, extra ...string) (*exported, error) {
 	dir, err := os.MkdirTemp("", "infra-hcl-")
 	if err != nil {
 		return nil, err
@@ -47,19 +46,47 @@ func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
 		cleanup()
 		return nil, fmt.Errorf("reading the repository's HCL: %w", err)
 	}
-	src := &source{fsys: repofs.Dir(dir), close: cleanup}
-	if src.cfg, err = repoconfig.Load(src.fsys); err != nil {
-		cleanup()
+	return &exported{fsys: repofs.Dir(dir), close: cleanup}, nil
+}
+
+// source is the exported HCL and the layer model read from it by the same
+// use-case code as the native CLI's.
+type source struct {
+	*exported
+	model *usecase.Model
+}
+
+// load exports the source's HCL (and extra) and reads the layer model.
+func (m *Infra) load(ctx context.Context, extra ...string) (*source, error) {
+	e, err := m.exportHCL(ctx, extra...)
+	if err != nil {
 		return nil, err
 	}
-	if m.LayersDir != "" {
-		src.cfg.LayersDir = m.LayersDir
-	}
-	if src.set, err = layers.Discover(src.fsys, src.cfg); err != nil {
-		cleanup()
+	model, err := usecase.Load(m.repo(ctx, e.fsys), m.settings())
+	if err != nil {
+		e.close()
 		return nil, err
 	}
-	return src, nil
+	return &source{exported: e, model: model}, nil
+}
+
+// repo is the exported source as the use cases see it; git runs in a container.
+func (m *Infra) repo(ctx context.Context, fsys fs.FS) usecase.Repo {
+	r := usecase.Repo{FS: fsys, NoHistory: errNoGit}
+	if m.GitDir != nil {
+		r.Changed = m.changedFiles
+	}
+	return r
+}
+
+// settings are the constructor's overrides of infra.hcl.
+func (m *Infra) settings() usecase.Settings {
+	return usecase.Settings{LayersDir: m.LayersDir, Engine: m.Engine}
+}
+
+// sink prints warnings on the function's log; progress lines are Dagger's own.
+func sink() usecase.Sink {
+	return usecase.Sink{Warn: func(w string) { fmt.Fprintln(os.Stderr, "warning: "+w) }}
 }
 
 // discover reads the layer model of the source.
@@ -69,14 +96,14 @@ func (m *Infra) discover(ctx context.Context) (*layers.Set, repoconfig.Config, e
 		return nil, repoconfig.Config{}, err
 	}
 	src.close()
-	return src.set, src.cfg, nil
+	return src.model.Set, src.model.Config, nil
 }
 
 // stageInputs maps each session the stages will open to what its commands read
 // (stage.Inputs): the layer's own sessions, and the lint of each module a layer
 // calls, which reads the module, the modules it calls and the lint config of the
 // layers that call it.
-func (s *source) stageInputs(selected []*layers.Layer, kinds []stage.Kind) map[string]stage.Filter {
+func stageInputs(fsys fs.FS, selected []*layers.Layer, kinds []stage.Kind) map[string]stage.Filter {
 	out := map[string]stage.Filter{}
 	for _, l := range selected {
 		t := pipeline.Target(l, nil)
@@ -86,7 +113,7 @@ func (s *source) stageInputs(selected []*layers.Layer, kinds []stage.Kind) map[s
 				continue
 			}
 			for _, mod := range l.Modules {
-				calls, err := layers.ModuleClosure(s.fsys, mod)
+				calls, err := layers.ModuleClosure(fsys, mod)
 				if err != nil { // unreadable HCL: what the layer reads covers the module's calls
 					calls = l.Modules
 				}
@@ -137,22 +164,13 @@ func union(a, b []string) []string {
 }
 
 // errNoGit says what to do when --layer changed has no history to compare with.
-var errNoGit = errors.New("--layer changed needs the repository's .git directory, and this call has none " +
+var errNoGit = &usecase.Error{Code: report.ExitBadInput, Msg: "--layer changed needs the repository's .git directory, and this call has none " +
 	"(the source is not a git checkout, or the module was called with --source from elsewhere): " +
-	"pass it with `dagger call --git-dir <repository>/.git ...`, or select layers by name or with --layer all")
+	"pass it with `dagger call --git-dir <repository>/.git ...`, or select layers by name or with --layer all"}
 
-// changedFiles runs the git commands the native CLI runs, in a container holding
-// the repository with its .git directory, resolving an empty base the same way.
-func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error) {
-	if strings.HasPrefix(base, "-") {
-		return nil, &gitchange.BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
-	}
-	if m.GitDir == nil {
-		return nil, errNoGit
-	}
-	if ok, err := m.GitDir.Exists(ctx, "HEAD"); err != nil || !ok {
-		return nil, errNoGit
-	}
+// gitIn runs git in a container holding the repository with its .git directory:
+// the same commands, parsed by the same code, as the native CLI's host git.
+func (m *Infra) gitIn() gitchange.Git {
 	ctr := dag.Container().From(gitImage).
 		WithMountedDirectory("/src", m.Source).
 		WithMountedDirectory("/src/.git", m.GitDir).
@@ -160,47 +178,59 @@ func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error)
 		WithEnvVariable("GIT_CONFIG_COUNT", "1").
 		WithEnvVariable("GIT_CONFIG_KEY_0", "safe.directory").
 		WithEnvVariable("GIT_CONFIG_VALUE_0", "*")
-	git := func(args []string) (string, int, error) {
+	return func(ctx context.Context, args ...string) (string, error) {
 		c := ctr.WithExec(append([]string{"git"}, args...), dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 		code, err := c.ExitCode(ctx)
 		if err != nil {
-			return "", 0, err
-		}
-		out, err := c.Stdout(ctx)
-		if err != nil {
-			return "", 0, err
+			return "", err
 		}
 		if code != 0 {
 			stderr, _ := c.Stderr(ctx)
-			return strings.TrimSpace(stderr), code, nil
+			return "", gitchange.Fail(args, stderr)
 		}
-		return out, 0, nil
+		return c.Stdout(ctx)
 	}
-	if base == "" {
-		candidates := gitchange.BaseCandidates(m.GithubBaseRef)
-		base = candidates[len(candidates)-1]
-		for _, c := range candidates {
-			if _, code, err := git(gitchange.VerifyArgs(c)); err == nil && code == 0 {
-				base = c
-				break
-			}
-		}
+}
+
+// ownGit is the source's git history: nil when the call has none, or when the
+// .git given is another repository's (the default --git-dir is the caller's, even
+// with --source from elsewhere).
+func (m *Infra) ownGit(ctx context.Context) (gitchange.Git, error) {
+	if m.GitDir == nil {
+		return nil, errNoGit
 	}
-	if _, code, err := git(gitchange.VerifyArgs(base)); err != nil {
+	if ok, err := m.GitDir.Exists(ctx, "HEAD"); err != nil || !ok {
+		return nil, errNoGit
+	}
+	g := m.gitIn()
+	if err := gitchange.CheckOwn(ctx, g); err != nil {
 		return nil, err
-	} else if code != 0 {
-		return nil, &gitchange.BadRefError{Ref: base, Detail: "no such commit in the repository's .git (fetch it first: actions/checkout with fetch-depth: 0)"}
 	}
-	var outputs []string
-	for _, args := range [][]string{gitchange.DiffArgs(base), gitchange.UntrackedArgs()} {
-		out, code, err := git(args)
-		if err != nil {
-			return nil, err
-		}
-		if code != 0 {
-			return nil, &gitchange.BadRefError{Ref: base, Detail: "git " + args[0] + ": " + out}
-		}
-		outputs = append(outputs, out)
+	return g, nil
+}
+
+// changedFiles is --layer changed: the native CLI's orchestration with git in a
+// container, resolving an empty base the same way.
+func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error) {
+	if strings.HasPrefix(base, "-") {
+		return nil, &gitchange.BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
 	}
-	return gitchange.ParseNames(outputs...), nil
+	g, err := m.ownGit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	explicit := base != ""
+	if !explicit {
+		base = gitchange.DefaultBaseWith(ctx, g, m.GithubBaseRef)
+	}
+	files, err := gitchange.Changed(ctx, g, "the repository's .git", base)
+	var refErr *gitchange.BadRefError
+	if !explicit && errors.As(err, &refErr) {
+		refErr.Tried = gitchange.BaseCandidates(m.GithubBaseRef)
+	}
+	return files, err
+}
+
+func usecaseSelection(layer []string, base string) usecase.Selection {
+	return usecase.Selection{Layers: layer, Base: base}
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
 
+	"github.com/infra-flash/infra/ci/internal/dagger"
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/layers"
-	"github.com/infra-flash/infra/internal/pipeline"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
@@ -166,36 +168,38 @@ func (m *Infra) gate(ctx context.Context, name string, kinds []stage.Kind, layer
 // run checks the selected layers, each (layer, stage) in a container that holds
 // only what that stage reads.
 func (m *Infra) run(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*report.Report, error) {
-	rep, _, err := m.runChecks(ctx, kinds, layer, base)
-	return rep, err
+	res, err := m.runChecks(ctx, kinds, layer, base)
+	if err != nil {
+		return nil, err
+	}
+	return res.Report, nil
 }
 
-// runChecks also returns the whole layer set, for the PR comment's graph.
-func (m *Infra) runChecks(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*report.Report, *layers.Set, error) {
-	src, err := m.load(ctx)
+// runChecks runs the check use case with containers as its executor.
+func (m *Infra) runChecks(ctx context.Context, kinds []stage.Kind, layer []string, base string) (*usecase.CheckResult, error) {
+	dir, err := m.exportHCL(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	defer src.close()
-	selected, err := src.set.Select(layer, func() ([]string, error) { return m.changedFiles(ctx, base) })
-	if err != nil {
-		return nil, nil, err
-	}
-	// Syntax errors become findings of the layers they break, as in the native CLI.
-	if err := src.set.CheckHCL(src.fsys, selected); err != nil {
-		return nil, nil, err
-	}
-	for _, w := range src.set.Warnings {
-		fmt.Fprintln(os.Stderr, "warning: "+w)
-	}
-	engine := src.cfg.EngineFor(m.Engine)
-	runner := newContainerRunner(m.Source, engine, toolchain.Pinned(), src.stageInputs(selected, kinds))
-	rep := pipeline.Run(ctx, selected, runner, pipeline.Options{Engine: engine, Stages: kinds})
-	for _, lr := range rep.Layers {
-		for k, res := range lr.Results {
-			res.Cached = runner.replayed(stageSessions(lr.Layer, k))
-			lr.Results[k] = res
+	defer dir.close()
+	opts := usecase.CheckOptions{Settings: m.settings(), Selection: usecase.Selection{Layers: layer, Base: base}, Kinds: kinds}
+	return usecase.Check(ctx, m.repo(ctx, dir.fsys), opts, containerChecker{src: m.Source, fsys: dir.fsys}, sink())
+}
+
+// containerChecker runs the stages in the pinned tool images.
+type containerChecker struct {
+	src  *dagger.Directory
+	fsys fs.FS
+}
+
+func (c containerChecker) Open(_ context.Context, run usecase.CheckRun) (*usecase.CheckSession, error) {
+	runner := newContainerRunner(c.src, run.Model.Engine, toolchain.Pinned(), stageInputs(c.fsys, run.Selected, run.Kinds))
+	return &usecase.CheckSession{Runner: runner, Annotate: func(rep *report.Report) {
+		for _, lr := range rep.Layers {
+			for k, res := range lr.Results {
+				res.Cached = runner.replayed(stageSessions(lr.Layer, k))
+				lr.Results[k] = res
+			}
 		}
-	}
-	return rep, src.set, nil
+	}}, nil
 }

@@ -38,6 +38,11 @@ type Catalog struct {
 	// hosts built from var.<it> are the ones checked against the catalog.
 	DomainVariable string
 	Services       []Service
+	// NonHTTP are hosts the layers build that serve no HTTP (mail, DNS-only
+	// records): not probed, and not asked for an entry. Names with an underscore
+	// label (_acme-challenge) are DNS-only without being listed.
+	NonHTTP    []string
+	NonHTTPPos string // file:line of the list
 }
 
 // Service is one documented service.
@@ -84,7 +89,7 @@ func Load(fsys fs.FS, name string) (*Catalog, error) {
 
 var (
 	fileSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "domain_variable"}},
+		Attributes: []hcl.AttributeSchema{{Name: "domain_variable"}, {Name: "non_http"}},
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "service", LabelNames: []string{"id"}}},
 	}
 	serviceSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
@@ -97,6 +102,7 @@ var (
 	}}
 	idPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	labelPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	dnsLabelPattern = regexp.MustCompile(`^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$`) // DNS names, not host names, may hold _
 	variablePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
 )
 
@@ -112,6 +118,7 @@ func Parse(src []byte, filename string) (*Catalog, error) {
 		return nil, diagError(diags)
 	}
 	c := &Catalog{File: filename, DomainVariable: DefaultDomainVariable}
+	var err error
 	if a, ok := content.Attributes["domain_variable"]; ok {
 		v, err := stringValue(a)
 		if err != nil {
@@ -121,6 +128,12 @@ func Parse(src []byte, filename string) (*Catalog, error) {
 			return nil, inputErrorf("%s: domain_variable must name a terraform variable, such as %q, not %q", pos(a.Expr.Range()), DefaultDomainVariable, v)
 		}
 		c.DomainVariable = v
+	}
+	if a, ok := content.Attributes["non_http"]; ok {
+		if c.NonHTTP, err = nonHTTPValue(a); err != nil {
+			return nil, err
+		}
+		c.NonHTTPPos = pos(a.Expr.Range())
 	}
 	seen := map[string]string{}
 	probes := map[string]string{}
@@ -138,6 +151,9 @@ func Parse(src []byte, filename string) (*Catalog, error) {
 			return nil, inputErrorf("%s: service %q probes the same host, port and path as service %q", s.Pos, s.ID, other)
 		}
 		probes[probe] = s.ID
+		if slices.Contains(c.NonHTTP, s.Subdomain) {
+			return nil, inputErrorf("%s: service %q probes %s, which non_http (%s) says serves no HTTP", s.Pos, s.ID, s.Host(DomainPlaceholder), c.NonHTTPPos)
+		}
 		c.Services = append(c.Services, s)
 	}
 	if len(c.Services) == 0 {
@@ -221,21 +237,55 @@ func parseService(b *hcl.Block) (Service, error) {
 
 // checkSubdomain accepts "@" or one or more DNS labels ("i-secrets", "api.eu").
 func checkSubdomain(sub string) error {
-	if sub == Apex {
-		return nil
-	}
 	if sub == "" {
 		return errors.New(`subdomain is the part before the base domain ("i-secrets"); use "@" for the base domain itself`)
 	}
-	for _, label := range strings.Split(sub, ".") {
-		if !labelPattern.MatchString(label) {
-			return fmt.Errorf("subdomain %q is not a host name under the base domain: use lower-case DNS labels (letters, digits, inner hyphens) separated by dots, or \"@\"", sub)
-		}
-	}
-	if len(sub) > 190 {
+	switch ok, tooLong := labels(sub, labelPattern); {
+	case !ok:
+		return fmt.Errorf("subdomain %q is not a host name under the base domain: use lower-case DNS labels (letters, digits, inner hyphens) separated by dots, or \"@\"", sub)
+	case tooLong:
 		return fmt.Errorf("subdomain %q is too long for a host name", sub)
 	}
 	return nil
+}
+
+// labels says whether name is "@" or labels matching pattern separated by dots,
+// and whether it is too long to go before a base domain.
+func labels(name string, pattern *regexp.Regexp) (ok, tooLong bool) {
+	if name == Apex {
+		return true, false
+	}
+	for _, label := range strings.Split(name, ".") {
+		if !pattern.MatchString(label) {
+			return false, false
+		}
+	}
+	return true, len(name) > 190
+}
+
+// nonHTTPValue reads non_http: names under the base domain ("@" for itself), as
+// the layers build them.
+func nonHTTPValue(a *hcl.Attribute) ([]string, error) {
+	names, err := listValue(a, cty.String, func(e cty.Value) (string, error) {
+		name := e.AsString()
+		switch ok, tooLong := labels(name, dnsLabelPattern); {
+		case !ok:
+			return "", inputErrorf("%s: non_http: %q is not a name under the base domain: use lower-case DNS labels (letters, digits, inner hyphens, underscores) separated by dots, or \"@\"", pos(a.Expr.Range()), name)
+		case tooLong:
+			return "", inputErrorf("%s: non_http: %q is too long for a DNS name", pos(a.Expr.Range()), name)
+		case name == Apex:
+			return "", nil
+		}
+		return name, nil
+	})
+	slices.Sort(names)
+	return slices.Compact(names), err
+}
+
+// IsNonHTTP says whether the host sub (under the base domain) serves no HTTP: a
+// DNS-only name (an underscore label, as _acme-challenge) or one non_http lists.
+func (c *Catalog) IsNonHTTP(sub string) bool {
+	return strings.Contains(sub, "_") || slices.Contains(c.NonHTTP, sub)
 }
 
 func stringValue(a *hcl.Attribute) (string, error) {
@@ -255,21 +305,26 @@ func intValue(a *hcl.Attribute) (int, error) {
 }
 
 func intListValue(a *hcl.Attribute) ([]int, error) {
-	v, err := constValue(a, cty.List(cty.Number))
+	return listValue(a, cty.Number, func(e cty.Value) (int, error) { return wholeNumber(a, e) })
+}
+
+// listValue reads a list attribute element by element.
+func listValue[T any](a *hcl.Attribute, elem cty.Type, read func(cty.Value) (T, error)) ([]T, error) {
+	v, err := constValue(a, cty.List(elem))
 	if err != nil {
 		return nil, err
 	}
-	var out []int
+	var out []T
 	for it := v.ElementIterator(); it.Next(); {
 		_, e := it.Element()
 		if e.IsNull() {
 			return nil, inputErrorf("%s: %s holds a null", pos(a.Expr.Range()), a.Name)
 		}
-		n, err := wholeNumber(a, e)
+		x, err := read(e)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, x)
 	}
 	return out, nil
 }
@@ -309,6 +364,8 @@ func typeName(t cty.Type) string {
 		return "a string"
 	case t == cty.Number:
 		return "a number"
+	case t.Equals(cty.List(cty.String)):
+		return "a list of strings"
 	default:
 		return "a list of numbers"
 	}

@@ -89,6 +89,11 @@ func TestParseErrors(t *testing.T) {
 		"expect null item": {svc("  expect = [null]\n"), "services.hcl:7: expect holds a null"},
 		"domain var":       {"domain_variable = \"var.x\"\n" + svc(""), `services.hcl:1: domain_variable must name a terraform variable`},
 		"block twice":      {svc("  port = 1\n  port = 2\n"), "services.hcl:8: Attribute redefined"},
+		"non_http string":  {"non_http = \"mail\"\n" + svc(""), "services.hcl:1: non_http must be a list of strings"},
+		"non_http name":    {"non_http = [\"Mail\"]\n" + svc(""), `services.hcl:1: non_http: "Mail" is not a name under the base domain`},
+		"non_http url":     {"non_http = [\"smtp://mail\"]\n" + svc(""), `services.hcl:1: non_http: "smtp://mail" is not a name`},
+		"non_http null":    {"non_http = [null]\n" + svc(""), "services.hcl:1: non_http holds a null"},
+		"non_http service": {"non_http = [\"x\"]\n" + svc(""), `services.hcl:4: service "x" probes x.${BASE_DOMAIN}, which non_http (services.hcl:1) says serves no HTTP`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

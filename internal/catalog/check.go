@@ -19,8 +19,9 @@ func (f Finding) String() string { return f.Pos + ": " + f.Message }
 const DomainPlaceholder = "${BASE_DOMAIN}"
 
 // CheckHosts compares the catalog (resolved) with the hosts the layers define: a
-// host with no entry in its layer and an entry whose layer defines no such host
-// are findings.
+// host with no entry in its layer (unless it serves no HTTP: IsNonHTTP), an entry
+// whose layer defines no such host, and a non_http name no layer builds are
+// findings.
 func CheckHosts(c *Catalog, hosts []Host) []Finding {
 	type key struct{ layer, sub string }
 	defined := map[key]Host{}
@@ -47,12 +48,23 @@ func CheckHosts(c *Catalog, hosts []Host) []Finding {
 		out = append(out, Finding{s.Pos, fmt.Sprintf("service %q (%s): no terraform file of %s builds the host %s from var.%s",
 			s.ID, s.LayerID, s.LayerDir, host, c.DomainVariable)})
 	}
+	built := map[string]bool{}
 	for _, h := range hosts {
+		built[h.Subdomain] = true
 		if listed[key{h.LayerDir, h.Subdomain}] || listedSub[h.Subdomain] {
 			continue // listed, or already reported as listed under another layer
 		}
-		out = append(out, Finding{h.Pos, fmt.Sprintf("host %s (layer %s) has no entry in %s",
+		if c.IsNonHTTP(h.Subdomain) {
+			continue
+		}
+		out = append(out, Finding{h.Pos, fmt.Sprintf("host %s (layer %s) has no entry in %s (a name that serves no HTTP goes in its non_http list)",
 			Service{Subdomain: h.Subdomain}.Host(DomainPlaceholder), h.LayerDir, c.File)})
+	}
+	for _, sub := range c.NonHTTP {
+		if !built[sub] {
+			out = append(out, Finding{c.NonHTTPPos, fmt.Sprintf("non_http lists %s, which no layer builds from var.%s",
+				Service{Subdomain: sub}.Host(DomainPlaceholder), c.DomainVariable)})
+		}
 	}
 	return out
 }

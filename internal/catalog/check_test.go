@@ -54,8 +54,10 @@ resource "x" "y" {
 	}
 	set, err := layers.Discover(fsys, repoconfig.Defaults())
 	require.NoError(t, err)
-	hosts, err := TerraformHosts(fsys, set, "base_domain")
+	hosts, undetectable, err := TerraformHosts(fsys, set, "base_domain")
 	require.NoError(t, err)
+	assert.Equal(t, []Finding{{"terraform/1.a/values/app.yaml.tftpl:6", "a template builds a name from the domain variable out of values known only when terraform runs: it cannot be checked"}},
+		undetectable, "${h}.${base_domain}")
 	assert.Equal(t, []Host{
 		{LayerDir: "1.a", Subdomain: "", Pos: "terraform/1.a/main.tf:13"},
 		{LayerDir: "1.a", Subdomain: "api.eu", Pos: "terraform/1.a/main.tf:12"},
@@ -63,12 +65,12 @@ resource "x" "y" {
 		{LayerDir: "1.a", Subdomain: "grafana", Pos: "terraform/1.a/values/app.yaml.tftpl:2"},
 	}, hosts)
 
-	hosts, err = TerraformHosts(fsys, set, "dns")
+	hosts, _, err = TerraformHosts(fsys, set, "dns")
 	require.NoError(t, err)
 	assert.Equal(t, []Host{{LayerDir: "2.b", Subdomain: "b", Pos: "terraform/2.b/main.tf:1"}}, hosts, "domain_variable names the variable")
 
 	fsys["terraform/1.a/broken.tf"] = &fstest.MapFile{Data: []byte("locals {\n")}
-	_, err = TerraformHosts(fsys, set, "base_domain")
+	_, _, err = TerraformHosts(fsys, set, "base_domain")
 	assert.ErrorContains(t, err, "terraform/1.a/broken.tf:")
 }
 
@@ -102,7 +104,7 @@ func TestCheckCatchesARemovedService(t *testing.T) {
 	msgs := messages(res.Findings)
 	require.Len(t, msgs, 2, msgs)
 	assert.Regexp(t, `^README\.md:\d+: row not generated from services\.hcl: \| L2 \| Vault \| .* \(run `+"`infra catalog --write`"+`\)$`, msgs[0])
-	assert.Equal(t, lineOf(t, fsys, "terraform/2.platform/main.tf", `host           = "i-secrets.`)+": host i-secrets.${BASE_DOMAIN} (layer 2.platform) has no entry in services.hcl", msgs[1])
+	assert.Equal(t, lineOf(t, fsys, "terraform/2.platform/main.tf", `host           = "i-secrets.`)+": host i-secrets.${BASE_DOMAIN} (layer 2.platform) has no entry in services.hcl (a name that serves no HTTP goes in its non_http list)", msgs[1])
 }
 
 // TestCheckCatchesAnAddedService: a new ingress host in terraform without an
@@ -116,7 +118,7 @@ func TestCheckCatchesAnAddedService(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Count(string(fsys["terraform/4.insight/main.tf"].Data), "\n")
 	assert.Equal(t, []string{
-		"terraform/4.insight/main.tf:" + itoa(lines-1) + ": host i-grafana.${BASE_DOMAIN} (layer 4.insight) has no entry in services.hcl",
+		"terraform/4.insight/main.tf:" + itoa(lines-1) + ": host i-grafana.${BASE_DOMAIN} (layer 4.insight) has no entry in services.hcl (a name that serves no HTTP goes in its non_http list)",
 	}, messages(res.Findings))
 
 	fsys = repo(t)
@@ -232,3 +234,133 @@ func lineOf(t *testing.T, fsys fstest.MapFS, name, text string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestTerraformHostsFromFunctions: hosts built with format(), join() and the
+// other name-building functions are evaluated where their arguments are static;
+// where they are not, the place is reported as undetectable, never guessed.
+func TestTerraformHostsFromFunctions(t *testing.T) {
+	fsys := fstest.MapFS{
+		"terraform/1.a/main.tf": {Data: []byte(`locals {
+  domain  = var.base_domain
+  grafana = format("%s.%s", "grafana", var.base_domain)
+  loki    = join(".", ["loki", "eu", var.base_domain])
+  tempo   = format("https://%s.${var.base_domain}/x", "tempo")
+  mixed   = lower(format("%s.%s", "MiXed", local.domain))
+  many    = formatlist("%s.%s", ["a1", "a2"], var.base_domain)
+  json    = jsonencode({ host = "j.${var.base_domain}" })
+  dynamic = format("%s.%s", var.name, var.base_domain)
+  joined  = join(".", [each.key, var.base_domain])
+  tmpl    = "${var.env}.${var.base_domain}"
+  prefix  = "${local.sub}${var.base_domain}"
+  values  = templatefile("${path.module}/v.tftpl", { base_domain = var.base_domain })
+  yaml    = yamlencode({ domain = var.base_domain })
+  dashed  = replace(var.base_domain, ".", "-")
+  zone    = trimsuffix(var.base_domain, ".")
+  inner   = coalesce(var.override, format("%s.%s", "inner", var.base_domain))
+  other   = format("%s.%s", "x", var.other_domain)
+}
+`)},
+	}
+	set, err := layers.Discover(fsys, repoconfig.Defaults())
+	require.NoError(t, err)
+	hosts, undetectable, err := TerraformHosts(fsys, set, "base_domain")
+	require.NoError(t, err)
+	var subs []string
+	for _, h := range hosts {
+		subs = append(subs, h.Subdomain+" "+h.Pos)
+	}
+	assert.Equal(t, []string{
+		"a1 terraform/1.a/main.tf:7", "a2 terraform/1.a/main.tf:7", "grafana terraform/1.a/main.tf:3",
+		"inner terraform/1.a/main.tf:17", "j terraform/1.a/main.tf:8", "loki.eu terraform/1.a/main.tf:4",
+		"mixed terraform/1.a/main.tf:6", "tempo terraform/1.a/main.tf:5",
+	}, subs)
+	cannot := ": builds a name from the domain variable out of values known only when terraform runs: it cannot be checked"
+	var notes []string
+	for _, f := range undetectable {
+		notes = append(notes, f.String())
+	}
+	assert.Equal(t, []string{
+		"terraform/1.a/main.tf:9: format()" + cannot[1:],
+		"terraform/1.a/main.tf:10: join()" + cannot[1:],
+		"terraform/1.a/main.tf:11: a template" + cannot[1:],
+		"terraform/1.a/main.tf:12: a template" + cannot[1:],
+	}, notes, "templatefile's variables are read in the .tftpl; yamlencode is not evaluated; replace and trimsuffix build no host")
+}
+
+// TestDNSOnlyAndNonHTTPHosts: a name with an underscore label is DNS-only and
+// kept whole (not "acme-challenge"); it needs no entry, and neither does a name the
+// catalog's non_http lists; a non_http name no layer builds is stale.
+func TestDNSOnlyAndNonHTTPHosts(t *testing.T) {
+	fsys := repo(t)
+	edit(t, fsys, "terraform/2.platform/main.tf", func(s string) string {
+		return s + "\nlocals {\n  acme = \"_acme-challenge.${var.base_domain}\"\n  mx   = \"mail.${var.base_domain}\"\n}\n"
+	})
+	set, err := layers.Discover(fsys, repoconfig.Defaults())
+	require.NoError(t, err)
+	hosts, _, err := TerraformHosts(fsys, set, "base_domain")
+	require.NoError(t, err)
+	var subs []string
+	for _, h := range hosts {
+		subs = append(subs, h.Subdomain)
+	}
+	assert.Contains(t, subs, "_acme-challenge")
+	assert.NotContains(t, subs, "acme-challenge")
+
+	res, err := check(t, fsys)
+	require.NoError(t, err)
+	assert.Equal(t, []string{lineOf(t, fsys, "terraform/2.platform/main.tf", `mx   = "mail.`) +
+		": host mail.${BASE_DOMAIN} (layer 2.platform) has no entry in services.hcl (a name that serves no HTTP goes in its non_http list)"},
+		messages(res.Findings), "_acme-challenge needs no entry")
+
+	edit(t, fsys, "services.hcl", func(s string) string { return "non_http = [\"mail\", \"@\"]\n" + s })
+	res, err = check(t, fsys)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"services.hcl:1: non_http lists ${BASE_DOMAIN}, which no layer builds from var.base_domain"}, messages(res.Findings))
+	assert.Equal(t, []string{"", "mail"}, res.Catalog.NonHTTP)
+}
+
+// TestCheckFailsWithoutTheReadmeTable: deleting the table with its markers is a
+// finding, not a way out of the check; so is a missing README.
+func TestCheckFailsWithoutTheReadmeTable(t *testing.T) {
+	fsys := repo(t)
+	edit(t, fsys, "README.md", func(s string) string {
+		return regexp.MustCompile(`(?s)`+regexp.QuoteMeta(BeginMarker)+`.*?`+regexp.QuoteMeta(EndMarker)+`\n`).ReplaceAllString(s, "")
+	})
+	res, err := check(t, fsys)
+	require.NoError(t, err)
+	assert.False(t, res.ReadmeTable)
+	assert.Equal(t, []string{"README.md: no services table: put <!-- services:begin --> and <!-- services:end --> on their own lines where it goes, then run `infra catalog --write`"},
+		messages(res.Findings))
+	assert.Contains(t, res.Summary(), "1 finding(s) against README.md (no services table)")
+
+	delete(fsys, "README.md")
+	res, err = check(t, fsys)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"README.md: no README.md at the repository root to hold the services table"}, messages(res.Findings))
+}
+
+// FuzzTerraformHosts: any .tf file is read into hosts and undetectable places, or
+// is a parse error with its position; never a panic.
+func FuzzTerraformHosts(f *testing.F) {
+	f.Add(`locals { a = format("%s.%s", "a", var.base_domain) }`)
+	f.Add(`locals { a = join(".", [var.x, var.base_domain]), b = "_x.${var.base_domain}" }`)
+	f.Add(`locals { a = substr(var.base_domain, 0, -5), b = element([var.base_domain], 7) }`)
+	f.Add(`locals { d = var.base_domain
+  e = "${local.d}.${local.d}" }`)
+	f.Fuzz(func(t *testing.T, src string) {
+		fsys := fstest.MapFS{"terraform/1.a/main.tf": {Data: []byte(src)}}
+		set, err := layers.Discover(fsys, repoconfig.Defaults())
+		require.NoError(t, err)
+		hosts, undetectable, err := TerraformHosts(fsys, set, "base_domain")
+		if err != nil {
+			assert.Contains(t, err.Error(), "terraform/1.a/main.tf")
+			return
+		}
+		for _, h := range hosts {
+			assert.True(t, strings.HasPrefix(h.Pos, "terraform/1.a/main.tf:"), h.Pos)
+		}
+		for _, u := range undetectable {
+			assert.True(t, strings.HasPrefix(u.Pos, "terraform/1.a/main.tf:"), u.Pos)
+		}
+	})
+}

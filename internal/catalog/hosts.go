@@ -23,8 +23,9 @@ type Host struct {
 }
 
 // hostLabels matches the host labels a literal ends with, right before the domain:
-// "https://i-secrets." or "host: api.eu.".
-var hostLabels = regexp.MustCompile(`(?:^|[^A-Za-z0-9.-])((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+)$`)
+// "https://i-secrets." or "host: api.eu." (underscores too: "_acme-challenge.", a
+// DNS-only name). A label right after % is a format verb's, not a host's.
+var hostLabels = regexp.MustCompile(`(?:^|[^A-Za-z0-9_.%-])((?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?\.)+)$`)
 
 // hostAttributes are argument names whose value, when it is the bare domain
 // variable, is a host (the base domain itself) rather than, say, a DNS zone.
@@ -34,30 +35,58 @@ var hostAttributes = map[string]bool{"host": true, "hostname": true}
 //   - in the layer's .tf files, every string template "<labels>.${var.<domainVar>}"
 //     (also inside URLs), through locals that alias the variable, and "host"/"hostname"
 //     arguments set to the variable itself (the base domain as a host);
+//   - in the same files, calls of terraform's string and collection functions
+//     (format, join, formatlist, lower, …) whose other arguments are static: they
+//     are evaluated and their result read the same way;
 //   - in the layer's .tftpl templates (values files, at any depth), "<labels>.${<domainVar>}".
 //
+// A name built from the variable out of values known only when terraform runs
+// ("${var.env}.${var.base_domain}", format("%s.%s", each.key, var.base_domain))
+// cannot be checked: it comes back among the undetectable, with its file:line.
 // Modules are not followed: a layer's hosts are named where the layer passes them.
-func TerraformHosts(fsys fs.FS, set *layers.Set, domainVar string) ([]Host, error) {
-	var hosts []Host
+func TerraformHosts(fsys fs.FS, set *layers.Set, domainVar string) (hosts []Host, undetectable []Finding, err error) {
 	for _, l := range set.Layers {
-		found, err := layerHosts(fsys, l, domainVar)
+		found, notes, err := layerHosts(fsys, l, domainVar)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		hosts = append(hosts, found...)
+		undetectable = append(undetectable, notes...)
 	}
-	return hosts, nil
+	return hosts, undetectable, nil
 }
 
-func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, error) {
+// scan is what the scanners report to: a host at a place, or a place whose name
+// cannot be told.
+type scan struct {
+	host         func(sub string, r hcl.Range)
+	undetectable func(r hcl.Range, how string)
+}
+
+func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, []Finding, error) {
 	// The first mention by file and line: HCL bodies are maps, so visiting order
 	// is not the file's.
 	first := map[string]hcl.Range{}
-	record := func(sub string, r hcl.Range) {
-		sub = strings.ToLower(sub)
-		if f, ok := first[sub]; !ok || r.Filename < f.Filename || r.Filename == f.Filename && r.Start.Byte < f.Start.Byte {
-			first[sub] = r
-		}
+	type place struct {
+		file string
+		at   int
+	}
+	notes := map[place]Finding{}
+	var noteAt []hcl.Range
+	sc := scan{
+		host: func(sub string, r hcl.Range) {
+			sub = strings.ToLower(sub)
+			if f, ok := first[sub]; !ok || before(r, f) {
+				first[sub] = r
+			}
+		},
+		undetectable: func(r hcl.Range, how string) {
+			at := place{r.Filename, r.Start.Byte}
+			if _, dup := notes[at]; !dup {
+				noteAt = append(noteAt, r)
+			}
+			notes[at] = Finding{pos(r), how + " builds a name from the domain variable out of values known only when terraform runs: it cannot be checked"}
+		},
 	}
 	var diags hcl.Diagnostics
 	err := fs.WalkDir(fsys, l.Path, func(name string, d fs.DirEntry, err error) error {
@@ -80,7 +109,7 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, error) {
 			file, d := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 			diags = append(diags, d...)
 			if !d.HasErrors() {
-				scanConfig(file.Body.(*hclsyntax.Body), domainVar, record)
+				scanConfig(file.Body.(*hclsyntax.Body), domainVar, sc)
 			}
 		case strings.HasSuffix(name, ".tftpl"):
 			src, err := fs.ReadFile(fsys, name)
@@ -94,16 +123,16 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, error) {
 					t, ok := e.(*hclsyntax.ScopeTraversalExpr)
 					return ok && len(t.Traversal) == 1 && t.Traversal.RootName() == domainVar
 				}
-				scanTemplates(expr, isDomain, record)
+				scanTemplates(expr, isDomain, sc)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", l.Path, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", l.Path, err)
 	}
 	if diags.HasErrors() {
-		return nil, diagError(diags)
+		return nil, nil, diagError(diags)
 	}
 	subs := make([]string, 0, len(first))
 	for sub := range first {
@@ -114,11 +143,21 @@ func layerHosts(fsys fs.FS, l *layers.Layer, domainVar string) ([]Host, error) {
 	for i, sub := range subs {
 		out[i] = Host{LayerDir: l.Dir, Subdomain: sub, Pos: pos(first[sub])}
 	}
-	return out, nil
+	sort.Slice(noteAt, func(i, j int) bool { return before(noteAt[i], noteAt[j]) })
+	var undetectable []Finding
+	for _, r := range noteAt {
+		undetectable = append(undetectable, notes[place{r.Filename, r.Start.Byte}])
+	}
+	return out, undetectable, nil
+}
+
+// before orders places by file, then offset.
+func before(a, b hcl.Range) bool {
+	return a.Filename < b.Filename || a.Filename == b.Filename && a.Start.Byte < b.Start.Byte
 }
 
 // scanConfig finds hosts in a .tf file's body.
-func scanConfig(body *hclsyntax.Body, domainVar string, record func(string, hcl.Range)) {
+func scanConfig(body *hclsyntax.Body, domainVar string, sc scan) {
 	aliases := map[string]bool{}
 	for _, b := range body.Blocks {
 		if b.Type != "locals" {
@@ -142,17 +181,26 @@ func scanConfig(body *hclsyntax.Body, domainVar string, record func(string, hcl.
 		attr, ok := t.Traversal[1].(hcl.TraverseAttr)
 		return ok && aliases[attr.Name]
 	}
-	scanTemplates(body, isDomain, record)
+	evaluated := scanCalls(body, isDomain, evalContext(domainVar, aliases), sc)
+	// A template inside an evaluated call was read whole with it: "%s.${var.x}"
+	// in format() is not undetectable.
+	inTemplates := sc
+	inTemplates.undetectable = func(r hcl.Range, how string) {
+		if !within(evaluated, r) {
+			sc.undetectable(r, how)
+		}
+	}
+	scanTemplates(body, isDomain, inTemplates)
 	_ = hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
 		switch n := n.(type) {
 		case *hclsyntax.Attribute:
 			if hostAttributes[n.Name] && isDomain(n.Expr) {
-				record("", n.Expr.Range())
+				sc.host("", n.Expr.Range())
 			}
 		case *hclsyntax.ObjectConsExpr:
 			for _, item := range n.Items {
 				if key, ok := literalKey(item.KeyExpr); ok && hostAttributes[key] && isDomain(item.ValueExpr) {
-					record("", item.ValueExpr.Range())
+					sc.host("", item.ValueExpr.Range())
 				}
 			}
 		}
@@ -161,8 +209,8 @@ func scanConfig(body *hclsyntax.Body, domainVar string, record func(string, hcl.
 }
 
 // scanTemplates records "<labels>.${domain}" and "://${domain}" in every template
-// under n.
-func scanTemplates(n hclsyntax.Node, isDomain func(hclsyntax.Expression) bool, record func(string, hcl.Range)) {
+// under n, and reports "${x}.${domain}" as undetectable.
+func scanTemplates(n hclsyntax.Node, isDomain func(hclsyntax.Expression) bool, sc scan) {
 	_ = hclsyntax.VisitAll(n, func(n hclsyntax.Node) hcl.Diagnostics {
 		t, ok := n.(*hclsyntax.TemplateExpr)
 		if !ok {
@@ -172,27 +220,44 @@ func scanTemplates(n hclsyntax.Node, isDomain func(hclsyntax.Expression) bool, r
 			if !isDomain(part) || i == 0 {
 				continue
 			}
-			before, ok := literalString(t.Parts[i-1])
-			if !ok {
-				continue
-			}
+			after := ""
 			if i+1 < len(t.Parts) {
-				if after, ok := literalString(t.Parts[i+1]); ok && after != "" && isHostChar(after[0]) {
-					continue // "${domain}-x" or "${domain}x": another name
-				}
+				after, _ = literalString(t.Parts[i+1])
 			}
-			if m := hostLabels.FindStringSubmatch(before); m != nil {
-				record(strings.TrimSuffix(m[1], "."), part.Range())
-			} else if strings.HasSuffix(before, "://") {
-				record("", part.Range())
+			if startsHost(after) {
+				continue // "${domain}-x": another name
+			}
+			before, literal := literalString(t.Parts[i-1])
+			switch sub, host := hostBefore(before, after); {
+			case !literal:
+				sc.undetectable(part.Range(), "a template") // "${local.prefix}${var.base_domain}"
+			case host:
+				sc.host(sub, part.Range())
+			case strings.HasSuffix(before, ".") && i >= 2:
+				sc.undetectable(part.Range(), "a template") // "${var.env}.${var.base_domain}"
 			}
 		}
 		return nil
 	})
 }
 
+// hostBefore reads the host a name ends with when the domain follows before (and
+// after follows the domain): "app." gives app, "https://" the domain itself;
+// "${domain}-x" is another name.
+func hostBefore(before, after string) (sub string, ok bool) {
+	if startsHost(after) {
+		return "", false
+	}
+	if m := hostLabels.FindStringSubmatch(before); m != nil {
+		return strings.TrimSuffix(m[1], "."), true
+	}
+	return "", strings.HasSuffix(before, "://")
+}
+
+func startsHost(s string) bool { return s != "" && isHostChar(s[0]) }
+
 func isHostChar(c byte) bool {
-	return c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	return c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func isVar(e hclsyntax.Expression, name string) bool {

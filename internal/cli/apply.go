@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -17,13 +15,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	usecase "github.com/infra-flash/infra/internal/app"
+	"github.com/infra-flash/infra/internal/app/host"
 	"github.com/infra-flash/infra/internal/apply"
 	"github.com/infra-flash/infra/internal/layers"
-	"github.com/infra-flash/infra/internal/native"
 	"github.com/infra-flash/infra/internal/plan"
-	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
-	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
@@ -84,7 +81,7 @@ what would change, sensitive values redacted and secrets masked. With --out, eac
 plan is saved with the commit and hashes that apply checks.`,
 		Args: planFlags.extraArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.runApply(c.Context(), applyRun{op: apply.OpPlan, flags: planFlags, adjust: func(o *apply.Options) error {
+			return a.runApply(c.Context(), applyRun{op: apply.OpPlan, flags: planFlags, adjust: func(o *usecase.ApplyOptions) error {
 				if planOut == "" {
 					return nil
 				}
@@ -110,7 +107,7 @@ With --plans, the saved plans are applied instead, each only if it was made at
 this commit from these files.`,
 		Args: applyF.extraArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.runApply(c.Context(), applyRun{op: apply.OpApply, flags: applyF, adjust: func(o *apply.Options) error {
+			return a.runApply(c.Context(), applyRun{op: apply.OpApply, flags: applyF, adjust: func(o *usecase.ApplyOptions) error {
 				if plansDir == "" {
 					return nil
 				}
@@ -199,41 +196,25 @@ the holder named.`,
 type applyRun struct {
 	op     apply.Op
 	flags  *applyFlags
-	adjust func(*apply.Options) error // the command's own options
+	adjust func(*usecase.ApplyOptions) error // the command's own options
 	lockID string
 	// after runs once the report is printed (drift's issues); its failure makes
 	// the exit code a service error unless the run's own is worse.
 	after func(*apply.Report) error
 }
 
-// runApply prepares everything a run needs, runs it and renders the report.
+// runApply translates the flags into the use case's options, runs it and
+// renders the report.
 func (a *app) runApply(ctx context.Context, r applyRun) error {
-	op, f, adjust := r.op, r.flags, r.adjust
-	if report.CheckFormat(f.format) != nil {
-		return a.badInput("unknown --format %q: use text, markdown or json", f.format)
+	f := r.flags
+	o := usecase.ApplyOptions{Settings: a.settings(), Selection: f.selection.value(), Op: r.op, Format: f.format,
+		LockTimeout: f.lockTimeout, Concurrency: f.concurrency, ExtraArgs: f.extra, MaskValues: envValues(f.maskEnv),
+		LockID: r.lockID, Getenv: os.Getenv}
+	if err := o.Validate(); err != nil { // before git and files are asked
+		return a.fail(err)
 	}
-	if f.concurrency < 0 {
-		return a.badInput("--concurrency must be positive")
-	}
-	set, cfg, err := a.discover()
-	if err != nil {
-		return err
-	}
-	selected, err := a.selectLayers(ctx, set, f.selection)
-	if err != nil {
-		return err
-	}
-	if op == apply.OpUnlock && len(selected) != 1 {
-		return a.badInput("unlock works on one layer; --layer %s selects %d", strings.Join(f.layer, ","), len(selected))
-	}
-	engine := cfg.EngineFor(a.engine)
-	masker, err := plan.NewMasker(envValues(f.maskEnv), cfg.MaskPatterns)
-	if err != nil {
-		return a.badInput("%v", err)
-	}
-	opts := apply.Options{Engine: engine, Source: repofs.Dir(a.source), LockTimeout: f.lockTimeout, ExtraArgs: f.extra,
-		Concurrency: f.concurrency, Bootstrap: cfg.Bootstrap, Masker: masker, Getenv: os.Getenv}
-	if opts.Commit, err = a.commit(ctx, f.sha); err != nil {
+	var err error
+	if o.Commit, err = a.commit(ctx, f.sha); err != nil {
 		return err
 	}
 	for _, v := range f.varFiles {
@@ -241,56 +222,26 @@ func (a *app) runApply(ctx context.Context, r applyRun) error {
 		if err != nil || !isFile(abs) {
 			return a.badInput("--var-file %q is not a readable file", v)
 		}
-		opts.VarFiles = append(opts.VarFiles, abs)
+		o.VarFiles = append(o.VarFiles, abs)
 	}
-	if err := a.backend(f.backendConfig, &opts); err != nil {
-		return err
+	if f.backendConfig != "" {
+		if o.BackendConfig, err = readSmall(f.backendConfig); err != nil {
+			return a.badInput("--backend-config: %v", err)
+		}
 	}
-	if adjust != nil {
-		if err := adjust(&opts); err != nil {
+	if r.adjust != nil {
+		if err := r.adjust(&o); err != nil {
 			return err
 		}
 	}
-	if len(selected) == 0 {
-		a.progress("infra: no layer is affected by the change; nothing to %s", op)
-		return a.renderApply(f.format, &apply.Report{Op: op, Engine: engine, Commit: opts.Commit}, masker)
-	}
-	mirror, err := toolchain.ResolveMirror(f.mirror, cfg.ProviderMirror, a.source)
-	if err != nil {
-		return a.badInput("%v", err)
-	}
-	tools, err := toolchain.Find(engine)
-	if err != nil {
-		return a.toolError(err)
-	}
-	tools.Mirror = mirror
-	ex, err := native.New(a.source, toolchain.CacheDir(), tools, native.OnWait(func() {
-		a.progress("infra: another run is using this repository's workspace; waiting for it to finish")
-	}))
-	if err != nil {
-		return a.toolError(err)
-	}
-	defer ex.Close()
-	opts.Runner = apply.WithEnv(ex, opts.Backend.CredentialEnv())
-	stopProgress := a.applyProgress(&opts)
+	stopProgress := a.applyProgress(&o)
 	defer stopProgress()
-
-	a.progress("%s: %d layer(s) with %s: %s", op, len(selected), engine, dirs(selected))
-	var rep *apply.Report
-	switch op {
-	case apply.OpPlan:
-		rep, err = apply.Plan(ctx, selected, opts)
-	case apply.OpApply:
-		rep, err = apply.Apply(ctx, selected, opts)
-	case apply.OpDrift:
-		rep, err = apply.Drift(ctx, selected, opts)
-	case apply.OpUnlock:
-		rep, err = apply.Unlock(ctx, selected[0], r.lockID, opts)
-	}
+	res, err := usecase.Apply(ctx, a.repo(), o, host.Applier{Source: a.source, Mirror: f.mirror, Out: a.sink()}, a.sink())
 	stopProgress()
 	if err != nil {
-		return a.badInput("%s", masker.Mask(err.Error()))
+		return a.fail(err)
 	}
+	masker, rep := res.Masker, res.Report
 	if err := apply.Render(a.stdout, rep, f.format, masker); err != nil {
 		return &exitError{code: report.ExitToolError, msg: "infra: writing the report: " + err.Error()}
 	}
@@ -306,43 +257,6 @@ func (a *app) runApply(ctx context.Context, r applyRun) error {
 		}
 	}
 	return exit(code)
-}
-
-func (a *app) renderApply(format string, rep *apply.Report, m *plan.Masker) error {
-	if err := apply.Render(a.stdout, rep, format, m); err != nil {
-		return &exitError{code: report.ExitToolError, msg: "infra: writing the report: " + err.Error()}
-	}
-	return exit(rep.ExitCode())
-}
-
-// backend reads the backend config file, keeps its credentials for the
-// environment and writes the rest where the engine reads it: a file named by its
-// content, so that an unchanged backend lets the workspace skip init.
-func (a *app) backend(file string, opts *apply.Options) error {
-	if file == "" {
-		return nil
-	}
-	src, err := readSmall(file)
-	if err != nil {
-		return a.badInput("--backend-config: %v", err)
-	}
-	cfg, err := state.ParseConfigFile(src)
-	if err != nil {
-		return a.badInput("--backend-config %s: %v", file, err)
-	}
-	content := cfg.WithoutCredentials()
-	sum := sha256.Sum256(content)
-	dir := filepath.Join(toolchain.CacheDir(), "backend")
-	path := filepath.Join(dir, hex.EncodeToString(sum[:12])+".hcl")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return a.toolError(err)
-	}
-	if err := os.WriteFile(path, content, 0o600); err != nil {
-		return a.toolError(err)
-	}
-	opts.Backend, opts.BackendConfigPath = cfg, path
-	opts.Masker.Add(cfg.Secrets()...)
-	return nil
 }
 
 func readSmall(name string) ([]byte, error) {
@@ -399,7 +313,7 @@ const heartbeat = 30 * time.Second
 
 // applyProgress prints each layer's steps on stderr, and every heartbeat the
 // layers still running, so long applies never look hung.
-func (a *app) applyProgress(opts *apply.Options) func() {
+func (a *app) applyProgress(opts *usecase.ApplyOptions) func() {
 	if a.quiet {
 		return func() {}
 	}
@@ -409,7 +323,7 @@ func (a *app) applyProgress(opts *apply.Options) func() {
 	}
 	var mu sync.Mutex
 	running := map[string]step{}
-	opts.OnEvent = func(e apply.Event) {
+	opts.OnEvent = func(e apply.Event, line string) {
 		mu.Lock()
 		defer mu.Unlock()
 		if e.Result != nil {
@@ -417,7 +331,7 @@ func (a *app) applyProgress(opts *apply.Options) func() {
 		} else {
 			running[e.Layer.Dir] = step{e, time.Now()}
 		}
-		a.progress("%s", opts.Masker.Mask(e.String()))
+		a.progress("%s", line)
 	}
 	stop := make(chan struct{})
 	var once sync.Once

@@ -32,8 +32,9 @@ func (a *app) digCommand() *cobra.Command {
 (bounded), with an HTTPS GET following up to 5 redirects, and classifies each answer:
 ✅ 200, 🔒 401/403, ❔ 404, ⚠️ 503/526 or a TLS failure, ❌ 502/504, ⛔ timeout or
 unreachable; other codes as themselves. A service is healthy when it gives the answer
-its catalog entry expects. Markdown shows the domain as ${BASE_DOMAIN} unless
---show-domain.
+its catalog entry expects. A redirect from HTTPS to plain HTTP is not followed: ⚠️,
+unhealthy. Markdown, and every output on a pull request, shows the domain as
+${BASE_DOMAIN} unless --show-domain.
 
 With --pr N, or on an issue_comment event (--event, or the Actions environment),
 it answers on the pull request: a /dig comment from an OWNER, MEMBER or
@@ -52,9 +53,9 @@ Exit codes: 0 every service healthy (or skipped), 1 some not, 2 bad input,
 	f.StringVar(&o.in.Timeout, "timeout", dig.DefaultTimeout.String(), "time each service has to answer")
 	f.StringArrayVar(&o.in.ConnectTo, "connect-to", nil, "HOST:PORT:ADDR:PORT: connect there instead, as curl (empty HOST or PORT matches any); repeatable")
 	f.StringVar(&o.cacert, "cacert", "", "PEM file of a CA to trust besides the system's (a private or local CA)")
-	f.BoolVar(&o.showDomain, "show-domain", false, "show the base domain in markdown instead of ${BASE_DOMAIN}")
+	f.BoolVar(&o.showDomain, "show-domain", false, "show the base domain in markdown and on pull requests instead of ${BASE_DOMAIN}")
 	f.StringVar(&o.in.Format, "format", "text", "text, markdown or json")
-	f.IntVar(&o.in.Concurrency, "concurrency", 0, fmt.Sprintf("services probed at once (default %d)", dig.DefaultConcurrency))
+	f.IntVar(&o.in.Concurrency, "concurrency", dig.DefaultConcurrency, "services probed at once")
 	f.StringVar(&o.catalog, "catalog", catalog.FileName, "the services catalog, relative to --source")
 	o.githubFlags.addFlags(c)
 	return c
@@ -88,16 +89,15 @@ func (a *app) dig(c *cobra.Command, o *digOptions) error {
 		return a.badInput("%v", err)
 	}
 	onPR := o.PR != 0 || o.EventPath != "" || a.runtime().Env().EventName == "issue_comment"
-	mask := dig.MaskDomain(o.in.Format, o.showDomain)
-	hide := mask || onPR && !o.showDomain
+	mask := dig.MaskDomain(o.in.Format, o.showDomain, onPR)
 	shown := domain
-	if hide {
+	if mask {
 		shown = catalog.DomainPlaceholder
 	}
 	if !a.quiet {
 		opts.OnResult = func(r dig.Result) {
 			line := fmt.Sprintf("  %s %s: %s (%dms)", r.Service.LayerID, r.Service.Name, r.Status(), r.Duration.Milliseconds())
-			if hide {
+			if mask {
 				line = dig.Mask(line, domain)
 			}
 			a.progress("%s", line)

@@ -118,6 +118,7 @@ func TestDigBadInput(t *testing.T) {
 		{"connect-to", []string{"--domain", "example.com", "--connect-to", "example.com:443:127.0.0.1"}, "want HOST:PORT:ADDR:PORT"},
 		{"timeout", []string{"--domain", "example.com", "--timeout", "soon"}, `invalid --timeout "soon"`},
 		{"zero timeout", []string{"--domain", "example.com", "--timeout", "0s"}, `invalid --timeout "0s"`},
+		{"zero concurrency", []string{"--domain", "example.com", "--concurrency", "0"}, "invalid --concurrency 0: services probed at once, from 1 to 1024"},
 		{"cacert missing", []string{"--domain", "example.com", "--cacert", "/nonexistent/ca.pem"}, "--cacert: open /nonexistent/ca.pem"},
 		{"format", []string{"--domain", "example.com", "--format", "yaml"}, `unknown --format "yaml"`},
 		{"unknown layer", []string{"--domain", "example.com", "--layer", "L7"}, `unknown layer "L7"`},
@@ -172,11 +173,18 @@ func TestCatalogCheckAndWrite(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, append(b, []byte("\nlocals {\n  grafana = \"grafana.${var.base_domain}\"\n}\n")...), 0o644))
 	r = run(t, "catalog", "--source", src, "--check")
 	assert.Equal(t, 1, r.code)
-	assert.Contains(t, r.stdout, "terraform/2.platform/hosts.tf:10: host grafana.${BASE_DOMAIN} (layer 2.platform) has no entry in services.hcl\n")
+	assert.Contains(t, r.stdout, "terraform/2.platform/hosts.tf:10: host grafana.${BASE_DOMAIN} (layer 2.platform) has no entry in services.hcl (a name that serves no HTTP goes in its non_http list)\n")
 
 	r = run(t, "catalog", "--source", src, "--format", "markdown")
 	assert.Equal(t, 0, r.code, "listing does not check")
 	assert.True(t, strings.HasPrefix(r.stdout, "| Layer | Service | Probe | Healthy answer |\n"))
+
+	// The table deleted together with its markers is a finding too.
+	require.NoError(t, os.WriteFile(p, b, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "README.md"), []byte("# Demo\n"), 0o644))
+	r = run(t, "catalog", "--source", src, "--check")
+	assert.Equal(t, 1, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "README.md: no services table: put <!-- services:begin --> and <!-- services:end --> on their own lines")
 
 	require.NoError(t, os.WriteFile(filepath.Join(src, "services.hcl"), []byte("service \"x\" {\n  layer = \"L1\"\n}\n"), 0o644))
 	r = run(t, "catalog", "--source", src, "--check")

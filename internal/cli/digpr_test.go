@@ -41,7 +41,7 @@ func TestDigAnswersSlashDig(t *testing.T) {
 	assert.True(t, strings.HasPrefix(body, "<!-- infra-flash:dig {} -->\n## Service Health Check 🟡 Partial outage\n"), body)
 	assert.Contains(t, body, "| L1 | App | `app.${BASE_DOMAIN}/code/200` | ✅ 200 OK |")
 	assert.Contains(t, body, "| L2 | Vault | `vault.${BASE_DOMAIN}/code/504` | ❌ 504 Gateway Timeout (expected 401/403) |")
-	assert.NotContains(t, body+res.stderr, "example.test", "neither the comment nor the log shows the domain")
+	assert.NotContains(t, body+res.stderr+res.stdout, "example.test", "neither the comment nor the log shows the domain")
 	assert.Contains(t, body, "UTC · [run](https://github.com/octo/infra/actions/runs/99) · 10s timeout per service")
 	assert.Contains(t, res.stdout, "Results: 1/2 healthy", "the report is printed too")
 	var methods []string

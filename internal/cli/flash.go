@@ -68,11 +68,12 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, set, err := a.runChecks(ctx, &o.checkOptions, stage.Kinds)
+	checked, err := a.runChecks(ctx, &o.checkOptions, stage.Kinds)
 	if err != nil {
 		return err
 	}
-	res, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: rep, Layers: set.Layers,
+	rep := checked.Report
+	res, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: rep, Layers: checked.Model.Set.Layers,
 		AtlantisUsers: o.atlantisUsers, Log: func(s string) { a.progress("%s", s) }})
 	if o.summaryOnly {
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/gitchange"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/repoconfig"
@@ -129,8 +130,8 @@ func version() string {
 }
 
 func (a *app) checkGlobals() error {
-	if a.engine != "" && a.engine != "terraform" && a.engine != "tofu" {
-		return a.badInput("unknown --engine %q: use terraform or tofu", a.engine)
+	if err := a.settings().Validate(); err != nil {
+		return a.fail(err)
 	}
 	if st, err := os.Stat(a.source); err != nil || !st.IsDir() {
 		return a.badInput("--source %q is not a directory", a.source)
@@ -171,27 +172,61 @@ func noArgs(_ *cobra.Command, args []string) error {
 	return nil
 }
 
+// repo is the source as the use cases see it: its files, and git in it for
+// --layer changed.
+func (a *app) repo() usecase.Repo {
+	return usecase.Repo{
+		FS: repofs.Dir(a.source),
+		Changed: func(ctx context.Context, base string) ([]string, error) {
+			explicit := base != ""
+			if !explicit {
+				base = gitchange.DefaultBase(ctx, a.source)
+			}
+			files, err := gitchange.ChangedFiles(ctx, a.source, base)
+			var refErr *gitchange.BadRefError
+			if !explicit && errors.As(err, &refErr) {
+				refErr.Tried = gitchange.BaseCandidates(os.Getenv("GITHUB_BASE_REF"))
+			}
+			return files, err
+		},
+		Hint: func() string {
+			if root := a.enclosingRepo(); root != "" {
+				return fmt.Sprintf("(the repository root seems to be %s: run there or pass --source %s)", root, root)
+			}
+			return ""
+		},
+	}
+}
+
+// settings are the global flags that override infra.hcl.
+func (a *app) settings() usecase.Settings {
+	return usecase.Settings{LayersDir: a.layersDir, Engine: a.engine}
+}
+
+// sink sends a use case's progress (unless --quiet) and warnings to stderr.
+func (a *app) sink() usecase.Sink {
+	s := usecase.Sink{Warn: func(w string) { fmt.Fprintf(a.stderr, "infra: warning: %s\n", w) }}
+	if !a.quiet {
+		s.Progress = func(p string) { fmt.Fprintln(a.stderr, p) }
+	}
+	return s
+}
+
 // discover reads infra.hcl and the layer model of the source.
 func (a *app) discover() (*layers.Set, repoconfig.Config, error) {
-	fsys := repofs.Dir(a.source)
-	cfg, err := repoconfig.Load(fsys)
+	m, err := usecase.Load(a.repo(), a.settings())
 	if err != nil {
-		return nil, cfg, a.badInput("%v", err)
+		return nil, repoconfig.Config{}, a.fail(err)
 	}
-	if a.layersDir != "" {
-		if cfg.LayersDir, err = repoconfig.CleanRel("--layers-dir", a.layersDir); err != nil {
-			return nil, cfg, a.badInput("%v", err)
-		}
-		cfg.LayersDirSet, cfg.Layers = true, nil
+	return m.Set, m.Config, nil
+}
+
+// fail turns a use case's error into the CLI's exit: its code, its message.
+func (a *app) fail(err error) error {
+	if err == nil {
+		return nil
 	}
-	set, err := layers.Discover(fsys, cfg)
-	if err != nil {
-		if root := a.enclosingRepo(); root != "" {
-			return nil, cfg, a.badInput("%v\n(the repository root seems to be %s: run there or pass --source %s)", err, root, root)
-		}
-		return nil, cfg, a.badInput("%v", err)
-	}
-	return set, cfg, nil
+	return &exitError{code: usecase.Code(err), msg: "infra: " + err.Error()}
 }
 
 // enclosingRepo names the nearest directory above the source holding infra.hcl or
@@ -221,7 +256,7 @@ func (a *app) enclosingRepo() string {
 	return ""
 }
 
-// selection is the --layer/--base/--env of every command that works on layers.
+// selection is the --layer/--base pair of every command that works on layers.
 type selection struct {
 	layer []string
 	base  string
@@ -238,39 +273,15 @@ func (s *selection) addFlags(c *cobra.Command, defaultLayer string) {
 	c.Flags().StringVar(&s.env, "env", "", "only the shared layers and this environment's (infra.hcl's environment blocks)")
 }
 
-// selectLayers resolves the selection; "changed" asks git in the source.
-func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([]*layers.Layer, error) {
-	selected, err := set.Select(s.layer, func() ([]string, error) {
-		base := s.base
-		if base == "" {
-			base = gitchange.DefaultBase(ctx, a.source)
-		}
-		files, err := gitchange.ChangedFiles(ctx, a.source, base)
-		var refErr *gitchange.BadRefError
-		if s.base == "" && errors.As(err, &refErr) {
-			refErr.Tried = gitchange.BaseCandidates(os.Getenv("GITHUB_BASE_REF"))
-		}
-		return files, err
-	})
-	if err != nil {
-		return nil, &exitError{code: selectionExitCode(err), msg: "infra: " + err.Error()}
-	}
-	if selected, err = set.InEnv(selected, s.env, s.needsEnv); err != nil {
-		return nil, a.badInput("%v", err)
-	}
-	return selected, nil
+func (s selection) value() usecase.Selection {
+	return usecase.Selection{Layers: s.layer, Base: s.base, Env: s.env, NeedsEnv: s.needsEnv}
 }
 
-// selectionExitCode: a bad ref or a source without git history is bad input; git
-// failing to run at all is a tool error.
-func selectionExitCode(err error) int {
-	var inputErr *layers.InputError
-	var refErr *gitchange.BadRefError
-	var repoErr *gitchange.NotRepoError
-	if errors.As(err, &inputErr) || errors.As(err, &refErr) || errors.As(err, &repoErr) {
-		return report.ExitBadInput
-	}
-	return report.ExitToolError
+// selectLayers resolves the selection; "changed" asks git in the source.
+func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([]*layers.Layer, error) {
+	m := &usecase.Model{Set: set}
+	selected, err := m.Select(ctx, a.repo(), s.value())
+	return selected, a.fail(err)
 }
 
 // warn prints the layer model's warnings on stderr, --quiet or not: they say

@@ -11,11 +11,11 @@ import (
 	"github.com/infra-flash/infra/internal/catalog"
 )
 
-// BenchmarkProbe200With20Hung: 200 services, 20 of which accept and never answer,
+// BenchmarkDigProbe200With20Hung: 200 services, 20 of which accept and never answer,
 // with a 2 s timeout. The floor is the timeout itself (someone has to wait for the
 // hung ones); the target is under 3 s wall, i.e. a ratio under 1.5x the floor,
 // with memory bounded by the concurrency rather than the number of services.
-func BenchmarkProbe200With20Hung(b *testing.B) {
+func BenchmarkDigProbe200With20Hung(b *testing.B) {
 	const domain, timeout = "bench.test", 2 * time.Second
 	ca := newCA(b)
 	fast := startTLS(b, ca.Leaf(b, []string{"*." + domain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())

@@ -202,7 +202,7 @@ func CertPool(name string, pemData []byte) (*x509.CertPool, error) {
 type Input struct {
 	Domain      string
 	Timeout     string // a Go duration: "10s"
-	Concurrency int    // 0: DefaultConcurrency
+	Concurrency int    // from 1 to MaxConcurrency; the interfaces default to DefaultConcurrency
 	ConnectTo   []string
 	CACertName  string // for messages
 	CACert      []byte // PEM; nil: the system's roots only
@@ -224,8 +224,8 @@ func (in Input) Validate() (string, Options, error) {
 	} else if opts.Timeout, err = time.ParseDuration(in.Timeout); err != nil || opts.Timeout <= 0 || opts.Timeout > 10*time.Minute {
 		return "", opts, inputErrorf("invalid --timeout %q: a duration such as 10s or 1m30s, more than 0 and at most 10m", in.Timeout)
 	}
-	if in.Concurrency < 0 || in.Concurrency > 1024 {
-		return "", opts, inputErrorf("invalid --concurrency %d: from 1 to 1024 (0 for the default, %d)", in.Concurrency, DefaultConcurrency)
+	if in.Concurrency < 1 || in.Concurrency > MaxConcurrency {
+		return "", opts, inputErrorf("invalid --concurrency %d: services probed at once, from 1 to %d (default %d)", in.Concurrency, MaxConcurrency, DefaultConcurrency)
 	}
 	opts.Concurrency = in.Concurrency
 	for _, s := range in.ConnectTo {

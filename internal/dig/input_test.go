@@ -1,6 +1,7 @@
 package dig
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -120,4 +121,20 @@ func FuzzParseConnectTo(f *testing.F) {
 		assert.Equal(t, c, again)
 		_ = route([]ConnectTo{c}, "x.example.com", "443")
 	})
+}
+
+// TestValidateConcurrency: the interfaces default to DefaultConcurrency; 0, a
+// negative number or more than MaxConcurrency is bad input.
+func TestValidateConcurrency(t *testing.T) {
+	in := Input{Domain: "example.com", Format: "text", Concurrency: DefaultConcurrency}
+	_, opts, err := in.Validate()
+	require.NoError(t, err)
+	assert.Equal(t, DefaultConcurrency, opts.Concurrency)
+	for _, n := range []int{0, -1, MaxConcurrency + 1} {
+		in.Concurrency = n
+		_, _, err := in.Validate()
+		var inputErr *InputError
+		require.ErrorAs(t, err, &inputErr, "%d", n)
+		assert.ErrorContains(t, err, fmt.Sprintf("invalid --concurrency %d: services probed at once, from 1 to 1024", n))
+	}
 }

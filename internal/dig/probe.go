@@ -22,6 +22,7 @@ import (
 const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultConcurrency  = 64
+	MaxConcurrency      = 1024
 	DefaultMaxRedirects = 5
 )
 
@@ -87,7 +88,10 @@ func Probe(ctx context.Context, domain string, services []catalog.Service, opts 
 	}()
 	for i, s := range services {
 		g.Go(func() error {
-			rep.Results[i] = probeOne(ctx, client, domain, s, opts)
+			start := time.Now()
+			r := probeOne(ctx, client, domain, s, opts)
+			r.Duration = time.Since(start)
+			rep.Results[i] = r
 			results <- i
 			return nil
 		})
@@ -97,6 +101,12 @@ func Probe(ctx context.Context, domain string, services []catalog.Service, opts 
 	<-done
 	rep.Duration = time.Since(start)
 	return rep
+}
+
+// redirects is what the client's redirect policy saw of one probe.
+type redirects struct {
+	n         int    // redirects followed
+	downgrade string // the plain-HTTP location an HTTPS answer redirected to, not followed
 }
 
 type redirectsKey struct{}
@@ -114,15 +124,27 @@ func newClient(opts Options) *http.Client {
 		},
 		TLSClientConfig:    &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
 		DisableCompression: true,
+		// One request per connection: each probe asks a host once, so an idle
+		// connection would only be kept until the run ends, holding a file and its
+		// buffers; without them a run holds at most --concurrency connections.
+		DisableKeepAlives: true,
 		// Headers only: the body is never read, so a huge page costs nothing.
 		MaxResponseHeaderBytes: 64 << 10,
 	}
 	return &http.Client{
 		Transport: transport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if n, ok := req.Context().Value(redirectsKey{}).(*int); ok {
-				*n = len(via)
+			seen, _ := req.Context().Value(redirectsKey{}).(*redirects)
+			if seen == nil {
+				seen = &redirects{}
 			}
+			// A probe checks the service over HTTPS: a redirect down to plain HTTP is
+			// the answer (a warning), and no request goes out unencrypted.
+			if req.URL.Scheme == "http" && via[len(via)-1].URL.Scheme == "https" {
+				seen.n, seen.downgrade = len(via)-1, req.URL.Redacted()
+				return http.ErrUseLastResponse
+			}
+			seen.n = len(via)
 			if len(via) > opts.MaxRedirects {
 				return http.ErrUseLastResponse
 			}
@@ -133,10 +155,8 @@ func newClient(opts Options) *http.Client {
 
 func probeOne(ctx context.Context, client *http.Client, domain string, s catalog.Service, opts Options) Result {
 	r := Result{Service: s, URL: s.URL(domain)}
-	start := time.Now()
-	defer func() { r.Duration = time.Since(start) }()
-	var redirects int
-	ctx, cancel := context.WithTimeout(context.WithValue(ctx, redirectsKey{}, &redirects), opts.Timeout)
+	var seen redirects
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, redirectsKey{}, &seen), opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
@@ -147,16 +167,21 @@ func probeOne(ctx context.Context, client *http.Client, domain string, s catalog
 	resp, err := client.Do(req)
 	if err != nil {
 		r.Class, r.Reason = ClassifyError(err, opts.Timeout)
-		if redirects > 0 {
-			r.Reason += " (after " + strconv.Itoa(redirects) + " redirect" + plural(redirects) + ")"
+		if seen.n > 0 {
+			r.Reason += " (after " + strconv.Itoa(seen.n) + " redirect" + plural(seen.n) + ")"
 		}
-		r.Redirects = redirects
+		r.Redirects = seen.n
 		return r
 	}
 	resp.Body.Close()
 	r.Code, r.Class, r.Reason = resp.StatusCode, ClassifyCode(resp.StatusCode), CodeText(resp.StatusCode)
-	r.Redirects = redirects
-	if redirects > opts.MaxRedirects {
+	r.Redirects = seen.n
+	if seen.downgrade != "" {
+		// ⚠️ and unhealthy whatever the catalog expects: the service leaves HTTPS.
+		r.Class, r.Reason = Unavailable, r.Reason+": redirects to plain HTTP "+seen.downgrade+" (not followed)"
+		return r
+	}
+	if seen.n > opts.MaxRedirects {
 		r.Redirects = opts.MaxRedirects
 		r.Reason += ": still redirecting after " + strconv.Itoa(opts.MaxRedirects) + " redirects (a loop?)"
 		if loc := resp.Header.Get("Location"); loc != "" {

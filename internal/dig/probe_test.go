@@ -1,8 +1,13 @@
 package dig
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,4 +207,63 @@ func TestOnResultSeesEveryProbe(t *testing.T) {
 	})
 	assert.Equal(t, map[string]int{"/code/200": 200, "/code/503": 503, "/code/404": 404, "/code/401": 401}, seen)
 	assert.Equal(t, 1, rep.Healthy())
+}
+
+// TestDurationIsMeasured: a server that answers after a known delay gives a
+// duration of at least that delay, in the result, the progress callback and JSON.
+func TestDurationIsMeasured(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	ca := newCA(t)
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	var seen time.Duration
+	rep := Probe(context.Background(), testDomain, []catalog.Service{svc("slow", "app", "/delay/300")}, Options{
+		Timeout: 5 * time.Second, ConnectTo: []ConnectTo{rule("", p)}, RootCAs: pool(t, ca),
+		OnResult: func(r Result) { seen = r.Duration },
+	})
+	r := rep.Results[0]
+	require.True(t, r.Healthy, r.Reason)
+	assert.GreaterOrEqual(t, r.Duration, delay)
+	assert.Less(t, r.Duration, 5*time.Second)
+	assert.Equal(t, r.Duration, seen, "the progress line shows the same duration")
+
+	var b bytes.Buffer
+	require.NoError(t, Render(&b, rep, "json", false))
+	var doc struct {
+		Services []struct {
+			DurationMS int64 `json:"duration_ms"`
+		} `json:"services"`
+	}
+	require.NoError(t, json.Unmarshal(b.Bytes(), &doc))
+	assert.GreaterOrEqual(t, doc.Services[0].DurationMS, delay.Milliseconds())
+}
+
+// TestRedirectToPlainHTTP: an HTTPS service that redirects to plain HTTP is ⚠️
+// and unhealthy, with the target in the reason; the plain request is never sent.
+// The target names the domain in capitals: masked output hides it all the same.
+func TestRedirectToPlainHTTP(t *testing.T) {
+	ca := newCA(t)
+	p := startTLS(t, ca.Leaf(t, []string{"*." + testDomain}, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)), codes())
+	var plainHits atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { plainHits.Add(1) }))
+	t.Cleanup(plain.Close)
+	target := "http://APP.EXAMPLE.TEST/code/200"
+	rep := Probe(context.Background(), testDomain, []catalog.Service{svc("down", "app", "/downgrade")}, Options{
+		Timeout: 5 * time.Second, RootCAs: pool(t, ca),
+		ConnectTo: []ConnectTo{{Port: "80", ToHost: "127.0.0.1", ToPort: port(t, plain.Listener.Addr())}, rule("", p)},
+	})
+	r := rep.Results[0]
+	assert.Equal(t, 302, r.Code)
+	assert.Equal(t, Unavailable, r.Class)
+	assert.False(t, r.Healthy)
+	assert.Equal(t, "Found: redirects to plain HTTP "+target+" (not followed)", r.Reason)
+	assert.Equal(t, "⚠️ 302 Found: redirects to plain HTTP "+target+" (not followed)", r.Status())
+	assert.Equal(t, 0, r.Redirects)
+	assert.Zero(t, plainHits.Load(), "no request goes out unencrypted")
+
+	for _, format := range Formats {
+		var b bytes.Buffer
+		require.NoError(t, Render(&b, rep, format, true))
+		assert.NotContains(t, strings.ToLower(b.String()), testDomain, format)
+		assert.Contains(t, b.String(), "http://APP.${BASE_DOMAIN}/code/200", format)
+	}
 }

@@ -119,10 +119,11 @@ func CheckFormat(format string) error {
 }
 
 // MaskDomain says whether a rendering hides the base domain: markdown is what
-// gets published (PR comments, job summaries), so it shows ${BASE_DOMAIN} unless
+// gets published (PR comments, job summaries), and on a pull request every output
+// is (the job's log is public too), so they show ${BASE_DOMAIN} unless
 // --show-domain asks otherwise.
-func MaskDomain(format string, showDomain bool) bool {
-	return format == "markdown" && !showDomain
+func MaskDomain(format string, showDomain, onPR bool) bool {
+	return !showDomain && (format == "markdown" || onPR)
 }
 
 // Render writes the report; with mask the base domain appears as ${BASE_DOMAIN},
@@ -145,12 +146,47 @@ func Render(w io.Writer, r *Report, format string, mask bool) error {
 	return CheckFormat(format)
 }
 
-// Mask replaces the base domain in s with ${BASE_DOMAIN}.
+// Mask replaces the base domain in s with ${BASE_DOMAIN}, in any letter case:
+// DNS names are case-insensitive, so a redirect to x.EXAMPLE.com names it too.
 func Mask(s, domain string) string {
-	if domain == "" {
+	if domain == "" || len(s) < len(domain) {
 		return s
 	}
-	return strings.ReplaceAll(s, domain, catalog.DomainPlaceholder)
+	var b strings.Builder
+	last := 0
+	for i := 0; i+len(domain) <= len(s); {
+		if asciiEqualFold(s[i:i+len(domain)], domain) {
+			b.WriteString(s[last:i])
+			b.WriteString(catalog.DomainPlaceholder)
+			i += len(domain)
+			last = i
+			continue
+		}
+		i++
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// asciiEqualFold compares byte by byte, folding ASCII letters only: a domain is
+// ASCII (ParseDomain), and Unicode folding could match across byte lengths.
+func asciiEqualFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func text(w io.Writer, r *Report, domain string, hide func(string) string) error {

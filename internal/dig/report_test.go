@@ -82,7 +82,7 @@ func TestHeadlineNeverContradicts(t *testing.T) {
 func TestMarkdownMasksTheDomain(t *testing.T) {
 	rep := probeCodes(t, "/code/200", "/code/401", "/code/502", "/elsewhere")
 	var b bytes.Buffer
-	require.NoError(t, Render(&b, rep, "markdown", MaskDomain("markdown", false)))
+	require.NoError(t, Render(&b, rep, "markdown", MaskDomain("markdown", false, false)))
 	md := b.String()
 	assert.NotContains(t, md, testDomain, "the base domain is not published")
 	assert.Contains(t, md, "## Service Health Check 🟡 Partial outage\n\n<details open>\n<summary>Results: 2/4 healthy · down: Service C, Service D</summary>\n")
@@ -95,14 +95,14 @@ func TestMarkdownMasksTheDomain(t *testing.T) {
 	assert.Contains(t, md, "<sub>2026-11-30 03:07 UTC · 10s timeout per service")
 
 	b.Reset()
-	require.NoError(t, Render(&b, rep, "markdown", MaskDomain("markdown", true)))
+	require.NoError(t, Render(&b, rep, "markdown", MaskDomain("markdown", true, false)))
 	assert.Contains(t, b.String(), "`svca.example.test/code/200`", "--show-domain publishes it")
 }
 
 func TestTextAndJSON(t *testing.T) {
 	rep := probeCodes(t, "/code/200", "/code/503")
 	var b bytes.Buffer
-	require.False(t, MaskDomain("text", false))
+	require.False(t, MaskDomain("text", false, false))
 	require.NoError(t, Render(&b, rep, "text", false))
 	text := b.String()
 	assert.True(t, strings.HasPrefix(text, "Service Health Check 🟡 Partial outage\nResults: 1/2 healthy (10s per service, took "), text)
@@ -171,4 +171,43 @@ func TestMarkdownCellsStayInTheTable(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, Render(&b, rep, "markdown", true))
 	assert.Contains(t, b.String(), "| L1 | A\\|B | `a.${BASE_DOMAIN}` | ⛔ boom \\| &lt;script&gt; next line 'x' |\n")
+}
+
+// TestMaskDomainOnPR: on a pull request every format is masked (the job's log is
+// public), unless --show-domain.
+func TestMaskDomainOnPR(t *testing.T) {
+	for _, format := range Formats {
+		assert.True(t, MaskDomain(format, false, true), format)
+		assert.False(t, MaskDomain(format, true, true), format)
+		assert.Equal(t, format == "markdown", MaskDomain(format, false, false), format)
+	}
+}
+
+// TestMaskIgnoresCase: DNS names are case-insensitive, so a redirect target or a
+// certificate name in capitals names the domain too.
+func TestMaskIgnoresCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"to https://x.DIG.Test/a":            "to https://x.${BASE_DOMAIN}/a",
+		"DIG.TEST and dig.test and Dig.tEsT": "${BASE_DOMAIN} and ${BASE_DOMAIN} and ${BASE_DOMAIN}",
+		"dig.tes":                            "dig.tes",
+		"":                                   "",
+		"ünïcode dig.test ✅":                 "ünïcode ${BASE_DOMAIN} ✅",
+	} {
+		assert.Equal(t, want, Mask(in, "dig.test"), in)
+	}
+	assert.Equal(t, "x.DIG.Test", Mask("x.DIG.Test", ""))
+}
+
+// FuzzMask: no letter-case variant of the domain survives masking.
+func FuzzMask(f *testing.F) {
+	f.Add("x.DIG.Test", "dig.test")
+	f.Add("dig.testdig.test", "dig.test")
+	f.Fuzz(func(t *testing.T, s, domain string) {
+		domain, err := ParseDomain(domain)
+		if err != nil {
+			return
+		}
+		out := Mask(s, domain)
+		assert.NotContains(t, strings.ToLower(strings.ReplaceAll(out, catalog.DomainPlaceholder, "|")), domain)
+	})
 }

@@ -28,7 +28,13 @@ type Case struct {
 	Exit       int      `json:"exit"`
 	NeverFails bool     `json:"never_fails,omitempty"`
 	Says       []string `json:"says"`
+	// Only names the one executor a case is for ("dagger" or "native"), for
+	// behaviour one door has and the other cannot (the module's default .git).
+	Only string `json:"only,omitempty"`
 }
+
+// For tells whether the case runs on the executor ("dagger" or "native").
+func (c Case) For(executor string) bool { return c.Only == "" || c.Only == executor }
 
 // Table is the file's content, with the directory its fixtures live in.
 type Table struct {
@@ -84,6 +90,8 @@ func Parse(dir string, src []byte) (*Table, error) {
 			return nil, fmt.Errorf("%s: case %q: exit %d is not 0-3", FileName, c.Name, c.Exit)
 		case len(c.Says) == 0:
 			return nil, fmt.Errorf("%s: case %q asserts nothing: add says", FileName, c.Name)
+		case c.Only != "" && c.Only != "dagger" && c.Only != "native":
+			return nil, fmt.Errorf("%s: case %q: only %q is neither dagger nor native", FileName, c.Name, c.Only)
 		case c.Fixture == "" || strings.ContainsAny(c.Fixture, `/\`) || c.Fixture == "..":
 			return nil, fmt.Errorf("%s: case %q: fixture %q is not a directory name", FileName, c.Name, c.Fixture)
 		}
@@ -111,6 +119,9 @@ func (t *Table) NativeArgs(c Case) []string {
 	cmd := c.Args
 	if len(c.NativeArgs) > 0 {
 		cmd = c.NativeArgs
+	}
+	if strings.HasPrefix(cmd[0], "-") { // a root flag (--version): no command to take --source
+		return append(append([]string{}, cmd...), c.Global...)
 	}
 	args := append([]string{cmd[0], "--source", t.FixtureDir(c)}, c.Global...)
 	return append(args, t.expand(c, cmd[1:])...)

@@ -62,12 +62,38 @@ func (e *BadRefError) Error() string {
 	return what + " (" + hint + ")"
 }
 
+// Git runs one git command in a work tree and returns its stdout; git answering
+// with a failure is a *Failure, git not running at all any other error. The host's
+// git (Local) and a container's both fit, so every executor runs the same commands
+// and reaches the same conclusions from them.
+type Git func(ctx context.Context, args ...string) (string, error)
+
+// Failure is git exiting non-zero.
+type Failure struct{ msg string }
+
+func (e *Failure) Error() string { return e.msg }
+
+// Fail makes the Failure of a git command that exited non-zero with stderr.
+func Fail(args []string, stderr string) *Failure {
+	return &Failure{msg: fmt.Sprintf("git %s: %s", args[0], strings.TrimSpace(stderr))}
+}
+
+// Local runs the host's git in dir.
+func Local(dir string) Git {
+	return func(ctx context.Context, args ...string) (string, error) { return git(ctx, dir, args...) }
+}
+
 // DefaultBase is the ref "changed" compares with when --base is not given: the pull
 // request's base branch in GitHub Actions, else origin/main, else main.
 func DefaultBase(ctx context.Context, dir string) string {
-	candidates := BaseCandidates(os.Getenv("GITHUB_BASE_REF"))
+	return DefaultBaseWith(ctx, Local(dir), os.Getenv("GITHUB_BASE_REF"))
+}
+
+// DefaultBaseWith is DefaultBase for any Git, given the pull request's base branch.
+func DefaultBaseWith(ctx context.Context, g Git, githubBaseRef string) string {
+	candidates := BaseCandidates(githubBaseRef)
 	for _, c := range candidates {
-		if _, err := git(ctx, dir, VerifyArgs(c)...); err == nil {
+		if _, err := g(ctx, VerifyArgs(c)...); err == nil {
 			return c
 		}
 	}
@@ -94,41 +120,76 @@ func VerifyArgs(ref string) []string {
 // ChangedFiles runs the git commands in dir (which may be a subdirectory of the
 // work tree; paths come back relative to it).
 func ChangedFiles(ctx context.Context, dir, base string) ([]string, error) {
+	return Changed(ctx, Local(dir), dir, base)
+}
+
+// Changed lists the files changed against base with any Git; where names the
+// work tree in messages.
+func Changed(ctx context.Context, g Git, where, base string) ([]string, error) {
 	if strings.HasPrefix(base, "-") {
 		return nil, &BadRefError{Ref: base, Detail: "a ref cannot start with '-'"}
 	}
-	if _, err := git(ctx, dir, "rev-parse", "--is-inside-work-tree"); err != nil {
-		var notRepo *gitError
+	if _, err := g(ctx, "rev-parse", "--is-inside-work-tree"); err != nil {
+		var notRepo *Failure
 		if errors.As(err, &notRepo) {
-			return nil, &NotRepoError{Dir: dir}
+			return nil, &NotRepoError{Dir: where}
 		}
 		return nil, err
 	}
-	if _, err := git(ctx, dir, VerifyArgs(base)...); err != nil {
-		var refErr *gitError
+	if _, err := g(ctx, VerifyArgs(base)...); err != nil {
+		var refErr *Failure
 		if errors.As(err, &refErr) {
-			return nil, &BadRefError{Ref: base, Detail: "no such commit in " + dir, Missing: true, Shallow: isShallow(ctx, dir)}
+			return nil, &BadRefError{Ref: base, Detail: "no such commit in " + where, Missing: true, Shallow: isShallow(ctx, g)}
 		}
 		return nil, err
 	}
-	diff, err := git(ctx, dir, DiffArgs(base)...)
-	var gitErr *gitError
+	diff, err := g(ctx, DiffArgs(base)...)
+	var gitErr *Failure
 	if errors.As(err, &gitErr) {
-		return nil, &BadRefError{Ref: base, Detail: err.Error(), Shallow: isShallow(ctx, dir)}
+		return nil, &BadRefError{Ref: base, Detail: err.Error(), Shallow: isShallow(ctx, g)}
 	}
 	if err != nil {
 		return nil, err
 	}
-	untracked, err := git(ctx, dir, UntrackedArgs()...)
+	untracked, err := g(ctx, UntrackedArgs()...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseNames(diff, untracked), nil
 }
 
-func isShallow(ctx context.Context, dir string) bool {
-	out, err := git(ctx, dir, "rev-parse", "--is-shallow-repository")
+func isShallow(ctx context.Context, g Git) bool {
+	out, err := g(ctx, "rev-parse", "--is-shallow-repository")
 	return err == nil && strings.TrimSpace(out) == "true"
+}
+
+// ForeignGitError says the history given is not the source's: it tracks files
+// the source does not have (a --source from elsewhere with the caller's .git).
+type ForeignGitError struct{ Tracked, Missing int }
+
+func (e *ForeignGitError) Error() string {
+	return fmt.Sprintf("the git history given is not the source's: %d of the %d files its HEAD tracks are not in the source "+
+		"(with --source from elsewhere, pass that repository's .git as --git-dir, or select layers by name)", e.Missing, e.Tracked)
+}
+
+// CheckOwn fails with a *ForeignGitError when more than half of the files HEAD
+// tracks are missing from the work tree: a checkout has its own files, however
+// much uncommitted work it holds, while a .git paired with another directory
+// finds next to none of them.
+func CheckOwn(ctx context.Context, g Git) error {
+	tracked, err := g(ctx, "ls-files", "-z")
+	if err != nil {
+		return err
+	}
+	missing, err := g(ctx, "ls-files", "-z", "--deleted")
+	if err != nil {
+		return err
+	}
+	t, m := len(ParseNames(tracked)), len(ParseNames(missing))
+	if t > 0 && 2*m > t {
+		return &ForeignGitError{Tracked: t, Missing: m}
+	}
+	return nil
 }
 
 // NotRepoError says the source is not inside a git work tree, so "changed" has
@@ -139,11 +200,6 @@ func (e *NotRepoError) Error() string {
 	return fmt.Sprintf("%s is not a git work tree: --layer changed needs the repository's history (select layers by name instead)", e.Dir)
 }
 
-// gitError is git answering with a failure, as opposed to git not running at all.
-type gitError struct{ msg string }
-
-func (e *gitError) Error() string { return e.msg }
-
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
 	var stdout, stderr bytes.Buffer
@@ -151,7 +207,7 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		var exitErr *exec.ExitError
 		if ctx.Err() == nil && errors.As(err, &exitErr) {
-			return "", &gitError{msg: fmt.Sprintf("git %s: %s", args[0], strings.TrimSpace(stderr.String()))}
+			return "", Fail(args, stderr.String())
 		}
 		return "", fmt.Errorf("running git: %w", err)
 	}

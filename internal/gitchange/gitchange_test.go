@@ -372,3 +372,55 @@ func TestBaseCandidatesPutThePullRequestBaseFirst(t *testing.T) {
 	assert.Equal(t, []string{"origin/main", "main"}, gitchange.BaseCandidates("main"), "no ref twice")
 	assert.Equal(t, []string{"rev-parse", "--verify", "--quiet", "origin/main^{commit}"}, gitchange.VerifyArgs("origin/main"))
 }
+
+// pairedGit runs the host's git with the history of one directory and the work
+// tree of another, as a container does with --git-dir mounted over a --source.
+func pairedGit(gitDir, workTree string) gitchange.Git {
+	return func(ctx context.Context, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "git", append([]string{"--git-dir", gitDir, "--work-tree", workTree}, args...)...)
+		cmd.Dir = workTree
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return "", gitchange.Fail(args, stderr.String())
+		}
+		return string(out), err
+	}
+}
+
+func TestCheckOwnRefusesAnotherRepositorysHistory(t *testing.T) {
+	r := newRepo(t)
+	ctx := context.Background()
+
+	// The checkout itself, with uncommitted work (a file deleted, one added): its own.
+	require.NoError(t, os.Remove(filepath.Join(r.dir, "modules/m/main.tf")))
+	r.write("terraform/3.data/main.tf", "locals {}\n")
+	require.NoError(t, gitchange.CheckOwn(ctx, pairedGit(filepath.Join(r.dir, ".git"), r.dir)))
+
+	// Another tree (a fixture elsewhere) with this .git: not its history.
+	other := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(other, "terraform/1.base"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "terraform/1.base/main.tf"), []byte("locals {}\n"), 0o644))
+	err := gitchange.CheckOwn(ctx, pairedGit(filepath.Join(r.dir, ".git"), other))
+	var foreign *gitchange.ForeignGitError
+	require.ErrorAs(t, err, &foreign)
+	assert.Equal(t, 4, foreign.Tracked)
+	assert.Equal(t, 4, foreign.Missing)
+	assert.Contains(t, err.Error(), "pass that repository's .git as --git-dir")
+}
+
+func TestChangedWithAnyGitFindsWhatTheHostGitFinds(t *testing.T) {
+	r := newRepo(t)
+	r.git("checkout", "-q", "-b", "feature")
+	r.write("terraform/2.platform/main.tf", "locals { a = 1 }\n")
+	ctx := context.Background()
+	viaHost, err := gitchange.ChangedFiles(ctx, r.dir, "main")
+	require.NoError(t, err)
+	viaPair, err := gitchange.Changed(ctx, pairedGit(filepath.Join(r.dir, ".git"), r.dir), "x", "main")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"terraform/2.platform/main.tf"}, viaHost)
+	assert.Equal(t, viaHost, viaPair)
+	assert.Equal(t, "main", gitchange.DefaultBaseWith(ctx, pairedGit(filepath.Join(r.dir, ".git"), r.dir), ""))
+}

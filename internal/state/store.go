@@ -2,22 +2,34 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // Store reads a layer's state objects from its S3-compatible bucket: the lock
 // object (to name its holder and check a lock ID before unlocking) and the state.
+//
+// It makes one kind of request, a signed GET of an object, with the AWS SDK's
+// SigV4 signer over net/http rather than the SDK's S3 client: that client and its
+// generated code are most of what the Dagger module compiles on every cold start,
+// for this one call.
 type Store struct {
-	client *s3.Client
 	s      Settings
+	client *http.Client
+	signer *v4.Signer
+	region string
 }
 
 // CredentialsError means the bucket refused the credentials. It never carries them.
@@ -48,46 +60,115 @@ func NewStore(s Settings) (*Store, error) {
 	if region == "" {
 		region = "us-east-1"
 	}
-	opts := s3.Options{
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(s.AccessKey, s.SecretKey, s.Token),
-		UsePathStyle: s.PathStyle,
-		HTTPClient:   &http.Client{},
-		// S3-compatible stores (R2 among them) do not all know the newer checksums.
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-		RetryMaxAttempts:           2,
-	}
 	if s.Endpoint != "" {
-		opts.BaseEndpoint = aws.String(s.Endpoint)
+		if u, err := url.Parse(s.Endpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("the backend endpoint %q is not an http(s) URL", s.Endpoint)
+		}
 	}
-	return &Store{client: s3.New(opts), s: s}, nil
+	// S3 keys are escaped here, once, as SigV4 for S3 wants them.
+	signer := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+	return &Store{s: s, client: &http.Client{Timeout: 60 * time.Second}, signer: signer, region: region}, nil
 }
 
-// Get returns an object of the bucket, or nil when it does not exist.
-func (st *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	out, err := st.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(st.s.Bucket), Key: aws.String(key)})
-	if err != nil {
-		var apiErr smithy.APIError
-		if errors.As(err, &apiErr) {
-			switch apiErr.ErrorCode() {
-			case "NoSuchKey", "NotFound":
-				return nil, nil
-			case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
-				return nil, &CredentialsError{Where: st.s.Describe(), Code: apiErr.ErrorCode()}
-			case "NoSuchBucket":
-				return nil, fmt.Errorf("the state bucket %q does not exist at %s", st.s.Bucket, st.s.Describe())
-			}
-			return nil, fmt.Errorf("reading %s from %s: %s", key, st.s.Describe(), apiErr.ErrorCode())
+// objectURL addresses key in the bucket: path style (the bucket in the path) when
+// asked or when the endpoint is an address, else virtual-hosted (bucket.host).
+func (st *Store) objectURL(key string) *url.URL {
+	endpoint := st.s.Endpoint
+	if endpoint == "" {
+		endpoint = "https://s3." + st.region + ".amazonaws.com"
+	}
+	u, _ := url.Parse(endpoint) // checked in NewStore
+	base := strings.TrimSuffix(u.Path, "/")
+	if st.s.PathStyle || net.ParseIP(u.Hostname()) != nil || u.Hostname() == "localhost" {
+		base += "/" + escapeKey(st.s.Bucket)
+	} else {
+		u.Host = st.s.Bucket + "." + u.Host
+	}
+	u.Path = base + "/" + key
+	u.RawPath = base + "/" + escapeKey(key)
+	return u
+}
+
+// escapeKey escapes an object key as S3 signs it: every byte but unreserved
+// characters and the slashes between segments.
+func escapeKey(key string) string {
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~', c == '/':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
 		}
-		return nil, &UnreachableError{Where: st.s.Describe(), Err: err}
 	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, 512<<20))
+	return b.String()
+}
+
+// emptyPayload is the SHA-256 of an empty body, which a GET signs.
+var emptyPayload = func() string { sum := sha256.Sum256(nil); return hex.EncodeToString(sum[:]) }()
+
+// s3Error is the XML body S3 answers a failed request with.
+type s3Error struct {
+	Code string `xml:"Code"`
+}
+
+// Get returns an object of the bucket, or nil when it does not exist. A request
+// that never got an answer is tried once more (a GET changes nothing).
+func (st *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	var resp *http.Response
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if resp, err = st.get(ctx, key); err == nil || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, &UnreachableError{Where: st.s.Describe(), Err: err}
 	}
-	return data, nil
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 512<<20))
+		if err != nil {
+			return nil, &UnreachableError{Where: st.s.Describe(), Err: err}
+		}
+		return data, nil
+	}
+	var e s3Error
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = xml.Unmarshal(body, &e)
+	code := e.Code
+	if code == "" { // a HEAD-like answer without a body, or a proxy's page
+		code = http.StatusText(resp.StatusCode)
+		if resp.StatusCode == http.StatusNotFound {
+			code = "NotFound"
+		}
+	}
+	switch code {
+	case "NoSuchKey", "NotFound":
+		return nil, nil
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
+		return nil, &CredentialsError{Where: st.s.Describe(), Code: code}
+	case "NoSuchBucket":
+		return nil, fmt.Errorf("the state bucket %q does not exist at %s", st.s.Bucket, st.s.Describe())
+	}
+	if resp.StatusCode >= 500 {
+		return nil, &UnreachableError{Where: st.s.Describe(), Err: fmt.Errorf("%d %s", resp.StatusCode, code)}
+	}
+	return nil, fmt.Errorf("reading %s from %s: %s", key, st.s.Describe(), code)
+}
+
+func (st *Store) get(ctx context.Context, key string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.objectURL(key).String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Amz-Content-Sha256", emptyPayload)
+	creds := aws.Credentials{AccessKeyID: st.s.AccessKey, SecretAccessKey: st.s.SecretKey, SessionToken: st.s.Token}
+	if err := st.signer.SignHTTP(ctx, creds, req, emptyPayload, "s3", st.region, time.Now().UTC()); err != nil {
+		return nil, errors.Join(errors.New("signing the request"), err)
+	}
+	return st.client.Do(req)
 }
 
 // State returns the layer's state object, or nil when the layer has none yet.

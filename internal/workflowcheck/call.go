@@ -6,12 +6,20 @@ import (
 )
 
 // Call is a `dagger call` command line as a workflow writes it: constructor flags,
-// the function, its flags, and any arguments after "--".
+// a chain of functions with their flags (`github --token env://T flash --layer
+// changed`), and any arguments after "--". Function and Flags are the last step's.
 type Call struct {
 	Global   []Flag
+	Chain    []Step
 	Function string
 	Flags    []Flag
 	Rest     []string
+}
+
+// Step is one function of a chained call and its flags.
+type Step struct {
+	Function string
+	Flags    []Flag
 }
 
 // Flag is one --name [value]; Value is empty for a flag given alone (a boolean).
@@ -22,8 +30,13 @@ type Flag struct {
 
 // ParseCall splits a call input the way the shell will: words separated by blanks,
 // single and double quotes grouping, backslash escaping. Variables stay unexpanded
-// ("$GITHUB_EVENT_PATH" is the value).
-func ParseCall(s string) (Call, error) {
+// ("$GITHUB_EVENT_PATH" is the value). Without knowing which flags are booleans, a
+// word after a flag is its value.
+func ParseCall(s string) (Call, error) { return ParseCallFor(s, nil) }
+
+// ParseCallFor is ParseCall knowing which flags take no value (isBool), so that a
+// word after one is the next function of the chain.
+func ParseCallFor(s string, isBool func(flag string) bool) (Call, error) {
 	words, err := shellWords(s)
 	if err != nil {
 		return Call{}, err
@@ -34,31 +47,40 @@ func ParseCall(s string) (Call, error) {
 		w := words[i]
 		switch {
 		case w == "--":
-			if c.Function == "" {
+			if len(c.Chain) == 0 {
 				return Call{}, fmt.Errorf("no function before -- in %q", s)
 			}
 			c.Rest = words[i+1:]
-			return c, nil
+			i = len(words)
 		case strings.HasPrefix(w, "--"):
 			f := Flag{Name: w}
 			if name, value, ok := strings.Cut(w, "="); ok {
 				f = Flag{Name: name, Value: value}
-			} else if i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") {
+			} else if i+1 < len(words) && !strings.HasPrefix(words[i+1], "--") && (isBool == nil || !isBool(w)) {
 				f.Value = words[i+1]
 				i++
 			}
 			*target = append(*target, f)
-		case c.Function == "":
-			c.Function = w
-			target = &c.Flags
 		default:
-			return Call{}, fmt.Errorf("unexpected word %q after %s (chained calls are not used here)", w, c.Function)
+			c.Chain = append(c.Chain, Step{Function: w})
+			target = &c.Chain[len(c.Chain)-1].Flags
 		}
 	}
-	if c.Function == "" {
+	if len(c.Chain) == 0 {
 		return Call{}, fmt.Errorf("no function in %q", s)
 	}
+	last := c.Chain[len(c.Chain)-1]
+	c.Function, c.Flags = last.Function, last.Flags
 	return c, nil
+}
+
+// AllFlags are the flags of every step, in order.
+func (c Call) AllFlags() []Flag {
+	var out []Flag
+	for _, st := range c.Chain {
+		out = append(out, st.Flags...)
+	}
+	return out
 }
 
 func shellWords(s string) ([]string, error) {

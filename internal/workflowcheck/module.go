@@ -13,21 +13,32 @@ import (
 )
 
 // Module is what `dagger call` can reach in a Go Dagger module: the constructor's
-// flags and each function's flags, in the CLI's kebab-case.
+// flags and, per object, each function's flags in the CLI's kebab-case and the
+// object it returns (for chained calls). Functions are the main object's.
 type Module struct {
 	Global    map[string]bool
 	Functions map[string]map[string]bool
+	Objects   map[string]map[string]Function
+	Main      string
+	bools     map[string]bool
+}
+
+// Function is one function of an object.
+type Function struct {
+	Flags   map[string]bool
+	Returns string // the module object it returns, "" for anything else
+	Params  int
 }
 
 // ReadModule reads the Go source of a Dagger module (its main package in dir): the
-// New constructor and the exported methods of the module's object.
+// New constructor and the exported methods of every object, object being the main one.
 func ReadModule(dir, object string) (*Module, error) {
 	fset := token.NewFileSet()
 	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return nil, err
 	}
-	m := &Module{Global: map[string]bool{}, Functions: map[string]map[string]bool{}}
+	m := &Module{Global: map[string]bool{}, Objects: map[string]map[string]Function{}, Main: object, bools: map[string]bool{}}
 	for _, name := range names {
 		if strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, ".gen.go") {
 			continue
@@ -48,21 +59,54 @@ func ReadModule(dir, object string) (*Module, error) {
 			switch {
 			case fn.Recv == nil && fn.Name.Name == "New":
 				for _, p := range params(fn) {
-					m.Global["--"+Kebab(p)] = true
+					m.Global["--"+Kebab(p.name)] = true
 				}
-			case fn.Recv != nil && receiver(fn) == object:
-				flags := map[string]bool{}
+			case fn.Recv != nil:
+				recv := receiver(fn)
+				if recv == "" {
+					continue
+				}
+				fun := Function{Flags: map[string]bool{}, Returns: returns(fn)}
 				for _, p := range params(fn) {
-					flags["--"+Kebab(p)] = true
+					fun.Flags["--"+Kebab(p.name)] = true
+					fun.Params++
+					if p.boolean {
+						m.bools["--"+Kebab(p.name)] = true
+					}
 				}
-				m.Functions[Kebab(fn.Name.Name)] = flags
+				if m.Objects[recv] == nil {
+					m.Objects[recv] = map[string]Function{}
+				}
+				m.Objects[recv][Kebab(fn.Name.Name)] = fun
 			}
 		}
+	}
+	m.Functions = map[string]map[string]bool{}
+	for name, fun := range m.Objects[object] {
+		m.Functions[name] = fun.Flags
 	}
 	if len(m.Functions) == 0 {
 		return nil, fmt.Errorf("no functions of %s in %s", object, dir)
 	}
 	return m, nil
+}
+
+// IsBool tells whether a flag is a boolean in some function (it takes no value).
+func (m *Module) IsBool(flag string) bool { return m.bools[flag] }
+
+// returns is the module object a method returns (*Github -> Github), if any.
+func returns(fn *ast.FuncDecl) string {
+	if fn.Type.Results == nil || len(fn.Type.Results.List) == 0 {
+		return ""
+	}
+	t := fn.Type.Results.List[0].Type
+	if s, ok := t.(*ast.StarExpr); ok {
+		t = s.X
+	}
+	if id, ok := t.(*ast.Ident); ok && id.IsExported() {
+		return id.Name
+	}
+	return ""
 }
 
 func receiver(fn *ast.FuncDecl) string {
@@ -76,14 +120,20 @@ func receiver(fn *ast.FuncDecl) string {
 	return ""
 }
 
-func params(fn *ast.FuncDecl) []string {
-	var out []string
+type param struct {
+	name    string
+	boolean bool
+}
+
+func params(fn *ast.FuncDecl) []param {
+	var out []param
 	for _, field := range fn.Type.Params.List {
 		if sel, ok := field.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Context" {
 			continue
 		}
+		id, isIdent := field.Type.(*ast.Ident)
 		for _, n := range field.Names {
-			out = append(out, n.Name)
+			out = append(out, param{name: n.Name, boolean: isIdent && id.Name == "bool"})
 		}
 	}
 	return out
@@ -107,7 +157,8 @@ func Kebab(s string) string {
 	return b.String()
 }
 
-// Missing lists the functions and flags a call uses that the module lacks.
+// Missing lists the functions and flags a call uses that the module lacks,
+// following the chain from the main object.
 func (m *Module) Missing(c Call) []string {
 	var out []string
 	for _, f := range c.Global {
@@ -115,13 +166,27 @@ func (m *Module) Missing(c Call) []string {
 			out = append(out, "constructor flag "+f.Name)
 		}
 	}
-	flags, ok := m.Functions[c.Function]
-	if !ok {
-		return append(out, "function "+c.Function)
+	chain := c.Chain
+	if len(chain) == 0 && c.Function != "" {
+		chain = []Step{{Function: c.Function, Flags: c.Flags}}
 	}
-	for _, f := range c.Flags {
-		if !flags[f.Name] {
-			out = append(out, c.Function+" flag "+f.Name)
+	object := m.Main
+	for i, st := range chain {
+		fun, ok := m.Objects[object][st.Function]
+		if !ok {
+			return append(out, "function "+st.Function)
+		}
+		for _, f := range st.Flags {
+			if !fun.Flags[f.Name] {
+				out = append(out, st.Function+" flag "+f.Name)
+			}
+		}
+		if i < len(chain)-1 {
+			if fun.Returns == "" || m.Objects[fun.Returns] == nil {
+				// Core types (a container, a directory) chain into the engine's own API.
+				return out
+			}
+			object = fun.Returns
 		}
 	}
 	return out

@@ -279,6 +279,26 @@ func TestReadModuleFindsTheModulesFunctions(t *testing.T) {
 	assert.Empty(t, mod.Missing(workflowcheck.Call{Function: "validate", Flags: []workflowcheck.Flag{{Name: "--layer", Value: "all"}}}))
 	assert.Equal(t, []string{"validate flag --bogus"}, mod.Missing(workflowcheck.Call{Function: "validate", Flags: []workflowcheck.Flag{{Name: "--bogus"}}}))
 	assert.Equal(t, []string{"function nope"}, mod.Missing(workflowcheck.Call{Function: "nope"}))
+
+	chained, err := workflowcheck.ParseCallFor(`github --dry-run --token env://T flash --layer all --bogus`, mod.IsBool)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"flash flag --bogus"}, mod.Missing(chained))
+	notThere, err := workflowcheck.ParseCallFor(`github --dry-run flash-everything`, mod.IsBool)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"function flash-everything"}, mod.Missing(notThere))
+}
+
+// Model modules keep functions small: settings shared by several functions live on
+// an object (the constructor, WithBackend, Github), never repeated as arguments.
+func TestNoDaggerFunctionTakesMoreThanTenArguments(t *testing.T) {
+	mod, err := workflowcheck.ReadModule(filepath.Join(repoRoot, "ci"), "Infra")
+	require.NoError(t, err)
+	require.Contains(t, mod.Objects, "Github")
+	for object, funcs := range mod.Objects {
+		for name, fn := range funcs {
+			assert.LessOrEqual(t, fn.Params, 10, "%s.%s takes %d arguments", object, name, fn.Params)
+		}
+	}
 }
 
 // The shared engine the reference infrastructure deploys runs the version the

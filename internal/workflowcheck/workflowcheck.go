@@ -65,7 +65,7 @@ var commentEvents = map[string]bool{
 var trustedAssociations = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true}
 
 // secretFlags take a secret: in Dagger they must name an env:// (or env:) source.
-var secretFlags = map[string]bool{"--token": true, "--app-key": true, "--backend-config": true, "--tf-vars": true}
+var secretFlags = map[string]bool{"--token": true, "--app-key": true, "--backend-config": true, "--tf-vars": true, "--mask": true}
 
 // numberFields are event fields GitHub assigns as integers: no author can put text
 // in them, so other actions' inputs (a prompt naming the pull request) may use them.
@@ -370,12 +370,16 @@ func (c *checker) step(job string, step *yaml.Node) (applies bool) {
 		if in == nil {
 			continue
 		}
-		cl, err := ParseCall(in.Value)
+		var isBool func(string) bool
+		if c.opts.Module != nil {
+			isBool = c.opts.Module.IsBool
+		}
+		cl, err := ParseCallFor(in.Value, isBool)
 		if err != nil {
 			c.add(in.Line, RuleDaggerSecret, "job %q: cannot read the %s input: %v", job, key, err)
 			continue
 		}
-		for _, f := range cl.Flags {
+		for _, f := range append(cl.AllFlags(), cl.Global...) {
 			if secretFlags[f.Name] && !secretSources.MatchString(f.Value) {
 				c.add(in.Line, RuleDaggerSecret, "job %q: %s %q: pass secrets as env://NAME so Dagger keeps them secret", job, f.Name, f.Value)
 			}

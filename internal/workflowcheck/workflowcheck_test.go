@@ -151,7 +151,15 @@ func TestParseCall(t *testing.T) {
 	}, c.Flags)
 	assert.Equal(t, []string{"-target=x", "y z"}, c.Rest)
 
-	for _, bad := range []string{"", "--only-flags", `flash --x "open`, "flash export --path x"} {
+	chained, err := workflowcheck.ParseCallFor(`github --dry-run --token env://T flash --layer changed`, func(f string) bool { return f == "--dry-run" })
+	require.NoError(t, err)
+	assert.Equal(t, []workflowcheck.Step{
+		{Function: "github", Flags: []workflowcheck.Flag{{Name: "--dry-run"}, {Name: "--token", Value: "env://T"}}},
+		{Function: "flash", Flags: []workflowcheck.Flag{{Name: "--layer", Value: "changed"}}},
+	}, chained.Chain)
+	assert.Equal(t, "flash", chained.Function)
+
+	for _, bad := range []string{"", "--only-flags", `flash --x "open`, "-- x"} {
 		_, err := workflowcheck.ParseCall(bad)
 		assert.Error(t, err, bad)
 	}

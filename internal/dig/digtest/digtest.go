@@ -39,8 +39,16 @@ type CA struct {
 
 func NewCA(t testing.TB) *CA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := newCA()
 	require.NoError(t, err)
+	return ca
+}
+
+func newCA() (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "dig test CA"},
@@ -51,20 +59,34 @@ func NewCA(t testing.TB) *CA {
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return &CA{Cert: cert, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	if err != nil {
+		return nil, err
+	}
+	return &CA{Cert: cert, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}, nil
 }
 
 // Leaf issues a server certificate for names, valid from notBefore to notAfter;
 // a nil CA makes it self-signed.
 func (ca *CA) Leaf(t testing.TB, names []string, notBefore, notAfter time.Time) tls.Certificate {
 	t.Helper()
+	cert, err := ca.leaf(names, notBefore, notAfter)
+	require.NoError(t, err)
+	return cert
+}
+
+func (ca *CA) leaf(names []string, notBefore, notAfter time.Time) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	require.NoError(t, err)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: names[0]},
@@ -79,8 +101,10 @@ func (ca *CA) Leaf(t testing.TB, names []string, notBefore, notAfter time.Time) 
 		parent, signer = ca.Cert, ca.Key
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	require.NoError(t, err)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 // StartTLS serves handler over HTTPS with cert on 127.0.0.1 and returns its port.
@@ -103,7 +127,9 @@ func Port(t testing.TB, addr net.Addr) string {
 }
 
 // Codes answers /code/N with status N, /loop with a redirect to itself, /hop/N
-// with a chain of N redirects ending in 200, and /slow only when the client gives up.
+// with a chain of N redirects ending in 200, /downgrade with a redirect
+// to plain HTTP on the same host, named in capitals, /delay/MS with 200 after MS milliseconds, and /slow only when the client
+// gives up.
 func Codes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/code/{n}", func(w http.ResponseWriter, r *http.Request) {
@@ -125,8 +151,23 @@ func Codes() http.Handler {
 		}
 		http.Redirect(w, r, "/hop/"+strconv.Itoa(n-1), http.StatusMovedPermanently)
 	})
+	mux.HandleFunc("/delay/{ms}", func(w http.ResponseWriter, r *http.Request) {
+		ms, err := strconv.Atoi(r.PathValue("ms"))
+		if err != nil || ms < 0 {
+			http.Error(w, "bad delay", http.StatusBadRequest)
+			return
+		}
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			w.WriteHeader(http.StatusOK)
+		case <-r.Context().Done():
+		}
+	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
+	})
+	mux.HandleFunc("/downgrade", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+strings.ToUpper(r.Host)+"/code/200", http.StatusFound)
 	})
 	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "https://login."+strings.SplitN(r.Host, ".", 2)[1]+"/code/401", http.StatusFound)
