@@ -199,3 +199,61 @@ func TestFmtNeedsNoTFLint(t *testing.T) {
 	assert.Equal(t, 3, r.code, r.stderr+r.stdout)
 	assert.Contains(t, r.stderr, "tflint is not installed")
 }
+
+// dig probes an environment's services and the shared ones, under the
+// environment's domain; with environments it needs --env.
+func TestDigProbesOneEnvironment(t *testing.T) {
+	src := copyLayout(t, "layout-envs")
+	require.NoError(t, os.WriteFile(filepath.Join(src, "infra.hcl"), []byte(`layers = ["bootstrap", "platform", "envs/*/data"]
+
+environment "staging" {
+  dir    = "envs/staging"
+  domain = "example.test"
+}
+
+environment "prod" {
+  dir    = "envs/prod"
+  domain = "prod.invalid"
+}
+`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "services.hcl"), []byte(`service "app" {
+  layer     = "platform"
+  name      = "App"
+  subdomain = "app"
+  path      = "/code/200"
+}
+
+service "db-staging" {
+  layer     = "staging-data"
+  name      = "DB"
+  subdomain = "db"
+  path      = "/code/200"
+}
+
+service "db-prod" {
+  layer     = "prod-data"
+  name      = "Warehouse"
+  subdomain = "warehouse"
+  path      = "/code/200"
+}
+`), 0o644))
+	connectTo, cacert := digServer(t)
+	r := run(t, "dig", "--source", src, "--env", "staging", "--connect-to", connectTo, "--cacert", cacert, "--format", "json", "--quiet")
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	var doc struct {
+		Total    int `json:"total"`
+		Services []struct {
+			ID string `json:"id"`
+		} `json:"services"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	var ids []string
+	for _, s := range doc.Services {
+		ids = append(ids, s.ID)
+	}
+	assert.ElementsMatch(t, []string{"app", "db-staging"}, ids)
+
+	r = run(t, "dig", "--source", src, "--domain", "example.test", "--connect-to", connectTo, "--cacert", cacert)
+	assert.Equal(t, 2, r.code, r.stderr+r.stdout)
+	assert.Contains(t, r.stderr, "differs by environment")
+}
