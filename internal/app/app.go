@@ -96,6 +96,10 @@ type Repo struct {
 type Selection struct {
 	Layers []string // all, changed, or layers by directory, name or ID
 	Base   string   // what "changed" compares with; "" for the default chain
+	Env    string   // --env: only the shared layers and this environment's
+	// NeedsEnv: the run works on real infrastructure, so it needs Env when a
+	// selected layer differs by environment (layers.Set.InEnv).
+	NeedsEnv bool
 }
 
 // selectionCode: a bad ref, a source without git history or an unknown layer is

@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	usecase "github.com/infra-flash/infra/internal/app"
@@ -20,6 +22,7 @@ import (
 	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/resultcache"
+	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
@@ -40,6 +43,10 @@ func (h Checker) Open(_ context.Context, run usecase.CheckRun) (*usecase.CheckSe
 		return nil, usecase.BadInput("%v", err)
 	}
 	tools, err := toolchain.Find(run.Model.Engine)
+	var missing *toolchain.MissingError
+	if errors.As(err, &missing) && missing.Tool == "tflint" && !slices.Contains(run.Kinds, stage.Lint) {
+		err = nil // the format check and validate never run tflint
+	}
 	if err != nil {
 		return nil, usecase.ToolError(err)
 	}
