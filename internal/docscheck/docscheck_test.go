@@ -1,6 +1,7 @@
 package docscheck_test
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
@@ -55,6 +56,17 @@ func TestRepositoryDaggerCallsExist(t *testing.T) {
 		}
 	}
 	assert.Greater(t, calls, 20, "the docs show dagger calls; none were found")
+}
+
+// A reference file longer than a screenful or two starts with its contents.
+func TestLongDocsHaveContents(t *testing.T) {
+	for _, name := range docs(t)[1:] {
+		src, err := os.ReadFile(filepath.Join(repoRoot, name))
+		require.NoError(t, err)
+		if bytes.Count(src, []byte("\n")) > 80 {
+			assert.Contains(t, string(src), "**Contents**", "%s: over 80 lines without a table of contents", name)
+		}
+	}
 }
 
 func TestSlug(t *testing.T) {
