@@ -175,7 +175,7 @@ func (g *Github) Flash(
 		return "", err
 	}
 	defer dir.close()
-	opts := usecase.FlashOptions{Check: usecase.CheckOptions{Settings: g.Infra.settings(), Selection: usecaseSelection(layer, base)},
+	opts := usecase.FlashOptions{Check: usecase.CheckOptions{Settings: g.Infra.settings(), Selection: g.Infra.selection(layer, base)},
 		Target: t, AtlantisUsers: atlantisUser}
 	flashed, err := usecase.Flash(ctx, g.Infra.repo(ctx, dir.fsys), opts, client, containerChecker{src: g.Infra.Source, fsys: dir.fsys},
 		usecase.Sink{Progress: func(s string) { log.WriteString(s + "\n") }, Warn: sink().Warn})
@@ -238,7 +238,7 @@ func (g *Github) KickAtlantis(
 	}
 	defer dir.close()
 	res, err := usecase.Kick(ctx, g.Infra.repo(ctx, dir.fsys), usecase.KickOptions{Settings: g.Infra.settings(),
-		Selection: usecaseSelection(layer, base), Target: t}, client, usecase.Sink{Progress: func(s string) { out.WriteString(s + "\n") }})
+		Selection: g.Infra.selection(layer, base), Target: t}, client, usecase.Sink{Progress: func(s string) { out.WriteString(s + "\n") }})
 	if err != nil {
 		return "", fmt.Errorf("%s%w", out.String(), err)
 	}

@@ -106,6 +106,8 @@ func Apply(ctx context.Context, repo Repo, o ApplyOptions, ex Applier, out Sink)
 	if err != nil {
 		return nil, err
 	}
+	// Real infrastructure: a layer that differs by environment needs --env.
+	o.Selection.NeedsEnv = true
 	selected, err := m.Select(ctx, repo, o.Selection)
 	if err != nil {
 		return nil, err
