@@ -55,7 +55,7 @@ func (c *Command) String() string {
 // unknown word after the slash, or a known command with arguments it does
 // not take. The message is meant for the comment's author.
 type Error struct {
-	Unknown bool // the word after the slash is not a command
+	Unknown bool // the word after the slash is no command (in any case)
 	Msg     string
 }
 
@@ -98,7 +98,7 @@ func Parse(body string) (*Command, error) {
 	name := Name(word)
 	if !slices.Contains(Names, name) {
 		if slices.Contains(Names, Name(strings.ToLower(word))) {
-			return nil, errorf(true, "commands are lower case: /%s", strings.ToLower(word))
+			return nil, errorf(false, "commands are lower case: /%s", strings.ToLower(word))
 		}
 		return nil, errorf(true, "/%s is not a command; /help lists them", clip(word))
 	}

@@ -1,0 +1,172 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infra-flash/infra/internal/forge/githubtest"
+)
+
+// commentRepo is GitHub (the fake) with two open pull requests on a
+// repository whose layers keep their state on a real S3 server, and a way to
+// run `infra comment` on a comment event.
+type commentRepo struct {
+	fake   *githubtest.GitHub
+	api    string
+	src    string
+	plans  string
+	common []string
+}
+
+const otherPR = 8
+
+var otherHead = strings.Repeat("8", 40)
+
+func newCommentRepo(t *testing.T) *commentRepo {
+	t.Helper()
+	// The test data first: the tool setup moves INFRA_CACHE_DIR.
+	t.Setenv("INFRA_TESTDATA_DIR", githubtest.Dir())
+	src, backend, vars, _ := stateRepo(t)
+	fake := githubtest.New(t)
+	fake.Repo(ghRepo)
+	fake.PR(ghRepo, ghPR, headSHA, "feature/vault")
+	fake.PR(ghRepo, otherPR, otherHead, "feature/other")
+	fake.Token(ghToken, githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
+	for _, k := range []string{"GITHUB_ACTIONS", "GITHUB_EVENT_PATH", "GITHUB_EVENT_NAME", "GITHUB_SHA"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("GITHUB_TOKEN", ghToken)
+	c := &commentRepo{fake: fake, api: fake.Start(), src: src, plans: t.TempDir()}
+	c.common = []string{"--source", src, "--backend-config", backend, "--var-file", vars, "--plans-dir", c.plans,
+		"--repo", ghRepo, "--api-url", c.api, "--event-name", "issue_comment"}
+	return c
+}
+
+// say runs `infra comment` on a new comment by login (with association) on pr.
+func (c *commentRepo) say(t *testing.T, pr int, login, association, body string) result {
+	t.Helper()
+	ev := githubtest.Webhook(t, "issue_comment", "created")
+	ev["repository"].(map[string]any)["full_name"] = ghRepo
+	issue := ev["issue"].(map[string]any)
+	issue["number"] = pr
+	issue["pull_request"] = map[string]any{"url": "https://api.github.com/repos/" + ghRepo + "/pulls/" + string(rune('0'+pr))}
+	cm := ev["comment"].(map[string]any)
+	cm["body"], cm["author_association"] = body, association
+	cm["user"].(map[string]any)["login"] = login
+	cm["user"].(map[string]any)["type"] = "User"
+	data, err := json.Marshal(ev)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "event.json")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	return run(t, append([]string{"comment", "--event", path}, c.common...)...)
+}
+
+func (c *commentRepo) comments(pr int) []githubtest.Comment { return c.fake.Comments(ghRepo, pr) }
+
+func (c *commentRepo) writes() []string {
+	var out []string
+	for _, r := range c.fake.Requests() {
+		if r.Method != "GET" {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	c.fake.Reset()
+	return out
+}
+
+// The comment loop through GitHub: /plan answers in one comment edited with
+// the plan and locks the layer; another PR is refused naming the holder; an
+// outsider is refused without a word; /apply waits for approval and green
+// checks, applies exactly the plan and frees the layer; a push makes the plan
+// stale; /unlock frees the layer.
+func TestCommentCommandsThroughGitHub(t *testing.T) {
+	c := newCommentRepo(t)
+
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	got := c.comments(ghPR)
+	require.Len(t, got, 1, "one comment")
+	body := got[0].Body
+	assert.Contains(t, body, "1.one")
+	assert.Contains(t, body, "null_resource.this")
+	assert.Contains(t, body, "🔒 locked for #7")
+	w := c.writes()
+	require.GreaterOrEqual(t, len(w), 2)
+	assert.True(t, strings.HasPrefix(w[0], "POST "), w)
+	for _, x := range w[1:] {
+		assert.True(t, strings.HasPrefix(x, "PATCH "), "then only edits: %v", w)
+	}
+	assert.FileExists(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan"))
+	planHash := planHashIn(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan.json"))
+
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "1.one is locked by pull request #7 (by @octocat)")
+	require.Len(t, c.comments(otherPR), 1)
+	assert.Contains(t, c.comments(otherPR)[0].Body, "1.one is locked by pull request #7")
+
+	c.fake.Reset()
+	r = c.say(t, ghPR, "stranger", "CONTRIBUTOR", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "@stranger is CONTRIBUTOR; comment commands run for OWNER, MEMBER, COLLABORATOR")
+	assert.Empty(t, c.writes(), "no comment for an outsider")
+	assert.Len(t, c.comments(ghPR), 1)
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "the pull request is not approved")
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: headSHA})
+	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "failure", Context: "ci/lint", Created: time.Now()})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	assert.Contains(t, r.stdout, "ci/lint is failure")
+	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "success", Context: "ci/lint", Created: time.Now().Add(time.Second)})
+	c.writes()
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "applied")
+	assert.Contains(t, last, planHash[:12], "exactly the plan /plan made")
+	assert.Contains(t, last, "🔓 released: 1.one")
+
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔒 locked for #8")
+
+	// PR 8 pushes: its plan is stale.
+	newHead := strings.Repeat("9", 40)
+	c.fake.PR(ghRepo, otherPR, newHead, "feature/other")
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: otherPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: newHead})
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "the plans are of 8888888, before the last push")
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.Contains(t, r.stdout, "locked by pull request #8")
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/unlock")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔓 released: 1.one")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	assert.Empty(t, c.fake.TakeViolations())
+}
+
+func planHashIn(t *testing.T, metaPath string) string {
+	t.Helper()
+	data, err := os.ReadFile(metaPath)
+	require.NoError(t, err)
+	var meta struct {
+		PlanHash string `json:"plan_sha256"`
+	}
+	require.NoError(t, json.Unmarshal(data, &meta))
+	require.Len(t, meta.PlanHash, 64)
+	return meta.PlanHash
+}
