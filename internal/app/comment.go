@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/planstore"
 	"github.com/infra-flash/infra/internal/prlock"
 	"github.com/infra-flash/infra/internal/repoconfig"
 	"github.com/infra-flash/infra/internal/report"
@@ -52,6 +54,9 @@ type CommentOptions struct {
 	Release bool
 	// PlansDir keeps /plan's plans until /apply, under pr-N/COMMIT/.
 	PlansDir string
+	// PlanStore, when set, carries the plans from the /plan run to the /apply
+	// run (PlansDir is then scratch space).
+	PlanStore PlanStore
 	// SourceCommit is the commit checked out ("" when unknown): plan and apply
 	// run only when it is the pull request's head.
 	SourceCommit string
@@ -65,6 +70,28 @@ type PullRequest interface {
 	Approval(ctx context.Context) (ok bool, reason string, err error)
 	ChecksPassed(ctx context.Context, sha string) (ok bool, reason string, err error)
 	Live() forge.Commenter // the live comment of /plan, /apply and answers
+}
+
+// PlanStore keeps plans between runs, keyed by pull request and commit.
+type PlanStore interface {
+	Keep(ctx context.Context, pr int, commit, dir string, layers []string) error
+	Fetch(ctx context.Context, pr int, commit, dir string, layers []string) error
+	Latest(ctx context.Context, pr int) (string, error)
+}
+
+// PlanBucket keeps the plans in the state backend's bucket (the backend
+// config's), under infra-plans/OWNER/NAME/.
+func PlanBucket(backendConfig []byte, getenv func(string) string, repo string) (PlanStore, error) {
+	file, err := state.ParseConfigFile(backendConfig)
+	if err != nil {
+		return nil, BadInput("--backend-config: %v", err)
+	}
+	prefix := path.Join("infra-plans", repo)
+	st, err := state.NewStore(state.Resolve("s3", nil, file, getenv).WithKey(prefix))
+	if err != nil {
+		return nil, BadInput("keeping plans in the state bucket: %v", err)
+	}
+	return planstore.Bucket{Objects: st, Prefix: prefix}, nil
 }
 
 // CommentHooks are the flows the comment delegates to the door: /check runs
@@ -318,6 +345,11 @@ func (c *commentRun) planOrApply() error {
 		}
 	}
 	res, err := Apply(ctx, c.repo, o, c.ex, c.out)
+	if err == nil && c.cmd.Name == slash.Plan && c.o.PlanStore != nil {
+		if kerr := c.o.PlanStore.Keep(ctx, c.o.Event.PR, head, dir, dirsOf(selected)); kerr != nil {
+			err = ToolError(fmt.Errorf("keeping the plans for /apply: %w", kerr))
+		}
+	}
 	if err != nil {
 		_ = live.Edit(context.WithoutCancel(ctx), fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err))
 		return err
@@ -383,6 +415,11 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 		return c.m.Select(c.ctx, c.repo, Selection{Layers: sel})
 	}
 	dir := c.planDir(head)
+	if c.o.PlanStore != nil {
+		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
+			return nil, ToolError(fmt.Errorf("fetching the plans of /plan: %w", err))
+		}
+	}
 	var want []*layers.Layer
 	if len(c.cmd.Layers) > 0 {
 		sel, err := c.m.Select(c.ctx, c.repo, Selection{Layers: c.cmd.Layers})
@@ -418,6 +455,12 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 
 // olderPlans names the commits other plans of this pull request were made for.
 func (c *commentRun) olderPlans(head string) string {
+	if c.o.PlanStore != nil {
+		if latest, err := c.o.PlanStore.Latest(c.ctx, c.o.Event.PR); err == nil && latest != head {
+			return short(latest)
+		}
+		return ""
+	}
 	entries, _ := os.ReadDir(filepath.Dir(c.planDir(head)))
 	var shas []string
 	for _, e := range entries {

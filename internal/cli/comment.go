@@ -41,7 +41,7 @@ pull request's locks are released. --dry-run prints the requests instead.`,
 	gh.addFlags(c)
 	f.add(c, false, false)
 	c.Flags().StringSliceVar(&f.varFiles, "var-file", nil, "a .tfvars or .tfvars.json file passed to every layer by /plan (repeatable)")
-	c.Flags().StringVar(&plansDir, "plans-dir", "", "where /plan keeps the plans for /apply (default: .infra/plans in the source)")
+	c.Flags().StringVar(&plansDir, "plans-dir", "", "where /plan keeps the plans for /apply (default: the state bucket of --backend-config, else .infra/plans in the source)")
 	c.Flags().BoolVar(&release, "release", false, "release the locks of the pull request the (closed) event is about")
 	return c
 }
@@ -55,15 +55,27 @@ func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir
 	if t.Event == nil {
 		return a.badInput("infra comment reads the comment's event: pass --event and --event-name (or run in Actions)")
 	}
-	if plansDir == "" {
-		plansDir = filepath.Join(a.source, ".infra", "plans")
-	}
 	o := usecase.CommentOptions{Event: t.Event, Repo: t.Repo, Release: release, PlansDir: plansDir,
 		Apply: usecase.ApplyOptions{Settings: a.settings(), Format: "markdown", LockTimeout: f.lockTimeout, Getenv: os.Getenv}}
 	if f.backendConfig != "" {
 		if o.Apply.BackendConfig, err = readSmall(f.backendConfig); err != nil {
 			return a.badInput("--backend-config: %v", err)
 		}
+	}
+	switch {
+	case plansDir != "":
+		o.PlansDir = plansDir
+	case o.Apply.BackendConfig != nil:
+		// Between runs the plans live in the state bucket; here, in scratch space.
+		if o.PlanStore, err = usecase.PlanBucket(o.Apply.BackendConfig, os.Getenv, t.Repo); err != nil {
+			return a.fail(err)
+		}
+		if o.PlansDir, err = os.MkdirTemp("", "infra-plans-"); err != nil {
+			return a.toolError(err)
+		}
+		defer os.RemoveAll(o.PlansDir)
+	default:
+		o.PlansDir = filepath.Join(a.source, ".infra", "plans")
 	}
 	for _, v := range f.varFiles {
 		abs, err := filepath.Abs(v)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/infra-flash/infra/internal/forge/githubtest"
+	"github.com/infra-flash/infra/internal/testfixture"
 )
 
 // commentRepo is GitHub (the fake) with two open pull requests on a
@@ -22,6 +23,7 @@ type commentRepo struct {
 	api    string
 	src    string
 	plans  string
+	s3     *testfixture.S3
 	common []string
 }
 
@@ -29,11 +31,11 @@ const otherPR = 8
 
 var otherHead = strings.Repeat("8", 40)
 
-func newCommentRepo(t *testing.T) *commentRepo {
+func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
 	t.Helper()
 	// The test data first: the tool setup moves INFRA_CACHE_DIR.
 	t.Setenv("INFRA_TESTDATA_DIR", githubtest.Dir())
-	src, backend, vars, _ := stateRepo(t)
+	src, backend, vars, s3 := stateRepo(t)
 	fake := githubtest.New(t)
 	fake.Repo(ghRepo)
 	fake.PR(ghRepo, ghPR, headSHA, "feature/vault")
@@ -43,9 +45,12 @@ func newCommentRepo(t *testing.T) *commentRepo {
 		t.Setenv(k, "")
 	}
 	t.Setenv("GITHUB_TOKEN", ghToken)
-	c := &commentRepo{fake: fake, api: fake.Start(), src: src, plans: t.TempDir()}
-	c.common = []string{"--source", src, "--backend-config", backend, "--var-file", vars, "--plans-dir", c.plans,
+	c := &commentRepo{fake: fake, api: fake.Start(), src: src, plans: t.TempDir(), s3: s3}
+	c.common = []string{"--source", src, "--backend-config", backend, "--var-file", vars,
 		"--repo", ghRepo, "--api-url", c.api, "--event-name", "issue_comment"}
+	if !inBucket {
+		c.common = append(c.common, "--plans-dir", c.plans)
+	}
 	return c
 }
 
@@ -87,8 +92,12 @@ func (c *commentRepo) writes() []string {
 // checks, applies exactly the plan and frees the layer; a push makes the plan
 // stale; /unlock frees the layer.
 func TestCommentCommandsThroughGitHub(t *testing.T) {
-	c := newCommentRepo(t)
+	for name, inBucket := range map[string]bool{"plans in a directory": false, "plans in the state bucket": true} {
+		t.Run(name, func(t *testing.T) { commentLoop(t, newCommentRepo(t, inBucket), inBucket) })
+	}
+}
 
+func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	got := c.comments(ghPR)
@@ -103,8 +112,14 @@ func TestCommentCommandsThroughGitHub(t *testing.T) {
 	for _, x := range w[1:] {
 		assert.True(t, strings.HasPrefix(x, "PATCH "), "then only edits: %v", w)
 	}
-	assert.FileExists(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan"))
-	planHash := planHashIn(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan.json"))
+	var planHash string
+	if inBucket {
+		meta := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7", headSHA, "1.one.tfplan.json")
+		planHash = planHashIn(t, meta)
+	} else {
+		assert.FileExists(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan"))
+		planHash = planHashIn(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan.json"))
+	}
 
 	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
