@@ -109,6 +109,7 @@ type CommentResult struct {
 	Refused  string
 	Answered bool
 	Report   *apply.Report // plan and apply
+	Masker   *plan.Masker  // what every output of Report goes through
 	Released []string      // layers whose PR lock this run released
 }
 
@@ -354,7 +355,7 @@ func (c *commentRun) planOrApply() error {
 		_ = live.Edit(context.WithoutCancel(ctx), fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err))
 		return err
 	}
-	c.res.Report = res.Report
+	c.res.Report, c.res.Masker = res.Report, res.Masker
 	var b strings.Builder
 	if err := apply.Render(&b, res.Report, "markdown", res.Masker); err != nil {
 		return ToolError(err)
