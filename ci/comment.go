@@ -30,12 +30,15 @@ func (g *Github) Comment(
 	// Base domain of the services, for /dig.
 	// +optional
 	domain string,
+	// The pull request's head (default: asked of the forge when the command runs).
+	// +optional
+	sha string,
 ) (string, error) {
 	if g.Event == nil {
 		return "", errors.New("comment reads the comment's event: pass github --event $GITHUB_EVENT_PATH --event-name $GITHUB_EVENT_NAME")
 	}
 	var log strings.Builder
-	t, client, err := g.connect(ctx, &log, 0, "")
+	t, client, err := g.connect(ctx, &log, 0, sha)
 	if err != nil {
 		return "", err
 	}
@@ -44,12 +47,12 @@ func (g *Github) Comment(
 	if err != nil {
 		return "", err
 	}
-	co := usecase.CommentOptions{Apply: o, Event: t.Event, Repo: t.Repo, Release: release}
+	co := usecase.CommentOptions{Apply: o, Event: t.Event, Repo: t.Repo, Release: release, DryRun: g.DryRun}
 	if co.PlansDir, err = os.MkdirTemp("", "plans-"); err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(co.PlansDir)
-	if o.BackendConfig != nil {
+	if o.BackendConfig != nil && !g.DryRun { // a dry run keeps no plans
 		if co.PlanStore, err = usecase.PlanBucket(o.BackendConfig, nil, t.Repo); err != nil {
 			return "", err
 		}
@@ -64,7 +67,7 @@ func (g *Github) Comment(
 	co.SourceCommit = m.headCommit(ctx)
 	hooks := usecase.CommentHooks{
 		Check: func(ctx context.Context, layers []string) error {
-			out, err := g.Flash(ctx, layers, "", "text", 0, "", false, nil)
+			out, err := g.Flash(ctx, layers, "", "text", 0, sha, false, nil)
 			log.WriteString(out)
 			return err
 		},

@@ -310,7 +310,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg domain", err))
 				}
 			}
-			return (*Github).Comment(&parent, ctx, release, domain)
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			return (*Github).Comment(&parent, ctx, release, domain, sha)
 		case "Dig":
 			var parent Github
 			err = json.Unmarshal(parentJSON, &parent)

@@ -60,6 +60,9 @@ type CommentOptions struct {
 	// SourceCommit is the commit checked out ("" when unknown): plan and apply
 	// run only when it is the pull request's head.
 	SourceCommit string
+	// DryRun: the forge prints instead of sending (the door's client does that);
+	// here, PR locks are checked but not taken or released, and plans not kept.
+	DryRun bool
 	// Locks addresses a layer's PR lock; nil: next to its state (LocksNextToState).
 	Locks func(l *layers.Layer) (*prlock.Locks, error)
 }
@@ -346,7 +349,7 @@ func (c *commentRun) planOrApply() error {
 		}
 	}
 	res, err := Apply(ctx, c.repo, o, c.ex, c.out)
-	if err == nil && c.cmd.Name == slash.Plan && c.o.PlanStore != nil {
+	if err == nil && c.cmd.Name == slash.Plan && c.o.PlanStore != nil && !c.o.DryRun {
 		if kerr := c.o.PlanStore.Keep(ctx, c.o.Event.PR, head, dir, dirsOf(selected)); kerr != nil {
 			err = ToolError(fmt.Errorf("keeping the plans for /apply: %w", kerr))
 		}
@@ -360,7 +363,7 @@ func (c *commentRun) planOrApply() error {
 	if err := apply.Render(&b, res.Report, "markdown", res.Masker); err != nil {
 		return ToolError(err)
 	}
-	if c.cmd.Name == slash.Apply {
+	if c.cmd.Name == slash.Apply && !c.o.DryRun {
 		for _, r := range res.Report.Layers {
 			if r.Status == apply.Applied || r.Status == apply.NoChanges {
 				if released, err := locks[r.Layer.Dir].Release(ctx, c.o.Repo, c.o.Event.PR); err == nil && released {
@@ -487,6 +490,13 @@ func (c *commentRun) takeLocks(selected []*layers.Layer, head string) (map[strin
 		if err != nil {
 			return nil, ToolError(err)
 		}
+		if c.o.DryRun {
+			if before != nil && (before.PR != c.o.Event.PR || before.Repo != c.o.Repo) {
+				return nil, c.refuse("%s", (&prlock.HeldError{Holder: *before}).Error())
+			}
+			c.out.progress("dry run: would lock %s for #%d", l.Dir, c.o.Event.PR)
+			continue
+		}
 		_, err = lk.Acquire(c.ctx, prlock.Lock{Repo: c.o.Repo, PR: c.o.Event.PR, Layer: l.Dir, Commit: head, By: c.o.Event.Comment.Author})
 		var held *prlock.HeldError
 		if errors.As(err, &held) {
@@ -516,6 +526,9 @@ func (c *commentRun) unlock() error {
 		if sel, err = m.Select(c.ctx, c.repo, Selection{Layers: c.cmd.Layers}); err != nil {
 			return err
 		}
+	}
+	if c.o.DryRun {
+		return say(c.ctx, c.pr, "🔓 dry run: would release this pull request's locks of "+strings.Join(dirsOf(sel), ", "))
 	}
 	released, others, err := releaseAll(c.ctx, sel, c.o.Repo, c.o.Event.PR, c.locksFor)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -55,7 +56,7 @@ func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir
 	if t.Event == nil {
 		return a.badInput("infra comment reads the comment's event: pass --event and --event-name (or run in Actions)")
 	}
-	o := usecase.CommentOptions{Event: t.Event, Repo: t.Repo, Release: release, PlansDir: plansDir,
+	o := usecase.CommentOptions{Event: t.Event, Repo: t.Repo, Release: release, DryRun: gh.DryRun, PlansDir: plansDir,
 		Apply: usecase.ApplyOptions{Settings: a.settings(), Format: "markdown", LockTimeout: f.lockTimeout, Getenv: os.Getenv}}
 	if f.backendConfig != "" {
 		if o.Apply.BackendConfig, err = readSmall(f.backendConfig); err != nil {
@@ -65,10 +66,13 @@ func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir
 	switch {
 	case plansDir != "":
 		o.PlansDir = plansDir
-	case o.Apply.BackendConfig != nil:
-		// Between runs the plans live in the state bucket; here, in scratch space.
-		if o.PlanStore, err = usecase.PlanBucket(o.Apply.BackendConfig, os.Getenv, t.Repo); err != nil {
-			return a.fail(err)
+	case o.Apply.BackendConfig != nil || gh.DryRun:
+		// Between runs the plans live in the state bucket (a dry run keeps
+		// none); here, in scratch space.
+		if !gh.DryRun {
+			if o.PlanStore, err = usecase.PlanBucket(o.Apply.BackendConfig, os.Getenv, t.Repo); err != nil {
+				return a.fail(err)
+			}
 		}
 		if o.PlansDir, err = os.MkdirTemp("", "infra-plans-"); err != nil {
 			return a.toolError(err)
@@ -88,7 +92,9 @@ func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir
 	o.Locks = usecase.LocksNextToState(repofs.Dir(a.source), abs, o.Apply.BackendConfig, os.Getenv)
 	// The checkout's own HEAD: on a comment event GITHUB_SHA is the default
 	// branch's, not the pull request's.
-	o.SourceCommit = a.sourceHead(ctx)
+	if a.isGitRoot(ctx) {
+		o.SourceCommit = a.sourceHead(ctx)
+	}
 	var pr usecase.PullRequest
 	if !release {
 		client, err := a.client(ctx, gh, t, a.stdout)
@@ -127,7 +133,7 @@ func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir
 // delegate runs another command of this CLI (flash for /check, dig for /dig)
 // with the comment's GitHub flags and the given ones.
 func (a *app) delegate(ctx context.Context, cmd *cobra.Command, gh *githubFlags, args ...string) error {
-	pass := map[string]string{"repo": gh.Repo, "api-url": gh.APIURL, "event": gh.EventPath, "event-name": gh.EventName, "run-url": gh.RunURL}
+	pass := map[string]string{"repo": gh.Repo, "api-url": gh.APIURL, "event": gh.EventPath, "event-name": gh.EventName, "run-url": gh.RunURL, "sha": gh.SHA}
 	if gh.PR != 0 {
 		pass["pr"] = fmt.Sprint(gh.PR)
 	}
@@ -148,4 +154,20 @@ func (a *app) delegate(ctx context.Context, cmd *cobra.Command, gh *githubFlags,
 	}
 	cmd.SetContext(ctx)
 	return cmd.RunE(cmd, nil)
+}
+
+// isGitRoot: the source is the top of its own git work tree (not a directory
+// inside another repository, whose HEAD says nothing about it).
+func (a *app) isGitRoot(ctx context.Context) bool {
+	out, err := exec.CommandContext(ctx, "git", "-C", a.source, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return false
+	}
+	top, err1 := filepath.EvalSymlinks(strings.TrimSpace(string(out)))
+	src, err2 := filepath.EvalSymlinks(a.source)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	abs, _ := filepath.Abs(src)
+	return top == abs
 }

@@ -15,7 +15,12 @@ type CommentPR struct {
 	Marker forge.Marker
 }
 
+// Head is --sha when given (a dry run without access knows no other), else
+// the pull request's head as the forge says now.
 func (p CommentPR) Head(ctx context.Context) (string, error) {
+	if p.Target.SHA != "" {
+		return p.Target.SHA, nil
+	}
 	pr, err := p.Client.PullRequest(ctx, p.Target.PR)
 	if err != nil {
 		return "", err
