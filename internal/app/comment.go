@@ -73,6 +73,9 @@ type PullRequest interface {
 	Approval(ctx context.Context) (ok bool, reason string, err error)
 	ChecksPassed(ctx context.Context, sha string) (ok bool, reason string, err error)
 	Live() forge.Commenter // the live comment of /plan, /apply and answers
+	// Association stands in for an event without author associations
+	// (Gitea, Forgejo): the user's permission on the repository.
+	Association(ctx context.Context, login string) (string, error)
 }
 
 // PlanStore keeps plans between runs, keyed by pull request and commit.
@@ -174,6 +177,17 @@ func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, e
 			return nil, BadInput("%v", err)
 		}
 		o.Policy = &CommentPolicy{Trusted: cfg.Comments.Trusted, RequireApproval: cfg.Comments.RequireApproval, RequireChecks: cfg.Comments.RequireChecks}
+	}
+	if c := o.Event.Comment; c != nil && c.Association == "" && pr != nil && o.Event.PR != 0 && slash.Wakes(c.Body) {
+		assoc, err := pr.Association(ctx, c.Author)
+		if err != nil {
+			return nil, ToolError(fmt.Errorf("reading @%s's permission: %w", c.Author, err))
+		}
+		ev := *o.Event
+		cc := *c
+		cc.Association = assoc
+		ev.Comment = &cc
+		o.Event = &ev
 	}
 	cmd, refused, answer := Decide(o.Event, *o.Policy)
 	res := &CommentResult{Command: cmd, Refused: refused}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infra-flash/infra/internal/forge/giteatest"
 	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/testfixture"
 )
@@ -184,4 +186,60 @@ func planHashIn(t *testing.T, metaPath string) string {
 	require.NoError(t, json.Unmarshal(data, &meta))
 	require.Len(t, meta.PlanHash, 64)
 	return meta.PlanHash
+}
+
+// The comment loop on a real Gitea, whose comment events carry no author
+// association: the commenter's permission on the repository stands in. The
+// owner's /plan answers in one comment edited with the plan; an outsider's
+// /apply is refused without a comment; the owner's /apply applies that plan
+// and frees the layer.
+func TestCommentCommandsAgainstGitea(t *testing.T) {
+	g, repoName := giteaJob(t)
+	src, backend, vars, _ := stateRepo(t)
+	// Gitea's API has no reviews this test can give the bot's own pull request.
+	f, err := os.OpenFile(filepath.Join(src, "infra.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("comments {\n  require_approval = false\n}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	hook := g.Hook(t, repoName)
+	pr := g.OpenPR(t, repoName, "feature/db", "db.tf", "# db\n")
+	common := []string{"--source", src, "--backend-config", backend, "--var-file", vars, "--plans-dir", t.TempDir(),
+		"--repo", repoName, "--api-url", g.API, "--event-name", "issue_comment"}
+	say := func(as giteatest.Account, body string) result {
+		g.Comment(t, as, repoName, pr.Number, body)
+		ev := hook.Wait(t, func(p giteatest.Payload) bool {
+			return p.Event == "issue_comment" && strings.Contains(string(p.Body), strconv.Quote(body))
+		})
+		return run(t, append([]string{"comment", "--event", writeEvent(t, ev.Body)}, common...)...)
+	}
+	ours := func() []giteatest.IssueComment {
+		var out []giteatest.IssueComment
+		for _, c := range g.Comments(t, repoName, pr.Number) {
+			if strings.HasPrefix(c.Body, "<!-- infra-flash:comment ") {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+
+	r := say(g.Bot, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	got := ours()
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0].Body, "null_resource.this")
+	assert.Contains(t, got[0].Body, "🔒 locked for #"+strconv.Itoa(pr.Number))
+	assert.NotEqual(t, got[0].Created, got[0].Updated, "posted, then edited")
+
+	r = say(g.Outsider, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "@mallory is NONE")
+	assert.Len(t, ours(), 1, "no answer to an outsider")
+
+	r = say(g.Bot, "/apply 1.one") // another body: the hook's payloads are told apart by it
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	got = ours()
+	require.Len(t, got, 2, r.stdout+r.stderr)
+	assert.Contains(t, got[1].Body, "applied")
+	assert.Contains(t, got[1].Body, "🔓 released: 1.one")
 }

@@ -132,3 +132,28 @@ func (c *Client) ChecksPassed(ctx context.Context, sha string, ignore func(name 
 	}
 	return true, "", nil
 }
+
+// Association stands in for the author association an event lacks (Gitea and
+// Forgejo send none): the user's permission on the repository, as GitHub and
+// Gitea both answer it, read as OWNER (admin), COLLABORATOR (write) or NONE.
+func (c *Client) Association(ctx context.Context, login string) (string, error) {
+	if login == "" {
+		return "NONE", nil
+	}
+	var out struct {
+		Permission string `json:"permission"`
+	}
+	if _, err := c.read(ctx, c.path("collaborators/%s/permission", login), &out); err != nil {
+		if StatusOf(err) == http.StatusNotFound || StatusOf(err) == http.StatusForbidden {
+			return "NONE", nil // not a collaborator
+		}
+		return "", err
+	}
+	switch out.Permission {
+	case "admin", "owner":
+		return "OWNER", nil
+	case "write", "maintain":
+		return "COLLABORATOR", nil
+	}
+	return "NONE", nil
+}

@@ -40,3 +40,7 @@ func (p CommentPR) ChecksPassed(ctx context.Context, sha string) (bool, string, 
 func (p CommentPR) Live() forge.Commenter {
 	return forge.Live(p.Client, p.Target.PR, p.Marker, forge.Stamp{SHA: p.Target.SHA})
 }
+
+func (p CommentPR) Association(ctx context.Context, login string) (string, error) {
+	return p.Client.Association(ctx, login)
+}
