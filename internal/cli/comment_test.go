@@ -173,6 +173,28 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.NotContains(t, r.stdout, "refused")
+
+	// PR 7 closes unapplied: its locks go, and PR 8 may plan the layer.
+	closed := githubtest.Webhook(t, "pull_request", "closed")
+	closed["number"] = ghPR
+	closed["repository"].(map[string]any)["full_name"] = ghRepo
+	closed["pull_request"].(map[string]any)["number"] = ghPR
+	data, err := json.Marshal(closed)
+	require.NoError(t, err)
+	evPath := filepath.Join(t.TempDir(), "closed.json")
+	require.NoError(t, os.WriteFile(evPath, data, 0o600))
+	args := append([]string{"comment", "--release", "--event", evPath}, c.common...)
+	for i, a := range args {
+		if a == "issue_comment" {
+			args[i] = "pull_request"
+		}
+	}
+	r = run(t, args...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "#7 closed: released 1 lock(s) 1.one")
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
 	assert.Empty(t, c.fake.TakeViolations())
 }
 
