@@ -300,7 +300,7 @@ func (m *Infra) applyOptions(ctx context.Context, op apply.Op, a applyArgs) (use
 			return usecase.ApplyOptions{}, nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", m.LockTimeout)
 		}
 	}
-	o := usecase.ApplyOptions{Settings: m.settings(), Selection: usecase.Selection{Layers: a.layer, Base: a.base}, Op: op,
+	o := usecase.ApplyOptions{Settings: m.settings(), Selection: m.selection(a.layer, a.base), Op: op,
 		Format: a.format, LockTimeout: timeout, Concurrency: a.concurrency, ExtraArgs: a.extraArgs, Commit: a.sha}
 	for _, s := range m.Mask {
 		v, err := s.Plaintext(ctx)

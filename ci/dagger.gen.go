@@ -66,6 +66,7 @@ func (r Infra) MarshalJSON() ([]byte, error) {
 		LayersDir     string
 		Engine        string
 		GithubBaseRef string
+		Env           string
 		BackendConfig *dagger.Secret
 		LockTimeout   string
 		VarFile       *dagger.Secret
@@ -76,6 +77,7 @@ func (r Infra) MarshalJSON() ([]byte, error) {
 	concrete.LayersDir = r.LayersDir
 	concrete.Engine = r.Engine
 	concrete.GithubBaseRef = r.GithubBaseRef
+	concrete.Env = r.Env
 	concrete.BackendConfig = r.BackendConfig
 	concrete.LockTimeout = r.LockTimeout
 	concrete.VarFile = r.VarFile
@@ -90,6 +92,7 @@ func (r *Infra) UnmarshalJSON(bs []byte) error {
 		LayersDir     string
 		Engine        string
 		GithubBaseRef string
+		Env           string
 		BackendConfig *dagger.Secret
 		LockTimeout   string
 		VarFile       *dagger.Secret
@@ -104,6 +107,7 @@ func (r *Infra) UnmarshalJSON(bs []byte) error {
 	r.LayersDir = concrete.LayersDir
 	r.Engine = concrete.Engine
 	r.GithubBaseRef = concrete.GithubBaseRef
+	r.Env = concrete.Env
 	r.BackendConfig = concrete.BackendConfig
 	r.LockTimeout = concrete.LockTimeout
 	r.VarFile = concrete.VarFile
@@ -1162,7 +1166,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg githubBaseRef", err))
 				}
 			}
-			return New(source, gitDir, layersDir, engine, githubBaseRef)
+			var env string
+			if inputArgs["env"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["env"]), &env)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg env", err))
+				}
+			}
+			return New(source, gitDir, layersDir, engine, githubBaseRef, env)
 		default:
 			return nil, fmt.Errorf("unknown function %s", fnName)
 		}

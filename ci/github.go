@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"strings"
 
+	usecase "github.com/infra-flash/infra/internal/app"
+
 	"github.com/infra-flash/infra/ci/internal/dagger"
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
-	"github.com/infra-flash/infra/internal/stage"
 )
 
 // Github is where the PR loop reports: a repository on GitHub, GitHub Enterprise
@@ -169,13 +170,19 @@ func (g *Github) Flash(
 	if err != nil {
 		return "", err
 	}
-	checked, err := g.Infra.runChecks(ctx, stage.Kinds, layer, base)
+	dir, err := g.Infra.exportHCL(ctx)
 	if err != nil {
 		return "", err
 	}
-	rep := checked.Report
-	res, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: rep, Layers: checked.Model.Set.Layers,
-		AtlantisUsers: atlantisUser, Log: func(s string) { log.WriteString(s + "\n") }})
+	defer dir.close()
+	opts := usecase.FlashOptions{Check: usecase.CheckOptions{Settings: g.Infra.settings(), Selection: g.Infra.selection(layer, base)},
+		Target: t, AtlantisUsers: atlantisUser}
+	flashed, err := usecase.Flash(ctx, g.Infra.repo(ctx, dir.fsys), opts, client, containerChecker{src: g.Infra.Source, fsys: dir.fsys},
+		usecase.Sink{Progress: func(s string) { log.WriteString(s + "\n") }, Warn: sink().Warn})
+	if err != nil {
+		return "", err
+	}
+	rep, res, err := flashed.Report, flashed.Posted, flashed.PostErr
 	if summaryOnly {
 		return res.Summary, err
 	}
@@ -225,16 +232,13 @@ func (g *Github) KickAtlantis(
 	if err != nil {
 		return "", err
 	}
-	src, err := g.Infra.load(ctx)
+	dir, err := g.Infra.exportHCL(ctx)
 	if err != nil {
 		return "", err
 	}
-	defer src.close()
-	selected, err := src.model.Select(ctx, g.Infra.repo(ctx, src.fsys), usecaseSelection(layer, base))
-	if err != nil {
-		return "", err
-	}
-	res, err := prloop.Kick(ctx, client, t, selected, func(s string) { out.WriteString(s + "\n") })
+	defer dir.close()
+	res, err := usecase.Kick(ctx, g.Infra.repo(ctx, dir.fsys), usecase.KickOptions{Settings: g.Infra.settings(),
+		Selection: g.Infra.selection(layer, base), Target: t}, client, usecase.Sink{Progress: func(s string) { out.WriteString(s + "\n") }})
 	if err != nil {
 		return "", fmt.Errorf("%s%w", out.String(), err)
 	}

@@ -32,6 +32,9 @@ type Infra struct {
 	// The pull request's base branch, as GitHub Actions' GITHUB_BASE_REF.
 	// +private
 	GithubBaseRef string
+	// The environment (infra.hcl's environment blocks): its layers and the shared ones.
+	// +private
+	Env string
 
 	// The state backend, variables and masks of plan, apply, drift and unlock.
 	// +private
@@ -98,6 +101,9 @@ func New(
 	// The pull request's base branch, which a module cannot read from the environment: pass $GITHUB_BASE_REF.
 	// +optional
 	githubBaseRef string,
+	// Only the shared layers and this environment's (infra.hcl's environment blocks); plan, apply, drift and unlock need it when a selected layer differs by environment.
+	// +optional
+	env string,
 ) (*Infra, error) {
 	if engine != "" && engine != "terraform" && engine != "tofu" {
 		return nil, fmt.Errorf("unknown engine %q: use terraform or tofu", engine)
@@ -108,7 +114,7 @@ func New(
 			return nil, err
 		}
 	}
-	return &Infra{Source: source, GitDir: gitDir, LayersDir: layersDir, Engine: engine, GithubBaseRef: githubBaseRef}, nil
+	return &Infra{Source: source, GitDir: gitDir, LayersDir: layersDir, Engine: engine, GithubBaseRef: githubBaseRef, Env: env}, nil
 }
 
 func render(rep *report.Report, format string) (string, error) {

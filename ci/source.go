@@ -231,6 +231,7 @@ func (m *Infra) changedFiles(ctx context.Context, base string) ([]string, error)
 	return files, err
 }
 
-func usecaseSelection(layer []string, base string) usecase.Selection {
-	return usecase.Selection{Layers: layer, Base: base}
+// selection is the function's --layer and --base with the object's --env.
+func (m *Infra) selection(layer []string, base string) usecase.Selection {
+	return usecase.Selection{Layers: layer, Base: base, Env: m.Env}
 }

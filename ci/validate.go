@@ -182,7 +182,7 @@ func (m *Infra) runChecks(ctx context.Context, kinds []stage.Kind, layer []strin
 		return nil, err
 	}
 	defer dir.close()
-	opts := usecase.CheckOptions{Settings: m.settings(), Selection: usecase.Selection{Layers: layer, Base: base}, Kinds: kinds}
+	opts := usecase.CheckOptions{Settings: m.settings(), Selection: m.selection(layer, base), Kinds: kinds}
 	return usecase.Check(ctx, m.repo(ctx, dir.fsys), opts, containerChecker{src: m.Source, fsys: dir.fsys}, sink())
 }
 

@@ -50,17 +50,26 @@ func Code(err error) int {
 }
 
 // Sink receives what a run says besides its result: progress lines (which a quiet
-// run may drop) and warnings (which it never drops: they say where a result may
-// be incomplete).
+// run may drop), warnings (which it never drops: they say where a result may be
+// incomplete) and notes (never dropped either: they explain a result).
 type Sink struct {
 	Progress func(string)
 	Warn     func(string)
+	Note     func(string)
 }
 
 func (s Sink) progress(format string, args ...any) {
 	if s.Progress != nil {
 		s.Progress(fmt.Sprintf(format, args...))
 	}
+}
+
+// log is the progress sink as a function that is never nil.
+func (s Sink) log() func(string) {
+	if s.Progress == nil {
+		return func(string) {}
+	}
+	return s.Progress
 }
 
 func (s Sink) warn(format string, args ...any) {
@@ -87,6 +96,10 @@ type Repo struct {
 type Selection struct {
 	Layers []string // all, changed, or layers by directory, name or ID
 	Base   string   // what "changed" compares with; "" for the default chain
+	Env    string   // --env: only the shared layers and this environment's
+	// NeedsEnv: the run works on real infrastructure, so it needs Env when a
+	// selected layer differs by environment (layers.Set.InEnv).
+	NeedsEnv bool
 }
 
 // selectionCode: a bad ref, a source without git history or an unknown layer is

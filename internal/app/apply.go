@@ -58,6 +58,10 @@ func (o ApplyOptions) Validate() error {
 	if o.Op == apply.OpUnlock && o.LockID == "" {
 		return BadInput("unlock needs --layer and --lock-id")
 	}
+	engine := apply.Options{ExtraArgs: o.ExtraArgs, Plans: o.Plans, LockTimeout: o.LockTimeout, Concurrency: o.Concurrency}
+	if err := engine.Validate(); err != nil {
+		return BadInput("%v", err)
+	}
 	return o.Settings.Validate()
 }
 
@@ -102,6 +106,8 @@ func Apply(ctx context.Context, repo Repo, o ApplyOptions, ex Applier, out Sink)
 	if err != nil {
 		return nil, err
 	}
+	// Real infrastructure: a layer that differs by environment needs --env.
+	o.Selection.NeedsEnv = true
 	selected, err := m.Select(ctx, repo, o.Selection)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ func Load(repo Repo, s Settings) (*Model, error) {
 	}
 	if s.LayersDir != "" {
 		cfg.LayersDir, _ = repoconfig.CleanRel("--layers-dir", s.LayersDir)
+		cfg.LayersDirSet, cfg.Layers = true, nil
 	}
 	set, err := layers.Discover(repo.FS, cfg)
 	if err != nil {
@@ -75,6 +76,9 @@ func (m *Model) Select(ctx context.Context, repo Repo, sel Selection) ([]*layers
 	})
 	if err != nil {
 		return nil, &Error{Code: selectionCode(err), Msg: err.Error()}
+	}
+	if selected, err = m.Set.InEnv(selected, sel.Env, sel.NeedsEnv); err != nil {
+		return nil, BadInput("%v", err)
 	}
 	return selected, nil
 }

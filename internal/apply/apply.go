@@ -10,11 +10,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"time"
+
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/pipeline"
@@ -27,8 +30,8 @@ import (
 type Options struct {
 	Engine string
 	Runner stage.Runner
-	// Files reaches the files the runner's commands write; default LocalFiles at
-	// Runner.Root().
+	// Files reaches the files the runner's commands write; default the
+	// Runner's own, when it has them.
 	Files Files
 	// Source is the repository as this process sees it: layer HCL, source hashes.
 	Source fs.FS
@@ -95,10 +98,9 @@ func (e *InputError) Error() string { return e.Msg }
 
 var now = time.Now
 
-func (o *Options) check(op Op) error {
-	if o.Runner == nil || o.Source == nil {
-		return &InputError{"internal: a runner and the source are required"}
-	}
+// Validate checks what the user asked for, before anything is looked up or
+// started: a caller runs it first, so bad input is exit 2 whatever else is wrong.
+func (o *Options) Validate() error {
 	if err := CheckExtraArgs(o.ExtraArgs); err != nil {
 		return &InputError{err.Error()}
 	}
@@ -108,8 +110,23 @@ func (o *Options) check(op Op) error {
 	if o.LockTimeout < 0 {
 		return &InputError{"the lock timeout cannot be negative"}
 	}
+	if o.Concurrency < 0 {
+		return &InputError{"the concurrency cannot be negative"}
+	}
+	return nil
+}
+
+func (o *Options) check(op Op) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Runner == nil || o.Source == nil {
+		return &InputError{"internal: a runner and the source are required"}
+	}
 	if o.Files == nil {
-		o.Files = LocalFiles{Root: o.Runner.Root()}
+		if o.Files = filesOf(o.Runner); o.Files == nil {
+			return &InputError{"internal: the runner does not reach its files; Options.Files is required"}
+		}
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = pipeline.DefaultConcurrency()
@@ -122,10 +139,11 @@ func (o *Options) check(op Op) error {
 	return nil
 }
 
-// Plan plans every selected layer (independently: a plan reads the others' current
-// state) and hands each plan to Options.SavePlan.
+// Plan plans every selected layer in dependency order and hands each plan to
+// Options.SavePlan. A layer whose plan fails while a layer it reads has changes
+// to apply waits for that one (its plan cannot be made before), and says so.
 func Plan(ctx context.Context, selected []*layers.Layer, opts Options) (*Report, error) {
-	return run(ctx, OpPlan, selected, opts, false, (*layerRun).plan)
+	return run(ctx, OpPlan, selected, opts, true, (*layerRun).plan)
 }
 
 // Apply applies the selected layers in dependency order.
@@ -158,6 +176,7 @@ func run(ctx context.Context, op Op, selected []*layers.Layer, opts Options, ord
 	s := &scheduler{opts: &opts, op: op}
 	rep.Layers = s.run(ctx, selected, ordered, func(ctx context.Context, l *layers.Layer) LayerResult {
 		x := newLayerRun(op, l, &opts)
+		x.upstream = s.statusOf
 		s.emit(Event{Op: op, Layer: l, Step: "start"})
 		do(x, ctx)
 		x.res.Duration = now().Sub(x.start)
@@ -176,6 +195,8 @@ type layerRun struct {
 	res   LayerResult
 	start time.Time
 	cfg   layerConfig
+	// upstream tells how a layer this one depends on ended, and what it waits for.
+	upstream func(dir string) (Status, string)
 }
 
 func newLayerRun(op Op, l *layers.Layer, opts *Options) *layerRun {
@@ -241,6 +262,16 @@ func (x *layerRun) prepare(ctx context.Context) bool {
 // showPlan renders a plan file the session holds, learning the values of sensitive
 // variables first so that they are masked everywhere from now on.
 func (x *layerRun) showPlan(ctx context.Context, step, file string) (*plan.Summary, bool) {
+	p, ok := x.readPlan(ctx, step, file)
+	if !ok {
+		return nil, false
+	}
+	s := plan.Summarize(p, x.opts.Masker)
+	return &s, true
+}
+
+// readPlan decodes a plan file, its sensitive values learnt for the masker.
+func (x *layerRun) readPlan(ctx context.Context, step, file string) (*tfjson.Plan, bool) {
 	out, ok := x.exec(ctx, step, x.cmds.show(file))
 	if !ok {
 		return nil, false
@@ -251,8 +282,28 @@ func (x *layerRun) showPlan(ctx context.Context, step, file string) (*plan.Summa
 		return nil, false
 	}
 	x.opts.Masker.Add(plan.SensitiveValues(p)...)
-	s := plan.Summarize(p, x.opts.Masker)
-	return &s, true
+	return p, true
+}
+
+// usePlanVariables makes the next commands take the variables a saved plan was
+// made with, not the run's: the re-plan then checks the plan's own outcome.
+func (x *layerRun) usePlanVariables(ctx context.Context, p *tfjson.Plan) bool {
+	vals := map[string]any{}
+	for name, v := range p.Variables {
+		if v != nil {
+			vals[name] = v.Value
+		}
+	}
+	data, err := json.Marshal(vals)
+	if err == nil {
+		file := x.cmds.planFile("saved") + ".tfvars.json"
+		if err = x.opts.Files.Put(ctx, x.cmds.session(), x.cmds.repoPath(file), data); err == nil {
+			x.cmds.varFiles = []string{file}
+			return true
+		}
+	}
+	x.res.Status, x.res.Reason = Error, "placing the saved plan's variables: "+err.Error()
+	return false
 }
 
 // planTo makes a plan file and, when it has changes (the -detailed-exitcode
@@ -264,7 +315,8 @@ func (x *layerRun) planTo(ctx context.Context, step, name string, extra []string
 		return nil, false, false
 	}
 	if out.ExitCode == 0 {
-		return &plan.Summary{Changes: []plan.Resource{}, Outputs: []plan.Output{}, Drift: []plan.Resource{}}, false, true
+		empty := plan.Empty()
+		return &empty, false, true
 	}
 	sum, ok = x.showPlan(ctx, step, file)
 	return sum, true, ok
@@ -277,6 +329,7 @@ func (x *layerRun) plan(ctx context.Context) {
 	x.emit("plan")
 	sum, changed, ok := x.planTo(ctx, "plan", "plan", x.opts.ExtraArgs)
 	if !ok {
+		x.waitForUpstream()
 		return
 	}
 	data, err := x.opts.Files.Get(ctx, x.cmds.session(), x.cmds.repoPath(x.cmds.planFile("plan")))
@@ -301,6 +354,28 @@ func (x *layerRun) plan(ctx context.Context) {
 	x.res.Status = NoChanges
 	if changed {
 		x.res.Status = Planned
+	}
+}
+
+// waitForUpstream turns a failed plan into a wait when a layer it reads has
+// changes not yet applied (or waits itself): its outputs or its state do not
+// exist yet, so this plan can only be made after that apply. The engine's
+// output stays in the detail, in case the failure is of its own.
+func (x *layerRun) waitForUpstream() {
+	if x.res.Status != Failed || x.upstream == nil {
+		return
+	}
+	for _, d := range x.l.DependsOn {
+		switch st, root := x.upstream(d); st {
+		case Planned:
+			x.res.Status, x.res.waitsFor = Waiting, d
+		case Waiting:
+			x.res.Status, x.res.waitsFor = Waiting, root
+		default:
+			continue
+		}
+		x.res.Reason = "waits for " + x.res.waitsFor + " to be applied: its plan reads that layer's state"
+		return
 	}
 }
 
@@ -334,8 +409,41 @@ func verifyPlans(selected []*layers.Layer, opts Options) *Report {
 	return rep
 }
 
+// erroredState is the file the engine writes, in its working directory, when it
+// cannot save the state it changed to the backend.
+const erroredState = "errored.tfstate"
+
+// unsavedState refuses to touch a layer whose last apply could not save its
+// state: applying again would create what the file records a second time.
+func (x *layerRun) unsavedState() bool {
+	p := x.l.Path + "/" + erroredState
+	if _, err := fs.Stat(x.opts.Source, p); err != nil {
+		return false
+	}
+	x.res.Status, x.res.SavedState = Refused, p
+	x.res.Reason = fmt.Sprintf("%s holds state that an earlier apply could not save to the backend: push it (%s state push %s, in the layer's directory), then remove it and apply again",
+		p, x.opts.Engine, erroredState)
+	return true
+}
+
+// keepState names the errored.tfstate a failed apply left, so that the report
+// says where what it applied is; the file stays where the engine wrote it.
+func (x *layerRun) keepState(ctx context.Context, out stage.Output) {
+	if !strings.Contains(out.Stdout+out.Stderr, erroredState) {
+		return
+	}
+	p := x.cmds.repoPath(erroredState)
+	if _, err := x.opts.Files.Get(ctx, x.cmds.session(), p); err != nil {
+		return
+	}
+	x.res.SavedState = p
+	x.res.Status = Error
+	x.res.Reason = fmt.Sprintf("%s; what it applied could not be saved to the backend and is in %s: push it (%s state push %s, in the layer's directory) once the backend is back",
+		x.res.Reason, p, x.opts.Engine, erroredState)
+}
+
 func (x *layerRun) apply(ctx context.Context) {
-	if !x.prepare(ctx) {
+	if x.unsavedState() || !x.prepare(ctx) {
 		return
 	}
 	extra := x.opts.ExtraArgs
@@ -352,19 +460,23 @@ func (x *layerRun) apply(ctx context.Context) {
 			return
 		}
 		x.res.PlanHash = meta.PlanHash
-		if x.res.Plan, _ = x.showPlan(ctx, "show", file); x.res.Plan == nil {
+		p, ok := x.readPlan(ctx, "show", file)
+		if !ok || !x.usePlanVariables(ctx, p) {
 			return
 		}
+		sum := plan.Summarize(p, x.opts.Masker)
+		x.res.Plan = &sum
 		x.emit("apply")
 		x.res.Phases = append(x.res.Phases, "saved plan "+plan.Short(meta.PlanHash))
 		out, ok := x.exec(ctx, "apply", x.cmds.applyPlan(file))
 		applied := appliedSummary(out.Stdout, x.opts.Masker)
 		x.res.Applied = &applied
 		if !ok {
+			x.keepState(ctx, out)
 			return
 		}
 	} else {
-		var applied plan.Summary
+		applied := plan.Empty()
 		if targets := bootstrapTargets(x.cfg, x.opts.Bootstrap[x.l.Dir]); len(targets) > 0 && !skipsBootstrap(extra) {
 			x.emit("bootstrap")
 			var args []string
@@ -376,6 +488,7 @@ func (x *layerRun) apply(ctx context.Context) {
 			applied = appliedSummary(out.Stdout, x.opts.Masker)
 			x.res.Applied = &applied
 			if !ok {
+				x.keepState(ctx, out)
 				return
 			}
 		}
@@ -385,6 +498,7 @@ func (x *layerRun) apply(ctx context.Context) {
 		applied = add(applied, appliedSummary(out.Stdout, x.opts.Masker))
 		x.res.Applied = &applied
 		if !ok {
+			x.keepState(ctx, out)
 			return
 		}
 	}

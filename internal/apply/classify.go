@@ -24,9 +24,12 @@ var (
 	unreachableMarkers = []string{"connection refused", "no such host", "i/o timeout", "dial tcp", "TLS handshake"}
 )
 
-// classify reads a failed command's output. step names what was running ("init",
+// classify reads a failed command's output: the machine-readable UI's
+// diagnostics where the command had -json (plan, apply), the text otherwise
+// (init and force-unlock have no -json form in terraform 1.5). step names what was running ("init",
 // "plan", ...). The output is masked before anything is kept.
 func classify(step, stdout, stderr string, m *plan.Masker) failure {
+	stdout, stderr = humanOutput(stdout, stderr)
 	out := m.Mask(stderr)
 	if strings.TrimSpace(out) == "" {
 		out = m.Mask(stdout)
@@ -46,9 +49,12 @@ func classify(step, stdout, stderr string, m *plan.Masker) failure {
 	case containsAny(out, credentialMarkers):
 		f.status = Error
 		f.reason = step + ": the state backend refused the credentials; check the access key and secret in the backend config"
-	case step == "init" && containsAny(out, unreachableMarkers):
+	case containsAny(out, unreachableMarkers) && (step == "init" || aboutState(summaries)):
 		f.status = Error
 		f.reason = step + ": the state backend could not be reached"
+	case strings.Contains(out, "Failed to persist state") || strings.Contains(out, "Failed to save state"):
+		f.status = Error
+		f.reason = step + ": the state could not be saved to the backend"
 	case strings.Contains(out, "Saved plan is stale"):
 		f.reason = "the saved plan is stale: the state changed after it was made; plan again"
 	case summary != "":
@@ -60,6 +66,18 @@ func classify(step, stdout, stderr string, m *plan.Masker) failure {
 		f.reason += " (" + summary + ")"
 	}
 	return f
+}
+
+// aboutState: an error unreachable hosts caused is the backend's when the engine
+// says it was reading, writing or locking state (a provider's API being down is
+// the configuration's failure, not ours).
+func aboutState(summaries []string) bool {
+	for _, s := range summaries {
+		if strings.Contains(strings.ToLower(s), "state") {
+			return true
+		}
+	}
+	return false
 }
 
 func containsAny(s string, subs []string) bool {

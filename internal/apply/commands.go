@@ -2,7 +2,6 @@ package apply
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -13,9 +12,9 @@ import (
 )
 
 // workDir holds the files a run makes in a layer (plan files): the engine's own
-// working directory, which init creates, executors keep between the commands of
-// a session, and nothing copies back into the repository.
-const workDir = ".terraform"
+// data directory, which executors keep between the commands of a session and
+// never leave in the repository.
+const workDir = stage.DataDir
 
 // commands builds the engine invocations of one layer.
 type commands struct {
@@ -69,7 +68,7 @@ func (c commands) repoPath(rel string) string { return c.layer.Path + "/" + rel 
 
 // plan writes a plan file; exit code 0 means no changes, 2 changes.
 func (c commands) plan(out string, extra []string) stage.Command {
-	args := append([]string{"plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=" + out}, c.lockArgs()...)
+	args := append([]string{"plan", "-input=false", "-no-color", "-json", "-detailed-exitcode", "-out=" + out}, c.lockArgs()...)
 	args = append(args, c.varArgs()...)
 	return c.cmd(append(args, extra...)...)
 }
@@ -80,14 +79,14 @@ func (c commands) show(planFile string) stage.Command {
 
 // applyDirect applies the configuration without a saved plan.
 func (c commands) applyDirect(extra []string) stage.Command {
-	args := append([]string{"apply", "-input=false", "-no-color", "-auto-approve"}, c.lockArgs()...)
+	args := append([]string{"apply", "-input=false", "-no-color", "-json", "-auto-approve"}, c.lockArgs()...)
 	args = append(args, c.varArgs()...)
 	return c.cmd(append(args, extra...)...)
 }
 
 // applyPlan applies a saved plan: variables and arguments are the plan's own.
 func (c commands) applyPlan(planFile string) stage.Command {
-	args := append([]string{"apply", "-input=false", "-no-color"}, c.lockArgs()...)
+	args := append([]string{"apply", "-input=false", "-no-color", "-json"}, c.lockArgs()...)
 	return c.cmd(append(args, planFile)...)
 }
 
@@ -128,29 +127,31 @@ func CheckExtraArgs(extra []string) error {
 	return nil
 }
 
-var (
-	countsLine  = regexp.MustCompile(`(?m)^(?:Apply|Destroy) complete! Resources: (.*)\.\s*$`)
-	countPart   = regexp.MustCompile(`(\d+) (imported|added|changed|destroyed|forgotten)`)
-	completeRow = regexp.MustCompile(`(?m)^(\S+): (Creation|Modifications|Destruction) complete`)
-)
-
-// appliedSummary reads what an apply reported doing from its output: the
-// resources it finished changing and its closing counts. A failed apply has no
-// counts; they are then counted from the resources it did finish.
+// appliedSummary reads what an apply reported doing from its machine-readable
+// output: the resources it finished changing and its closing counts. A failed
+// apply has no counts; they are then counted from the resources it did finish.
 func appliedSummary(stdout string, m *plan.Masker) plan.Summary {
-	s := plan.Summary{Changes: []plan.Resource{}, Outputs: []plan.Output{}, Drift: []plan.Resource{}}
+	// Data sources read during the apply complete too ("read"): not a change.
+	changed := map[string]bool{"create": true, "update": true, "delete": true, "replace": true}
+	s := plan.Empty()
 	actions := map[string]string{}
 	var order []string
-	for _, row := range completeRow.FindAllStringSubmatch(stdout, -1) {
-		addr, verb := row[1], row[2]
-		action := map[string]string{"Creation": "create", "Modifications": "update", "Destruction": "delete"}[verb]
-		prev, seen := actions[addr]
+	var counts *plan.Summary
+	for _, msg := range readUI(stdout).messages {
 		switch {
-		case !seen:
-			order = append(order, addr)
-			actions[addr] = action
-		case prev != action:
-			actions[addr] = "replace"
+		case msg.Type == "apply_complete" && msg.Hook != nil && changed[msg.Hook.Action]:
+			addr, action := msg.Hook.Resource.Addr, msg.Hook.Action
+			prev, seen := actions[addr]
+			switch {
+			case !seen:
+				order = append(order, addr)
+				actions[addr] = action
+			case prev != action:
+				actions[addr] = "replace" // destroyed and created again
+			}
+		case msg.Type == "change_summary" && msg.Changes != nil && msg.Changes.Operation != "plan":
+			c := msg.Changes
+			counts = &plan.Summary{Add: max(c.Add, 0), Change: max(c.Change, 0), Destroy: max(c.Remove, 0), Import: max(c.Import, 0)}
 		}
 	}
 	for _, addr := range order {
@@ -158,23 +159,8 @@ func appliedSummary(stdout string, m *plan.Masker) plan.Summary {
 		s.Changes = append(s.Changes, plan.Resource{Address: m.Mask(addr), Action: a})
 		s.Tally(a)
 	}
-	lines := countsLine.FindAllStringSubmatch(stdout, -1)
-	if len(lines) == 0 {
-		return s
-	}
-	s.Add, s.Change, s.Destroy = 0, 0, 0
-	for _, p := range countPart.FindAllStringSubmatch(lines[len(lines)-1][1], -1) {
-		n, _ := strconv.Atoi(p[1])
-		switch p[2] {
-		case "imported":
-			s.Import = n
-		case "added":
-			s.Add = n
-		case "changed":
-			s.Change = n
-		case "destroyed":
-			s.Destroy = n
-		}
+	if counts != nil {
+		s.Add, s.Change, s.Destroy, s.Replace, s.Import = counts.Add, counts.Change, counts.Destroy, 0, counts.Import
 	}
 	return s
 }
@@ -185,6 +171,6 @@ func add(a, b plan.Summary) plan.Summary {
 	a.Change += b.Change
 	a.Destroy += b.Destroy
 	a.Import += b.Import
-	a.Changes = append(a.Changes, b.Changes...)
+	a.Changes = append(append([]plan.Resource{}, a.Changes...), b.Changes...)
 	return a
 }

@@ -84,18 +84,18 @@ func (e *env) layers() *layers.Set {
 	return set
 }
 
-// options prepares a run the way the CLI does: a native executor on a fresh
-// snapshot of the repository, the credentials in the environment.
+// options prepares a run the way the CLI does: a native executor in the
+// repository, the credentials in the environment.
 func (e *env) options(src string) (apply.Options, func()) {
 	e.t.Helper()
-	ex, err := native.New(src, toolchain.CacheDir(), e.tools)
+	ex, err := native.New(src, toolchain.CacheDir(), e.tools, native.InPlace())
 	require.NoError(e.t, err)
 	masker, err := plan.NewMasker(nil, nil)
 	require.NoError(e.t, err)
 	cfg, err := repoconfig.Load(os.DirFS(src))
 	require.NoError(e.t, err)
 	return apply.Options{Bootstrap: cfg.Bootstrap,
-		Engine: "tofu", Runner: apply.WithEnv(ex, e.cfgFile.CredentialEnv()), Source: os.DirFS(src),
+		Engine: "tofu", Runner: apply.WithEnv(ex, e.cfgFile.CredentialEnv()), Files: ex, Source: os.DirFS(src),
 		Backend: e.cfgFile, BackendConfigPath: e.engineBackend, VarFiles: []string{e.vars},
 		Concurrency: 3, Masker: masker, Commit: "1111111111111111111111111111111111111111",
 	}, func() { ex.Close() }
@@ -161,7 +161,7 @@ func (r *recorder) lines(dir string) []string {
 		if strings.HasSuffix(c.Dir, "/"+dir) {
 			var args []string
 			for _, a := range c.Args {
-				if !strings.HasPrefix(a, "-var-file=") && !strings.HasPrefix(a, "-backend-config=") && !strings.HasPrefix(a, "-lock-timeout=") && a != "-no-color" && a != "-input=false" {
+				if !strings.HasPrefix(a, "-var-file=") && !strings.HasPrefix(a, "-backend-config=") && !strings.HasPrefix(a, "-lock-timeout=") && a != "-no-color" && a != "-input=false" && a != "-json" {
 					args = append(args, a)
 				}
 			}

@@ -36,7 +36,7 @@ func Render(w io.Writer, r *Report, format string, m *plan.Masker) error {
 func Headline(r *Report) string {
 	counts := r.Count()
 	var parts []string
-	for _, s := range []Status{Applied, Planned, NoChanges, InSync, Unlocked, Drifted, NotConverged, NotLocked, Failed, Locked, Refused, Error, Skipped} {
+	for _, s := range []Status{Applied, Planned, NoChanges, Waiting, InSync, Unlocked, Drifted, NotConverged, NotLocked, Failed, Locked, Refused, Error, Skipped} {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
 		}
@@ -161,7 +161,7 @@ func shortSHA(s string) string {
 
 var marks = map[Status]string{
 	Applied: "✅", NoChanges: "✅", InSync: "✅", Unlocked: "✅",
-	Planned: "📝", NotConverged: "⚠️", Drifted: "⚠️", NotLocked: "⚠️",
+	Planned: "📝", Waiting: "⏳", NotConverged: "⚠️", Drifted: "⚠️", NotLocked: "⚠️",
 	Failed: "❌", Locked: "🔒", Refused: "⛔", Error: "❌", Skipped: "⏭️",
 }
 

@@ -34,6 +34,7 @@ const (
 	Failed       Status = "failed"        // the engine ran and failed (configuration, provider, API)
 	Locked       Status = "locked"        // another run holds the state lock
 	Refused      Status = "refused"       // not run: the request does not fit (a plan for another commit, a wrong lock ID)
+	Waiting      Status = "waiting"       // plan: it reads a layer whose changes are not applied yet
 	Error        Status = "error"         // a tool or the state backend could not run or be reached
 	Skipped      Status = "skipped"       // not run: a layer it depends on did not apply, or the run was stopped
 )
@@ -59,16 +60,22 @@ type LayerResult struct {
 	Residual *plan.Summary `json:"residual,omitempty"`
 	// Refresh is what changed outside the engine (drift, -refresh-only).
 	Refresh *plan.Summary `json:"refresh,omitempty"`
+	// SavedState is the repository-relative file holding what an apply did that
+	// the backend never received (the engine's errored.tfstate): the only record
+	// of it until it is pushed.
+	SavedState string `json:"saved_state,omitempty"`
 	// Phases lists the applies run, in order: "bootstrap -target=module.nodep", "full".
 	Phases   []string      `json:"phases,omitempty"`
 	Duration time.Duration `json:"-"`
+	// waitsFor is the layer a Waiting one waits for, named to its own dependents.
+	waitsFor string
 }
 
 // blocksDependents: a layer that did not apply leaves its dependents without the
 // state they read, so they are not run.
 func (r LayerResult) blocksDependents() bool {
 	switch r.Status {
-	case Applied, NotConverged, NoChanges, Planned, InSync, Drifted, Unlocked, NotLocked:
+	case Applied, NotConverged, NoChanges, Planned, Waiting, InSync, Drifted, Unlocked, NotLocked:
 		return false
 	}
 	return true

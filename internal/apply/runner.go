@@ -2,10 +2,6 @@ package apply
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/infra-flash/infra/internal/stage"
 )
@@ -18,37 +14,13 @@ type Files interface {
 	Put(ctx context.Context, session, path string, data []byte) error
 }
 
-// LocalFiles is Files for executors whose commands see the repository at a host
-// directory (the native executor's workspace).
-type LocalFiles struct{ Root string }
-
-func (f LocalFiles) path(p string) (string, error) {
-	clean := filepath.Clean(filepath.FromSlash(p))
-	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
-		return "", fmt.Errorf("%q is not inside the repository", p)
+// filesOf is the runner's own Files, when it has them (the native executor).
+func filesOf(r stage.Runner) Files {
+	if e, ok := r.(envRunner); ok {
+		r = e.Runner
 	}
-	return filepath.Join(f.Root, clean), nil
-}
-
-// Get reads a file a command wrote.
-func (f LocalFiles) Get(_ context.Context, _, p string) ([]byte, error) {
-	full, err := f.path(p)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadFile(full)
-}
-
-// Put places a file for the next commands.
-func (f LocalFiles) Put(_ context.Context, _, p string, data []byte) error {
-	full, err := f.path(p)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(full, data, 0o600)
+	f, _ := r.(Files)
+	return f
 }
 
 // WithEnv returns a runner that adds env to every command, for values that must

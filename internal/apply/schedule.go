@@ -19,6 +19,17 @@ type scheduler struct {
 	opts *Options
 	op   Op
 	mu   sync.Mutex // serialises OnEvent
+	done sync.Map   // layer directory -> Status, once it finished
+}
+
+// statusOf is the outcome of a layer that finished, "" for any other.
+func (s *scheduler) statusOf(dir string) (Status, string) {
+	v, ok := s.done.Load(dir)
+	if !ok {
+		return "", ""
+	}
+	r := v.(LayerResult)
+	return r.Status, r.waitsFor
 }
 
 func (s *scheduler) emit(e Event) {
@@ -52,12 +63,12 @@ func (s *scheduler) run(ctx context.Context, ls []*layers.Layer, ordered bool, d
 	finished := make([]bool, n)
 	done := make(chan int, n)
 	var g errgroup.Group
-	g.SetLimit(s.opts.Concurrency)
 
 	count := 0
 	var finish func(i int, r LayerResult)
 	finish = func(i int, r LayerResult) {
 		results[i], finished[i] = r, true
+		s.done.Store(ls[i].Dir, r)
 		count++
 		if r.Status == Skipped {
 			s.emit(Event{Op: s.op, Layer: ls[i], Step: "skip", Result: &results[i]})
@@ -82,7 +93,9 @@ func (s *scheduler) run(ctx context.Context, ls []*layers.Layer, ordered bool, d
 	}
 	running := 0
 	for count < n {
-		for len(ready) > 0 {
+		// Start no more than the limit: a start waiting for a free slot would hold
+		// back the report of the layers that finish meanwhile.
+		for len(ready) > 0 && running < s.opts.Concurrency {
 			i := ready[0]
 			ready = ready[1:]
 			if finished[i] {

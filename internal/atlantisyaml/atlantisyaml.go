@@ -61,6 +61,7 @@ type autodiscover struct {
 type project struct {
 	Name                string   `yaml:"name"`
 	Dir                 string   `yaml:"dir"`
+	Workspace           string   `yaml:"workspace,omitempty"` // the environment, when the layer has one
 	Workflow            string   `yaml:"workflow"`
 	ExecutionOrderGroup int      `yaml:"execution_order_group"`
 	DependsOn           []string `yaml:"depends_on,flow"`
@@ -95,6 +96,9 @@ type step struct {
 // where Atlantis looks for pending plans. The apply step applies exactly that
 // saved plan (infra apply --plans), which the CLI refuses when it was made at
 // another commit or from other files.
+// The layer is named by its directory (REPO_REL_DIR) and the environment by the
+// project's workspace, so a layer planned once per environment is one project
+// per environment.
 // COMMENT_ARGS holds the words after "--" in the comment, comma-separated with every
 // character backslash-escaped: they are split on commas with globbing off, so they
 // reach terraform as plain arguments and are never evaluated by the shell.
@@ -103,16 +107,19 @@ type step struct {
 const (
 	paths = `root="${DIR%/"$REPO_REL_DIR"}"
 plans="$root.infra-plans/$PROJECT_NAME"
+env=
+[ "${WORKSPACE:-default}" = default ] || env="--env=$WORKSPACE"
 `
 	backendArg = `${INFRA_BACKEND_CONFIG:+"--backend-config=$INFRA_BACKEND_CONFIG"}`
 	planScript = "set -euf\n" + paths + `IFS=,
 set -- $(printf '%s' "${COMMENT_ARGS:-}" | tr -d '\\')
 unset IFS
 rm -rf "$plans"
-infra plan --source "$root" --layer "$PROJECT_NAME" --out "$plans" ` + backendArg + ` -- "$@"
-cp "$plans/$PROJECT_NAME.tfplan" "$PLANFILE"
+infra plan --source "$root" --layer "$REPO_REL_DIR" ${env:+"$env"} --out "$plans" ` + backendArg + ` -- "$@"
+set +f
+cp "$plans"/*.tfplan "$PLANFILE"
 `
-	applyScript = "set -euf\n" + paths + `infra apply --source "$root" --layer "$PROJECT_NAME" --plans "$plans" ` + backendArg + `
+	applyScript = "set -euf\n" + paths + `infra apply --source "$root" --layer "$REPO_REL_DIR" ${env:+"$env"} --plans "$plans" ` + backendArg + `
 `
 )
 
@@ -162,17 +169,20 @@ func Render(set *layers.Set) ([]byte, error) {
 		Autodiscover: autodiscover{Mode: "disabled"},
 	}
 	for _, l := range set.Layers {
-		cfg.Projects = append(cfg.Projects, project{
-			Name:                l.Dir,
-			Dir:                 l.Path,
-			Workflow:            WorkflowName,
-			ExecutionOrderGroup: groups[l.Dir],
-			DependsOn:           append([]string{}, l.DependsOn...),
-			// The pull-request workflow kicks the plan after the checks pass; an
-			// autoplan as well would plan every change twice. when_modified still
-			// decides what a bare "atlantis plan" plans.
-			Autoplan: autoplan{Enabled: false, WhenModified: whenModified(l)},
-		})
+		for _, env := range instances(l) {
+			cfg.Projects = append(cfg.Projects, project{
+				Name:                projectName(l, env),
+				Dir:                 l.Path,
+				Workspace:           env,
+				Workflow:            WorkflowName,
+				ExecutionOrderGroup: groups[l.Dir],
+				DependsOn:           projectDeps(set, l, env),
+				// The pull-request workflow kicks the plan after the checks pass; an
+				// autoplan as well would plan every change twice. when_modified still
+				// decides what a bare "atlantis plan" plans.
+				Autoplan: autoplan{Enabled: false, WhenModified: whenModified(l)},
+			})
+		}
 	}
 	var b bytes.Buffer
 	b.WriteString(header)
@@ -185,6 +195,45 @@ func Render(set *layers.Set) ([]byte, error) {
 		return nil, fmt.Errorf("rendering %s: %w", FileName, err)
 	}
 	return b.Bytes(), nil
+}
+
+// instances are the environments a layer is planned in, one project each: its
+// own, each that applies it with its files, or none ("") for a shared layer.
+func instances(l *layers.Layer) []string {
+	switch {
+	case l.Env != "":
+		return []string{l.Env}
+	case len(l.PerEnv) > 0:
+		return l.PerEnv
+	}
+	return []string{""}
+}
+
+// projectName is the layer's key, with the environment for a layer planned once
+// per environment.
+func projectName(l *layers.Layer, env string) string {
+	if env != "" && l.Env == "" {
+		return l.Dir + "-" + env
+	}
+	return l.Dir
+}
+
+// projectDeps names the projects a layer's project waits for: in its own
+// environment for a layer planned per environment, else every instance.
+func projectDeps(set *layers.Set, l *layers.Layer, env string) []string {
+	out := []string{}
+	for _, d := range l.DependsOn {
+		dep := set.Get(d)
+		if dep == nil {
+			continue
+		}
+		for _, e := range instances(dep) {
+			if e == "" || env == "" || e == env || dep.Env != "" {
+				out = append(out, projectName(dep, e))
+			}
+		}
+	}
+	return out
 }
 
 // orderGroups gives each layer the length of its longest dependency chain: layers

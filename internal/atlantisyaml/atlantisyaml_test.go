@@ -75,6 +75,7 @@ type parsed struct {
 	Projects []struct {
 		Name                string   `yaml:"name"`
 		Dir                 string   `yaml:"dir"`
+		Workspace           string   `yaml:"workspace"`
 		Workflow            string   `yaml:"workflow"`
 		ExecutionOrderGroup int      `yaml:"execution_order_group"`
 		DependsOn           []string `yaml:"depends_on"`
@@ -300,7 +301,7 @@ func TestWorkflowStepsPassCommentArgumentsAsPlainWords(t *testing.T) {
 for a in "$@"; do printf '%s\n' "$a"; done > "` + record + `"
 out=; layer=; prev=
 for a in "$@"; do
-  case "$prev" in --out) out=$a ;; --layer) layer=$a ;; esac
+  case "$prev" in --out) out=$a ;; --layer) layer=$(basename "$a") ;; esac
   prev=$a
 done
 if [ "$1" = plan ]; then mkdir -p "$out" && echo plan > "$out/$layer.tfplan"; fi
@@ -342,18 +343,25 @@ if [ "$1" = plan ]; then mkdir -p "$out" && echo plan > "$out/$layer.tfplan"; fi
 	}
 
 	got := run(wf.Plan.Steps[0].Run, "COMMENT_ARGS="+strings.Join(escaped, ","))
-	assert.Equal(t, append([]string{"plan", "--source", clone, "--layer", "2.platform", "--out", plans, "--"}, words...), got)
+	assert.Equal(t, append([]string{"plan", "--source", clone, "--layer", "terraform/2.platform", "--out", plans, "--"}, words...), got)
 	assert.NoFileExists(t, marker)
 	assert.FileExists(t, planfile, "Atlantis finds the pending plan at PLANFILE")
 	assert.NoDirExists(t, filepath.Join(clone, ".infra-plans"), "no plan files inside the clone")
 
 	got = run(wf.Plan.Steps[0].Run, "INFRA_BACKEND_CONFIG=/etc/infra/backend.hcl")
-	assert.Equal(t, []string{"plan", "--source", clone, "--layer", "2.platform", "--out", plans, "--backend-config=/etc/infra/backend.hcl", "--"}, got)
+	assert.Equal(t, []string{"plan", "--source", clone, "--layer", "terraform/2.platform", "--out", plans, "--backend-config=/etc/infra/backend.hcl", "--"}, got)
 	cliAccepts(t, got)
 
 	got = run(wf.Apply.Steps[0].Run, "INFRA_BACKEND_CONFIG=/etc/infra/backend.hcl")
-	assert.Equal(t, []string{"apply", "--source", clone, "--layer", "2.platform", "--plans", plans, "--backend-config=/etc/infra/backend.hcl"}, got)
+	assert.Equal(t, []string{"apply", "--source", clone, "--layer", "terraform/2.platform", "--plans", plans, "--backend-config=/etc/infra/backend.hcl"}, got)
 	cliAccepts(t, got)
+
+	// A project of an environment: Atlantis sets its workspace.
+	got = run(wf.Plan.Steps[0].Run, "WORKSPACE=staging")
+	assert.Equal(t, []string{"plan", "--source", clone, "--layer", "terraform/2.platform", "--env=staging", "--out", plans, "--"}, got)
+	cliAccepts(t, got)
+	got = run(wf.Apply.Steps[0].Run, "WORKSPACE=default")
+	assert.Equal(t, []string{"apply", "--source", clone, "--layer", "terraform/2.platform", "--plans", plans}, got)
 }
 
 // cliAccepts checks that the native CLI knows the command and flags of a command
@@ -394,4 +402,41 @@ func TestCommittedServerConfigIsCurrent(t *testing.T) {
 	have, err := os.ReadFile(filepath.Join("..", "..", "terraform", "1.bootstrap", "values", "atlantis-repos.yaml"))
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(have), "run: go run ./cmd/infra atlantis-config --server > terraform/1.bootstrap/values/atlantis-repos.yaml")
+}
+
+// One project per (layer, environment): an environment's layer is its project
+// in the environment's workspace; a layer applied per environment with its own
+// files is one project per environment; shared layers are one project.
+func TestOneProjectPerLayerAndEnvironment(t *testing.T) {
+	render := func(fixture string) parsed {
+		fsys := os.DirFS(filepath.Join("..", "..", "testdata", "engine", fixture))
+		cfg, err := repoconfig.Load(fsys)
+		require.NoError(t, err)
+		set, err := layers.Discover(fsys, cfg)
+		require.NoError(t, err)
+		out, err := atlantisyaml.Render(set)
+		require.NoError(t, err)
+		var p parsed
+		require.NoError(t, yaml.Unmarshal(out, &p))
+		return p
+	}
+	type row struct{ Name, Dir, Workspace, Deps string }
+	rows := func(p parsed) []row {
+		var out []row
+		for _, pr := range p.Projects {
+			out = append(out, row{pr.Name, pr.Dir, pr.Workspace, strings.Join(pr.DependsOn, ",")})
+		}
+		return out
+	}
+	assert.Equal(t, []row{
+		{"bootstrap", "bootstrap", "", ""},
+		{"platform", "platform", "", "bootstrap"},
+		{"prod-data", "envs/prod/data", "prod", "platform"},
+		{"staging-data", "envs/staging/data", "staging", "platform"},
+	}, rows(render("layout-envs")))
+	assert.Equal(t, []row{
+		{"network", "network", "", ""},
+		{"app-staging", "app", "staging", "network"},
+		{"app-prod", "app", "prod", "network"},
+	}, rows(render("layout-tfvars")))
 }

@@ -364,3 +364,24 @@ func FuzzTerraformHosts(f *testing.F) {
 		}
 	})
 }
+
+// TestRenderNotChecked: names only known at run time are listed in every format,
+// apart from the findings, and do not count as findings.
+func TestRenderNotChecked(t *testing.T) {
+	res, err := check(t, repo(t))
+	require.NoError(t, err)
+	res.Undetectable = []Finding{{"terraform/2.platform/main.tf:9", "format() builds a name …"}}
+	var b strings.Builder
+	require.NoError(t, Render(&b, res, true, "text"))
+	assert.Contains(t, b.String(), "not checked: terraform/2.platform/main.tf:9: format() builds a name …\n")
+	assert.True(t, strings.HasSuffix(b.String(), "the 6 terraform hosts agree; 1 name(s) built at run time not checked\n"), b.String())
+	b.Reset()
+	require.NoError(t, Render(&b, res, true, "markdown"))
+	assert.True(t, strings.HasSuffix(b.String(), "\n**Not checked**\n\n- `terraform/2.platform/main.tf:9`: format() builds a name …\n"), b.String())
+	assert.NotContains(t, b.String(), "**Findings**")
+	b.Reset()
+	require.NoError(t, Render(&b, res, true, "json"))
+	assert.Contains(t, b.String(), `"findings": []`)
+	assert.Contains(t, b.String(), `"undetectable": [`)
+	assert.Contains(t, b.String(), `"pos": "terraform/2.platform/main.tf:9"`)
+}

@@ -42,6 +42,7 @@ type applyFlags struct {
 func (f *applyFlags) add(c *cobra.Command, withSelection, withSHA bool) {
 	if withSelection {
 		f.addFlags(c, layers.All)
+		f.needsEnv = true
 		c.Flags().IntVar(&f.concurrency, "concurrency", 0, "layers run at once (default: cores + 1)")
 		c.Flags().StringSliceVar(&f.varFiles, "var-file", nil, "a .tfvars or .tfvars.json file passed to every layer (repeatable)")
 		c.Flags().StringSliceVar(&f.maskEnv, "mask-env", nil, "mask the values of these environment variables in every report (repeatable)")

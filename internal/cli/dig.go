@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/infra-flash/infra/internal/dig"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/repoconfig"
 	"github.com/infra-flash/infra/internal/repofs"
 )
 
@@ -18,6 +20,7 @@ type digOptions struct {
 	githubFlags
 	in         dig.Input
 	layer      []string
+	env        string
 	cacert     string
 	catalog    string
 	showDomain bool
@@ -49,6 +52,7 @@ Exit codes: 0 every service healthy (or skipped), 1 some not, 2 bad input,
 	}
 	f := c.Flags()
 	f.StringVar(&o.in.Domain, "domain", "", "base domain the services live under (default: $BASE_DOMAIN)")
+	f.StringVar(&o.env, "env", "", "the environment whose services to probe, with the shared layers' (its domain is the default --domain)")
 	f.StringSliceVar(&o.layer, "layer", []string{layers.All}, "all, or layers by directory (2.platform), name (platform) or ID (L2); repeat or separate with commas")
 	f.StringVar(&o.in.Timeout, "timeout", dig.DefaultTimeout.String(), "time each service has to answer")
 	f.StringArrayVar(&o.in.ConnectTo, "connect-to", nil, "HOST:PORT:ADDR:PORT: connect there instead, as curl (empty HOST or PORT matches any); repeatable")
@@ -62,6 +66,11 @@ Exit codes: 0 every service healthy (or skipped), 1 some not, 2 bad input,
 }
 
 func (a *app) dig(c *cobra.Command, o *digOptions) error {
+	if o.in.Domain == "" && o.env != "" {
+		if cfg, err := repoconfig.Load(repofs.Dir(a.source)); err == nil && cfg.Environment(o.env) != nil {
+			o.in.Domain = cfg.Environment(o.env).Domain
+		}
+	}
 	if o.in.Domain == "" {
 		o.in.Domain = os.Getenv("BASE_DOMAIN")
 	}
@@ -86,6 +95,9 @@ func (a *app) dig(c *cobra.Command, o *digOptions) error {
 	}
 	services, err := cat.Select(set, o.layer)
 	if err != nil {
+		return a.badInput("%v", err)
+	}
+	if services, err = servicesInEnv(set, services, o.env); err != nil {
 		return a.badInput("%v", err)
 	}
 	onPR := o.PR != 0 || o.EventPath != "" || a.runtime().Env().EventName == "issue_comment"
@@ -143,4 +155,29 @@ func (a *app) digOnPR(ctx context.Context, o *digOptions, probe func(context.Con
 		return nil, githubError(err)
 	}
 	return rep, nil
+}
+
+// servicesInEnv keeps the services of the shared layers and the environment's
+// (--env), which dig needs when a selected service's layer differs by environment.
+func servicesInEnv(set *layers.Set, services []catalog.Service, env string) ([]catalog.Service, error) {
+	var ls []*layers.Layer
+	for _, s := range services {
+		if l := set.Get(s.LayerDir); l != nil && !slices.Contains(ls, l) {
+			ls = append(ls, l)
+		}
+	}
+	kept, err := set.InEnv(ls, env, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []catalog.Service
+	for _, s := range services {
+		if slices.Contains(kept, set.Get(s.LayerDir)) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no service selected is in environment %s or a shared layer", env)
+	}
+	return out, nil
 }

@@ -5,11 +5,12 @@ import (
 	"io"
 	"os"
 
+	usecase "github.com/infra-flash/infra/internal/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/layers"
-	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/stage"
 )
@@ -53,13 +54,6 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 	if err != nil {
 		return err
 	}
-	if t.SHA == "" && t.PR == 0 {
-		// Said before the checks run, not after minutes of them.
-		if t.Event != nil {
-			return a.badInput("no commit: the %s event names no pull request or commit; pass --sha or --pr", t.Event.Name)
-		}
-		return a.badInput("no commit: pass --sha (or --pr, or an event)")
-	}
 	dryOut := a.dryOut(o.format)
 	if o.summaryOnly {
 		// Reads only (the summary shows Atlantis's status too); the requests it
@@ -70,16 +64,15 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 	if err != nil {
 		return err
 	}
-	checked, err := a.runChecks(ctx, &o.checkOptions, stage.Kinds)
+	flashed, err := usecase.Flash(ctx, a.repo(), usecase.FlashOptions{Check: a.checkOptions(&o.checkOptions, stage.Kinds),
+		Target: t, AtlantisUsers: o.atlantisUsers}, client, a.hostChecker(&o.checkOptions), a.sink())
 	if err != nil {
-		return err
+		return a.fail(err)
 	}
-	rep := checked.Report
-	res, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: rep, Layers: checked.Model.Set.Layers,
-		AtlantisUsers: o.atlantisUsers, Log: func(s string) { a.progress("%s", s) }})
+	rep, res, err := flashed.Report, flashed.Posted, flashed.PostErr
 	if o.summaryOnly {
 		if err != nil {
-			return githubError(err)
+			return a.fail(err)
 		}
 		_, werr := io.WriteString(a.stdout, res.Summary)
 		if werr != nil {
@@ -107,7 +100,7 @@ func (a *app) flash(c *cobra.Command, o *flashOptions) error {
 		if rerr := report.Render(a.stdout, rep, o.format); rerr != nil {
 			a.progress("infra: writing the report: %v", rerr)
 		}
-		return githubError(err)
+		return a.fail(err)
 	}
 	if o.format == "markdown" {
 		if _, err := fmt.Fprint(a.stdout, res.CommentText); err != nil {

@@ -8,12 +8,13 @@ import (
 	"os"
 	"strings"
 
+	usecase "github.com/infra-flash/infra/internal/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
-	"github.com/infra-flash/infra/internal/report"
 )
 
 // githubFlags are the flags of every command that talks to GitHub. Credentials
@@ -31,7 +32,7 @@ func (g *githubFlags) addFlags(c *cobra.Command) {
 	f.StringVar(&g.Repo, "repo", "", "OWNER/NAME (default: GITHUB_REPOSITORY, else the event's)")
 	f.IntVar(&g.PR, "pr", 0, "pull request number (default: the event's)")
 	f.StringVar(&g.SHA, "sha", "", "commit (default: the PR's head from the event, else GITHUB_SHA on a push)")
-	f.StringVar(&g.APIURL, "api-url", "", "GitHub API root, for GitHub Enterprise Server or a compatible API (default: GITHUB_API_URL, else https://api.github.com/)")
+	f.StringVar(&g.APIURL, "api-url", "", "API root: GitHub Enterprise Server (https://HOST/api/v3/), Gitea or Forgejo (https://HOST/api/v1/) (default: GITHUB_API_URL, else https://api.github.com/)")
 	f.BoolVar(&g.DryRun, "dry-run", false, "print the requests that would change GitHub (method, path, body) instead of sending them")
 	f.StringVar(&g.RunURL, "run-url", "", "link to the run (default: from GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_RUN_ID)")
 	f.StringVar(&g.EventPath, "event", "", "the Actions event payload file (default: GITHUB_EVENT_PATH)")
@@ -99,13 +100,7 @@ func (a *app) client(ctx context.Context, g *githubFlags, t prloop.Target, dryOu
 	return c, nil
 }
 
-// githubError maps the PR loop's errors to exit codes: what the caller passed is
-// bad input (2); GitHub failing or refusing is a service that could not run (3).
+// githubError is the PR loop's error as the CLI's exit (see usecase.ForgeError).
 func githubError(err error) error {
-	var in *forge.InputError
-	var ev *actions.EventError
-	if errors.As(err, &in) || errors.As(err, &ev) {
-		return &exitError{code: report.ExitBadInput, msg: "infra: " + err.Error()}
-	}
-	return &exitError{code: report.ExitToolError, msg: "infra: " + err.Error()}
+	return &exitError{code: usecase.Code(usecase.ForgeError(err)), msg: "infra: " + err.Error()}
 }

@@ -3,10 +3,11 @@ package cli
 import (
 	"fmt"
 
+	usecase "github.com/infra-flash/infra/internal/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/infra-flash/infra/internal/layers"
-	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
 )
 
@@ -43,17 +44,10 @@ func (a *app) kick(c *cobra.Command, o *kickOptions) error {
 	if err != nil {
 		return err
 	}
-	set, _, err := a.discover()
+	res, err := usecase.Kick(ctx, a.repo(), usecase.KickOptions{Settings: a.settings(), Selection: o.selection.value(), Target: t},
+		client, a.sink())
 	if err != nil {
-		return err
-	}
-	selected, err := a.selectLayers(ctx, set, o.selection)
-	if err != nil {
-		return err
-	}
-	res, err := prloop.Kick(ctx, client, t, selected, func(s string) { a.progress("%s", s) })
-	if err != nil {
-		return githubError(err)
+		return a.fail(err)
 	}
 	if res.Skipped != "" {
 		fmt.Fprintln(a.stderr, "kick-atlantis: "+res.Skipped)

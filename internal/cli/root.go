@@ -205,7 +205,8 @@ func (a *app) settings() usecase.Settings {
 
 // sink sends a use case's progress (unless --quiet) and warnings to stderr.
 func (a *app) sink() usecase.Sink {
-	s := usecase.Sink{Warn: func(w string) { fmt.Fprintf(a.stderr, "infra: warning: %s\n", w) }}
+	s := usecase.Sink{Warn: func(w string) { fmt.Fprintf(a.stderr, "infra: warning: %s\n", w) },
+		Note: func(n string) { fmt.Fprintf(a.stderr, "infra: note: %s\n", n) }}
 	if !a.quiet {
 		s.Progress = func(p string) { fmt.Fprintln(a.stderr, p) }
 	}
@@ -260,15 +261,22 @@ func (a *app) enclosingRepo() string {
 type selection struct {
 	layer []string
 	base  string
+	env   string
+	// needsEnv: the command works on real infrastructure, so it needs --env when
+	// a selected layer differs by environment (layers.Set.InEnv).
+	needsEnv bool
 }
 
 func (s *selection) addFlags(c *cobra.Command, defaultLayer string) {
 	c.Flags().StringSliceVar(&s.layer, "layer", []string{defaultLayer},
 		"all, changed, or layers by directory (2.platform), name (platform) or ID (L2); repeat or separate with commas")
 	c.Flags().StringVar(&s.base, "base", "", `what "changed" compares with (default: the PR base, origin/main or main)`)
+	c.Flags().StringVar(&s.env, "env", "", "only the shared layers and this environment's (infra.hcl's environment blocks)")
 }
 
-func (s selection) value() usecase.Selection { return usecase.Selection{Layers: s.layer, Base: s.base} }
+func (s selection) value() usecase.Selection {
+	return usecase.Selection{Layers: s.layer, Base: s.base, Env: s.env, NeedsEnv: s.needsEnv}
+}
 
 // selectLayers resolves the selection; "changed" asks git in the source.
 func (a *app) selectLayers(ctx context.Context, set *layers.Set, s selection) ([]*layers.Layer, error) {

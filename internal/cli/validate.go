@@ -65,11 +65,19 @@ func (a *app) check(c *cobra.Command, o *checkOptions, kinds []stage.Kind) error
 
 // runChecks runs the stages on the selected layers with host binaries.
 func (a *app) runChecks(ctx context.Context, o *checkOptions, kinds []stage.Kind) (*usecase.CheckResult, error) {
-	opts := usecase.CheckOptions{Settings: a.settings(), Selection: o.selection.value(), Kinds: kinds,
-		Concurrency: o.concurrency, Format: o.format}
-	ex := host.Checker{Source: a.source, Mirror: o.providerMirror, NoCache: o.noCache, Out: a.sink()}
-	res, err := usecase.Check(ctx, a.repo(), opts, ex, a.sink())
+	res, err := usecase.Check(ctx, a.repo(), a.checkOptions(o, kinds), a.hostChecker(o), a.sink())
 	return res, a.fail(err)
+}
+
+// checkOptions translates the check flags into the use case's options.
+func (a *app) checkOptions(o *checkOptions, kinds []stage.Kind) usecase.CheckOptions {
+	return usecase.CheckOptions{Settings: a.settings(), Selection: o.selection.value(), Kinds: kinds,
+		Concurrency: o.concurrency, Format: o.format}
+}
+
+// hostChecker runs the checks with the host's tools.
+func (a *app) hostChecker(o *checkOptions) host.Checker {
+	return host.Checker{Source: a.source, Mirror: o.providerMirror, NoCache: o.noCache, Out: a.sink()}
 }
 
 // render writes the report on stdout and ends with the report's exit code.

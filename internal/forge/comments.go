@@ -119,10 +119,10 @@ func (c *Client) CreateComment(ctx context.Context, issue int, body string) (Com
 			return Comment{}, err // cannot tell: better an error than a duplicate
 		}
 		if landed != nil {
-			c.log("github: the comment was created after all; not posting it again")
+			c.log("forge: the comment was created after all; not posting it again")
 			return *landed, nil
 		}
-		c.log("github: the comment is not there; posting it again")
+		c.log("forge: the comment is not there; posting it again")
 	}
 }
 
@@ -281,7 +281,7 @@ func (c *Client) Upsert(ctx context.Context, issue int, comments []Comment, m Ma
 		}
 		if StatusOf(err) == http.StatusUnprocessableEntity && try < 2 && strings.Contains(strings.ToLower(err.Error()), "too long") {
 			limit /= 2
-			c.log(fmt.Sprintf("github: the comment was too long for GitHub; rendering it again within %d bytes", limit))
+			c.log(fmt.Sprintf("forge: the comment was too long for GitHub; rendering it again within %d bytes", limit))
 			continue
 		}
 		return UpsertResult{}, err

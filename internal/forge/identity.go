@@ -120,7 +120,7 @@ func (c *Client) foreign(what string, authors []string) {
 	if said {
 		return
 	}
-	c.log(fmt.Sprintf("github: left alone %d %s carrying the infra-flash marker written by %s, not by us: only our own are edited or deleted",
+	c.log(fmt.Sprintf("forge: left alone %d %s carrying the infra-flash marker written by %s, not by us: only our own are edited or deleted",
 		len(authors), what, strings.Join(uniq(authors), ", ")))
 }
 

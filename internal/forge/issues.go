@@ -92,7 +92,7 @@ func (c *Client) UpsertIssue(ctx context.Context, spec IssueSpec) (Issue, error)
 		if err != nil && c.dry == nil && mayHaveLanded(err) {
 			// Not posted again blindly: a second issue would be opened.
 			if again, ferr := c.findIssue(ctx, spec.Marker, spec.Labels); ferr == nil && again != nil {
-				c.log("github: the issue was opened after all; not opening it again")
+				c.log("forge: the issue was opened after all; not opening it again")
 				out, err = *again, nil
 			}
 		}

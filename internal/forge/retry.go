@@ -95,7 +95,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		wait, why, mayHaveActed := t.classify(resp, err, attempt)
 		if why != "" && mayHaveActed && !replayable(req) {
-			t.log(fmt.Sprintf("github: %s %s: %s; not sent again, it may have been applied", req.Method, req.URL.Path, why))
+			t.log(fmt.Sprintf("forge: %s %s: %s; not sent again, it may have been applied", req.Method, req.URL.Path, why))
 			why = ""
 		}
 		if why == "" || attempt >= t.policy.Attempts || (req.Body != nil && req.GetBody == nil) {
@@ -108,7 +108,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 			resp.Body.Close()
 		}
-		t.log(fmt.Sprintf("github: %s %s: %s; retrying in %v (attempt %d of %d)",
+		t.log(fmt.Sprintf("forge: %s %s: %s; retrying in %v (attempt %d of %d)",
 			req.Method, req.URL.Path, why, wait.Round(time.Millisecond), attempt+1, t.policy.Attempts))
 		if err := t.policy.Sleep(ctx, wait); err != nil {
 			return nil, err

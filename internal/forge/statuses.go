@@ -61,9 +61,9 @@ func (c *Client) SetChecks(ctx context.Context, sha string, checks []Check) (str
 			if s == http.StatusNotFound {
 				// Gitea and Forgejo have no Checks API; an App without the
 				// checks permission gets 403.
-				c.log("github: this API has no check runs (404: Gitea, Forgejo or an old GitHub Enterprise Server); using commit statuses")
+				c.log("forge: this API has no check runs (404: Gitea, Forgejo or an old GitHub Enterprise Server); using commit statuses")
 			} else {
-				c.log("github: check runs are not allowed for these credentials (403); using commit statuses")
+				c.log("forge: check runs are not allowed for these credentials (403); using commit statuses")
 			}
 			c.mu.Lock()
 			c.checksDenied = true

@@ -12,15 +12,19 @@ import (
 // not parse. Discovery skims files and does not see every error; this is the
 // complete check, for the layers about to be validated.
 func (s *Set) CheckHCL(fsys fs.FS, ls []*Layer) error {
-	dirs := map[string]bool{}
+	dirs := map[string]string{} // directory -> its real path
 	for _, l := range ls {
-		dirs[l.Path] = true
+		dirs[l.Path] = l.WorkDir()
 		for _, m := range l.Modules {
-			dirs[m] = true
+			dirs[m] = m
 		}
 	}
 	list := sortedKeys(dirs)
-	scans, errs := scanDirs(fsys, list, true)
+	bases := make([]string, len(list))
+	for i, d := range list {
+		bases[i] = dirs[d]
+	}
+	scans, errs := scanDirs(fsys, list, bases, true)
 	byDir := map[string]*dirScan{}
 	for i, dir := range list {
 		if errs[i] != nil {

@@ -1,7 +1,6 @@
 package layers
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -9,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/repoconfig"
-	"github.com/infra-flash/infra/internal/repofs"
 )
 
 // Set is every layer of a repository, in apply order.
@@ -23,6 +21,12 @@ type Set struct {
 	Warnings []string
 
 	byDir map[string]*Layer
+	// noLayersDir: the default layers directory is missing and the root holds no
+	// numbered directories.
+	noLayersDir bool
+	// envStates are the states of layers applied per environment, from each
+	// environment's backend config: a layer reading one depends on the layer.
+	envStates []stateOwner
 }
 
 // Skipped is an N.name entry that is not a layer.
@@ -36,35 +40,24 @@ type Skipped struct {
 // do not stop it: a layer's dependencies are read from the blocks that parse, and
 // CheckHCL records the errors on the layers that are to be checked.
 func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
-	listing, err := repofs.ReadFiles(fsys, cfg.LayersDir, func(string) bool { return false })
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, inputErrorf("no layers directory %q in the repository: pass --layers-dir or set layers_dir in %s", cfg.LayersDir, repoconfig.FileName)
-	}
-	if err != nil {
-		return nil, inputErrorf("reading layers directory %q: %v", cfg.LayersDir, err)
-	}
 	set := &Set{Config: cfg}
 	var candidates []*Layer
-	for _, e := range listing.Entries {
-		index, name, ok := parseDir(e.Name())
-		if !ok {
-			continue
-		}
-		p := path.Join(cfg.LayersDir, e.Name())
-		isDir := e.IsDir()
-		if e.Type()&fs.ModeSymlink != 0 {
-			if target, out := leavesRepo(fsys, p); out {
-				set.Skipped = append(set.Skipped, Skipped{Path: p, Reason: "a symlink to " + target + ", outside the repository"})
-				continue
-			}
-			st, err := fs.Stat(fsys, p)
-			isDir = err == nil && st.IsDir()
-		}
-		if isDir {
-			candidates = append(candidates, &Layer{Dir: e.Name(), Path: p, Index: index, Name: name})
-		}
+	var err error
+	if len(cfg.Layers) > 0 {
+		candidates, err = set.declared(fsys)
+	} else {
+		candidates, err = set.numbered(fsys)
 	}
-	forEach(len(candidates), func(i int) { candidates[i].Title = title(candidates[i].Name) })
+	if err != nil {
+		return nil, err
+	}
+	forEach(len(candidates), func(i int) {
+		if l := candidates[i]; !l.Unnumbered {
+			l.Title = title(l.Name)
+		} else {
+			l.Title = title(l.Dir)
+		}
+	})
 	scans, err := scanLayers(fsys, candidates)
 	if err != nil {
 		return nil, err
@@ -72,7 +65,8 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	var found []*Layer
 	set.byDir = make(map[string]*Layer, len(candidates))
 	for i, l := range candidates {
-		if !scans[i].hasConfig {
+		l.Terragrunt = scans[i].terragrunt
+		if !scans[i].hasConfig && !l.Terragrunt {
 			set.Skipped = append(set.Skipped, Skipped{Path: l.Path, Reason: "no .tf or .tf.json files"})
 			continue
 		}
@@ -81,15 +75,14 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	}
 	sort.Slice(set.Skipped, func(i, j int) bool { return set.Skipped[i].Path < set.Skipped[j].Path })
 	if len(found) == 0 {
-		msg := fmt.Sprintf("no layers in %q: a layer is a directory named N.name, such as 1.bootstrap, holding .tf files", cfg.LayersDir)
-		for _, s := range set.Skipped {
-			msg += fmt.Sprintf("; %s is not one: %s", s.Path, s.Reason)
-		}
-		return nil, &InputError{Msg: msg}
+		return nil, set.noLayers(fsys)
 	}
 	byPath := make(map[string]*dirScan, len(found))
 	for i, l := range candidates {
 		byPath[l.Path] = scans[i]
+	}
+	if err := set.assignEnvironments(fsys, found); err != nil {
+		return nil, err
 	}
 	if err := set.checkSharedState(found, byPath); err != nil {
 		return nil, err
@@ -119,15 +112,16 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 	}
 	set.Warnings = append(set.Warnings, sharedNumbers(found)...)
 	for _, dir := range sortedKeys(cfg.DependsOn) {
-		l, ok := set.byDir[dir]
-		if !ok {
+		l := set.declaredLayer(found, dir)
+		if l == nil {
 			return nil, inputErrorf("%s declares dependencies for layer %q, which does not exist (layers: %s)", repoconfig.FileName, dir, set.dirList(found))
 		}
 		for _, d := range cfg.DependsOn[dir] {
-			if _, ok := set.byDir[d]; !ok {
+			dep := set.declaredLayer(found, d)
+			if dep == nil {
 				return nil, inputErrorf("%s: layer %q depends on %q, which does not exist (layers: %s)", repoconfig.FileName, dir, d, set.dirList(found))
 			}
-			l.DependsOn = appendUnique(l.DependsOn, d)
+			l.DependsOn = appendUnique(l.DependsOn, dep.Dir)
 		}
 	}
 	for _, l := range found {
@@ -144,6 +138,7 @@ func Discover(fsys fs.FS, cfg repoconfig.Config) (*Set, error) {
 		return nil, err
 	}
 	set.Layers = ordered
+	set.Warnings = append(set.Warnings, orderHints(ordered, set.byDir)...)
 	return set, nil
 }
 
@@ -158,6 +153,10 @@ func (s *Set) model(l *Layer, scan *dirScan, moduleScans map[string]moduleScan, 
 	for _, o := range c.outside {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls a local module at %s, outside the repository: the checks see the repository alone, so it reads as missing", l.Path, o))
 	}
+	l.LinkedOut = c.linkedOut
+	for _, o := range c.linkedOut {
+		l.Warnings = append(l.Warnings, fmt.Sprintf("%s calls the local module %s, a symlink to %s, outside the repository: the checks see the repository alone, so they do not check %s", l.Path, o.Module, o.Target, l.Path))
+	}
 	l.HasLockFile = scan.hasLock
 	l.LintConfig = rootLint
 	if scan.hasLint {
@@ -166,6 +165,9 @@ func (s *Set) model(l *Layer, scan *dirScan, moduleScans map[string]moduleScan, 
 	l.LintKey = lintKeys[l.LintConfig]
 	l.InitKey = digest(append(append([]string{}, scan.initParts...), c.parts...))
 	l.warnBroken(scan.broken)
+	if l.Terragrunt {
+		l.Warnings = append(l.Warnings, l.Path+" is a Terragrunt unit: infra checks the format of its .tf files; lint and validate need the module, backend and provider files Terragrunt generates, which are not in the tree")
+	}
 	l.DependsOn = s.remoteStateDeps(l, scan, index)
 	return nil
 }
@@ -200,11 +202,19 @@ func (s *Set) checkSharedState(found []*Layer, scans map[string]*dirScan) error 
 			continue
 		}
 		if other, ok := owner[ref]; ok {
-			return inputErrorf("layers %s and %s keep their state in the same place (%s): give each layer its own backend key", other.Path, l.Path, ref)
+			return inputErrorf("layers %s and %s keep their state in the same place (%s): give each layer its own backend key", withEnv(other), withEnv(l), ref)
 		}
 		owner[ref] = l
 	}
 	return nil
+}
+
+// withEnv is a layer's path, with its environment when it has one.
+func withEnv(l *Layer) string {
+	if l.Env != "" {
+		return l.Path + " (environment " + l.Env + ")"
+	}
+	return l.Path
 }
 
 // stateIndex maps each literal backend key to the layers that use it.
@@ -214,6 +224,9 @@ func (s *Set) stateIndex(found []*Layer, scans map[string]*dirScan) map[string][
 		if ref := scans[l.Path].state; ref.key != "" {
 			index[ref.key] = append(index[ref.key], stateOwner{l, ref})
 		}
+	}
+	for _, o := range s.envStates {
+		index[o.ref.key] = append(index[o.ref.key], o)
 	}
 	return index
 }
@@ -282,14 +295,33 @@ func stateSegments(text string) []string {
 	})
 }
 
-// dirNamedIn returns the layer directory that appears as a whole path segment in text.
+// dirNamedIn returns the numbered layer directory that appears as a whole path
+// segment in text; unnumbered names ("network") are too common to tell a layer.
 func (s *Set) dirNamedIn(text, self string) string {
 	for _, seg := range stateSegments(text) {
-		if l, ok := s.byDir[seg]; ok && l.Dir != self {
+		if l, ok := s.byDir[seg]; ok && l.Dir != self && !l.Unnumbered {
 			return l.Dir
 		}
 	}
 	return ""
+}
+
+// declaredLayer finds the layer infra.hcl names in a layer block: by key, path
+// or, when it names one layer alone, short name.
+func (s *Set) declaredLayer(found []*Layer, name string) *Layer {
+	if l := s.byDir[name]; l != nil {
+		return l
+	}
+	var match []*Layer
+	for _, l := range found {
+		if l.Path == strings.TrimSuffix(name, "/") || l.Name == name {
+			match = append(match, l)
+		}
+	}
+	if len(match) == 1 {
+		return match[0]
+	}
+	return nil
 }
 
 // Get returns the layer in directory dir, or nil.
@@ -342,10 +374,11 @@ const tflintConfig = ".tflint.hcl"
 // layer's, in directory order, as a serial scan would.
 func scanLayers(fsys fs.FS, ls []*Layer) ([]*dirScan, error) {
 	dirs := make([]string, len(ls))
+	bases := make([]string, len(ls))
 	for i, l := range ls {
-		dirs[i] = l.Path
+		dirs[i], bases[i] = l.Path, l.WorkDir()
 	}
-	scans, errs := scanDirs(fsys, dirs, false)
+	scans, errs := scanDirs(fsys, dirs, bases, false)
 	for i, l := range ls {
 		if errs[i] != nil {
 			return nil, inputErrorf("reading layer %s: %v", l.Path, errs[i])
@@ -359,7 +392,9 @@ func scanLayers(fsys fs.FS, ls []*Layer) ([]*dirScan, error) {
 func sharedNumbers(ls []*Layer) []string {
 	byIndex := map[int][]*Layer{}
 	for _, l := range ls {
-		byIndex[l.Index] = append(byIndex[l.Index], l)
+		if !l.Unnumbered {
+			byIndex[l.Index] = append(byIndex[l.Index], l)
+		}
 	}
 	var out []string
 	for _, same := range byIndex {

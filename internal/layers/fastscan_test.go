@@ -171,7 +171,7 @@ func FuzzFastScanMatchesHCL(f *testing.F) {
 // FuzzParseDir holds the hand-written layer directory matcher to the pattern the
 // model documents.
 func FuzzParseDir(f *testing.F) {
-	for _, seed := range []string{"1.bootstrap", "12.data-lake", "3.a_b", "1.", ".x", "1.-x", "01.x", "1.x.y", "a.b", "99999999999999999999.x", "1.ünï", "2.platform "} {
+	for _, seed := range []string{"1.bootstrap", "12.data-lake", "3.a_b", "1.", ".x", "1.-x", "01.x", "1.x.y", "a.b", "99999999999999999999.x", "1.ünï", "2.platform ", "00-prereqs", "01_vpc", "06-ok", "5.my layer", "5.my.layer", "1-", "1_-x", "-1.x"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, dir string) {

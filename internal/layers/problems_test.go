@@ -168,3 +168,54 @@ func TestLintKeyFollowsPluginBlocks(t *testing.T) {
 	assert.NotEqual(t, added, bumped, "a plugin bump needs init")
 	assert.NotEqual(t, base, key("plugin \"terraform\" {"), "a broken config is keyed on its content")
 }
+
+// writeRepo writes files on disk and makes links (path -> target).
+func writeRepo(t *testing.T, files map[string]string, links map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, s := range files {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(root, p), []byte(s), 0o644))
+	}
+	for p, target := range links {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755))
+		require.NoError(t, os.Symlink(target, filepath.Join(root, p)))
+	}
+	return root
+}
+
+// The engine runs in the directory a link points to, so "../" in a layer reached
+// through a link counts from there: its local state and its modules are found
+// from the real directory.
+func TestALinkedLayersRelativePathsCountFromItsRealDirectory(t *testing.T) {
+	root := writeRepo(t, map[string]string{
+		"terraform/1.a/main.tf": "terraform {\n  backend \"local\" {\n    path = \"../state/a.tfstate\"\n  }\n}\n",
+		"stacks/team/b/main.tf": "data \"terraform_remote_state\" \"a\" {\n  backend = \"local\"\n  config = {\n    path = \"../../../terraform/state/a.tfstate\"\n  }\n}\n" +
+			"module \"m\" {\n  source = \"../m\"\n}\n",
+		"stacks/team/m/main.tf": `resource "null_resource" "m" {}`,
+	}, map[string]string{"terraform/2.b": "../stacks/team/b"})
+	set, err := layers.Discover(os.DirFS(root), repoconfig.Defaults())
+	require.NoError(t, err)
+	b := set.Get("2.b")
+	require.NotNil(t, b)
+	assert.Equal(t, []string{"1.a"}, b.DependsOn)
+	assert.Equal(t, "stacks/team/b", b.Real)
+	assert.Equal(t, "stacks/team/b", b.WorkDir())
+	assert.Equal(t, []string{"stacks/team/m"}, b.Modules)
+	assert.Equal(t, []string{"2.b"}, set.AffectedBy([]string{"stacks/team/b/main.tf"}), "a change in the link's target changes the layer")
+	assert.Equal(t, "", set.Get("1.a").Real)
+}
+
+func TestAModuleLinkedOutOfTheRepositoryIsNamed(t *testing.T) {
+	outside := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(outside, "main.tf"), []byte(`resource "null_resource" "x" {}`), 0o644))
+	root := writeRepo(t, map[string]string{
+		"terraform/1.a/main.tf": "module \"m\" {\n  source = \"../../modules/shared\"\n}\n",
+	}, map[string]string{"modules/shared": outside})
+	set, err := layers.Discover(os.DirFS(root), repoconfig.Defaults())
+	require.NoError(t, err)
+	a := set.Get("1.a")
+	assert.Equal(t, []layers.LinkedOut{{Module: "modules/shared", Target: outside}}, a.LinkedOut)
+	assert.Equal(t, []string{}, a.Modules)
+	assert.Equal(t, []string{"terraform/1.a calls the local module modules/shared, a symlink to " + outside + ", outside the repository: the checks see the repository alone, so they do not check terraform/1.a"}, a.Warnings)
+}

@@ -37,6 +37,7 @@ type dirScan struct {
 	hasLock      bool
 	hasConfig    bool // at least one .tf or .tf.json file
 	hasLint      bool // a .tflint.hcl of its own
+	terragrunt   bool // a terragrunt.hcl: a Terragrunt unit
 	problems     []Problem
 	broken       []string // files with errors, whose other blocks were still read
 }
@@ -82,8 +83,9 @@ func scanned(name string) bool {
 
 // dirFiles is what discovery reads of a directory: its files of interest, in name order.
 type dirFiles struct {
-	hasLint bool
-	files   []dirFile
+	hasLint    bool
+	terragrunt bool
+	files      []dirFile
 }
 
 type dirFile struct {
@@ -104,6 +106,10 @@ func readDirFiles(fsys fs.FS, dir string) (*dirFiles, error) {
 		}
 		if name == tflintConfig {
 			d.hasLint = true
+			continue
+		}
+		if name == terragruntFile {
+			d.terragrunt = true
 			continue
 		}
 		if !scanned(name) {
@@ -131,9 +137,11 @@ func readDirFiles(fsys fs.FS, dir string) (*dirFiles, error) {
 }
 
 // scan reads the files of dir in name order; full skips the skimmer, so that every
-// error the HCL parser finds is reported.
-func (d *dirFiles) scan(dir string, full bool) *dirScan {
-	s := &dirScan{hasLint: d.hasLint}
+// error the HCL parser finds is reported. Relative paths in them (module sources,
+// local state) are resolved from base, the directory's real path: the engine runs
+// in the directory a symlink points to, and counts "../" from there.
+func (d *dirFiles) scan(dir, base string, full bool) *dirScan {
+	s := &dirScan{hasLint: d.hasLint, terragrunt: d.terragrunt}
 	for _, f := range d.files {
 		if f.name == lockFile {
 			s.hasLock = true
@@ -143,12 +151,12 @@ func (d *dirFiles) scan(dir string, full bool) *dirScan {
 		isJSON := strings.HasSuffix(f.name, ".tf.json")
 		s.hasConfig = true
 		if !full && !isJSON {
-			if facts, ok := fastScan(f.src, dir); ok {
+			if facts, ok := fastScan(f.src, base); ok {
 				facts.addTo(s)
 				continue
 			}
 		}
-		s.parseFile(f.src, path.Join(dir, f.name), dir, isJSON)
+		s.parseFile(f.src, path.Join(dir, f.name), base, isJSON)
 	}
 	return s
 }
@@ -167,12 +175,12 @@ func (d *dirFiles) size() int {
 // way the blocks that parse are read, so a file with an error still yields the
 // dependencies it shows. The error return is for a directory or file that cannot
 // be read.
-func scanDir(fsys fs.FS, dir string, full bool) (*dirScan, error) {
+func scanDir(fsys fs.FS, dir, base string, full bool) (*dirScan, error) {
 	d, err := readDirFiles(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	return d.scan(dir, full), nil
+	return d.scan(dir, base, full), nil
 }
 
 // largeDir is the size of files from which a directory is scanned before the others.
@@ -181,7 +189,8 @@ const largeDir = 16 << 10
 // scanDirs scans many directories on every core, each as scanDir would. Every
 // directory is read first; then they are scanned, large ones first, so that a large
 // one (a layer reading thousands of others) is not left to one core at the end.
-func scanDirs(fsys fs.FS, dirs []string, full bool) ([]*dirScan, []error) {
+// bases are the directories' real paths (nil: each is its own).
+func scanDirs(fsys fs.FS, dirs, bases []string, full bool) ([]*dirScan, []error) {
 	read := make([]*dirFiles, len(dirs))
 	errs := make([]error, len(dirs))
 	forEach(len(dirs), func(i int) {
@@ -202,7 +211,11 @@ func scanDirs(fsys fs.FS, dirs []string, full bool) ([]*dirScan, []error) {
 	scans := make([]*dirScan, len(dirs))
 	forEach(len(order), func(n int) {
 		i := order[n]
-		scans[i] = read[i].scan(dirs[i], full)
+		base := dirs[i]
+		if bases != nil {
+			base = bases[i]
+		}
+		scans[i] = read[i].scan(dirs[i], base, full)
 		read[i] = nil // the sources are not needed any more
 	})
 	return scans, errs
@@ -423,13 +436,21 @@ type closure struct {
 	modules []string // sorted
 	parts   []string
 	outside []string // local module sources that leave the repository, as cleaned paths
+	// linkedOut are module directories reached through a symlink that leads out
+	// of the repository.
+	linkedOut []LinkedOut
 }
 
 // moduleScan is a local module's scan, or why it could not be read; a module
-// directory that does not exist has neither (the engine reports the call).
+// directory that does not exist has neither (the engine reports the call). real
+// is the module's directory with symlinks resolved, the name the layers list it
+// by; outside, when set, is the target of a symlink on the way that leads out of
+// the repository.
 type moduleScan struct {
-	scan *dirScan
-	err  error
+	scan    *dirScan
+	err     error
+	real    string
+	outside string
 }
 
 // scanModules scans the local modules in calls and every local module they call,
@@ -449,20 +470,28 @@ func scanModules(fsys fs.FS, calls []string) map[string]moduleScan {
 	want(calls)
 	for len(level) > 0 {
 		sort.Strings(level)
-		got, errs := scanDirs(fsys, level, false)
-		next := level
+		var dirs, bases []string
+		for _, d := range level {
+			real, target, ok := realPath(fsys, d)
+			if !ok {
+				out[d] = moduleScan{outside: target}
+				continue
+			}
+			dirs, bases = append(dirs, d), append(bases, real)
+		}
+		got, errs := scanDirs(fsys, dirs, bases, false)
 		level = nil
-		for i, d := range next {
+		for i, d := range dirs {
 			switch {
 			case errors.Is(errs[i], fs.ErrNotExist):
 				out[d] = moduleScan{}
 			case errs[i] != nil:
 				out[d] = moduleScan{err: inputErrorf("reading module %s: %v", d, errs[i])}
 			default:
-				out[d] = moduleScan{scan: got[i]}
+				out[d] = moduleScan{scan: got[i], real: bases[i]}
 			}
 		}
-		for _, d := range next {
+		for _, d := range dirs {
 			if m := out[d]; m.scan != nil {
 				want(m.scan.modules)
 			}
@@ -491,16 +520,62 @@ func moduleClosure(start []string, scans map[string]moduleScan) (closure, error)
 		if m.err != nil {
 			return c, m.err
 		}
+		if m.outside != "" {
+			c.linkedOut = append(c.linkedOut, LinkedOut{Module: dir, Target: m.outside})
+			continue
+		}
 		if m.scan == nil {
 			continue
 		}
-		c.modules = append(c.modules, dir)
-		c.parts = append(c.parts, "in:"+dir)
+		if contains(c.modules, m.real) {
+			continue // the same directory by another path
+		}
+		c.modules = append(c.modules, m.real)
+		c.parts = append(c.parts, "in:"+m.real)
 		c.parts = append(c.parts, m.scan.initParts...)
 		queue = append(queue, m.scan.modules...)
 	}
 	sort.Strings(c.modules)
 	return c, nil
+}
+
+// realPath resolves the symlinks in p (a clean repository-relative path) as the
+// operating system would. ok is false when a link on the way leads out of the
+// repository; target is then that link's target, as it says.
+func realPath(fsys fs.FS, p string) (real, target string, ok bool) {
+	segs := strings.Split(p, "/")
+	cur := "."
+	for hops := 0; len(segs) > 0; {
+		seg := segs[0]
+		segs = segs[1:]
+		switch seg {
+		case "", ".":
+			continue
+		case "..":
+			if cur == "." {
+				return "", "..", false
+			}
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, seg)
+		t, err := fs.ReadLink(fsys, next)
+		if err != nil {
+			cur = next // not a link, or not there: the engine reports a missing directory
+			continue
+		}
+		if hops++; hops > 40 {
+			return p, "", true // a loop: left for the engine to report
+		}
+		if path.IsAbs(t) || strings.HasPrefix(t, "/") {
+			return "", t, false
+		}
+		if path.Clean(path.Join(cur, t)) == ".." || strings.HasPrefix(path.Clean(path.Join(cur, t)), "../") {
+			return "", t, false
+		}
+		segs = append(strings.Split(t, "/"), segs...)
+	}
+	return cur, "", true
 }
 
 // addType records that a provider's resource types are used, once: init needs the

@@ -78,7 +78,7 @@ func (s *Set) match(token string) []*Layer {
 	if len(lower) > 1 && lower[0] == 'l' {
 		if n, err := strconv.Atoi(lower[1:]); err == nil {
 			for _, l := range s.Layers {
-				if l.Index == n {
+				if !l.Unnumbered && l.Index == n {
 					out = append(out, l)
 				}
 			}
@@ -109,7 +109,7 @@ func (s *Set) AffectedBy(files []string) []string {
 			}
 		}
 		for _, l := range s.Layers {
-			if within(f, l.Path) {
+			if within(f, l.Path) || l.Real != "" && within(f, l.Real) {
 				direct[l.Dir] = true
 				continue
 			}

@@ -1,7 +1,10 @@
 // Package native runs stage commands with host binaries, for machines without a
-// container runtime (tests, Atlantis pods, laptops). It works on a snapshot of the
-// repository so that a run never writes into the user's tree (.terraform, lock
-// files) and sees one consistent version of it, as a container would.
+// container runtime (tests, Atlantis pods, laptops). The checks work on a snapshot
+// of the repository so that they never write into the user's tree (.terraform,
+// lock files) and see one consistent version of it, as a container would. Runs
+// that touch state (plan, apply, drift) work in place instead (InPlace): whatever
+// the engine writes relative to a layer (local state, errored.tfstate, crash.log,
+// files the configuration makes) lands where the user expects it.
 package native
 
 import (
@@ -28,16 +31,28 @@ import (
 // Option adjusts New.
 type Option func(*options)
 
-type options struct{ onWait func() }
+type options struct {
+	onWait  func()
+	inPlace bool
+}
+
+// InPlace runs the commands in the repository itself, as a plain terraform run in
+// a layer's directory would, with only the engine's data directory (.terraform:
+// providers, modules, plan files) moved into the cache through TF_DATA_DIR. Init
+// writes a dependency lock file into a layer that has none, as terraform does.
+func InPlace() Option { return func(o *options) { o.inPlace = true } }
 
 // OnWait is called when another run holds the workspace of the same repository and
 // this one has to wait for it.
 func OnWait(f func()) Option { return func(o *options) { o.onWait = f } }
 
-// Executor runs commands in a persistent workspace copy of one repository.
+// Executor runs commands in a persistent workspace copy of one repository, or in
+// the repository itself (InPlace).
 type Executor struct {
 	source    string
 	workspace string
+	// dataRoot, in place, holds each layer's data directory at the layer's path.
+	dataRoot  string
 	tools     toolchain.Tools
 	env       []string
 	lock      *flock.Flock
@@ -100,8 +115,12 @@ func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Execu
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(abs + "\x00" + tools.EngineName))
-	workspace := filepath.Join(cacheDir, "work", hex.EncodeToString(sum[:8]))
-	if err := os.MkdirAll(workspace, 0o755); err != nil {
+	kind := "work"
+	if o.inPlace {
+		kind = "data"
+	}
+	workspace := filepath.Join(cacheDir, kind, hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(workspace, 0o700); err != nil {
 		return nil, fmt.Errorf("creating workspace: %w", err)
 	}
 	lock := flock.New(workspace + ".lock")
@@ -137,6 +156,10 @@ func New(source, cacheDir string, tools toolchain.Tools, opts ...Option) (*Execu
 		e.pluginCache = &exclusive{file: flock.New(pluginCache + ".lock")}
 	}
 	e.env = buildEnv(os.Environ(), cliConfig, pluginCache)
+	if o.inPlace {
+		e.dataRoot, e.workspace = workspace, abs
+		return e, nil
+	}
 	if e.outside, err = Sync(abs, workspace); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("copying the repository to the workspace: %w", err)
@@ -190,7 +213,8 @@ func toolIdentity(bin string) string {
 	return fmt.Sprintf("%s\x00%d\x00%d", bin, st.Size(), st.ModTime().UnixNano())
 }
 
-// Root is the workspace: tools print absolute paths under it.
+// Root is where the tools see the repository (the workspace, or the repository
+// itself in place): they print absolute paths under it.
 func (e *Executor) Root() string { return e.workspace }
 
 // Close stops the provider servers and releases the workspace lock.
@@ -214,13 +238,23 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		bin = e.tools.TFLint
 	}
 	dir := filepath.Join(e.workspace, filepath.FromSlash(cmd.Dir))
+	dataDir := filepath.Join(dir, stage.DataDir)
+	if e.dataRoot != "" {
+		dataDir = filepath.Join(e.dataRoot, filepath.FromSlash(cmd.Dir))
+		cmd.Args = inDataDir(cmd.Args, dataDir)
+		// The engine makes it only when init has something to install; plan files
+		// go there regardless.
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return stage.Output{}, fmt.Errorf("creating the data directory: %w", err)
+		}
+	}
 	// A stamp records the key of the last successful run of this command in this
 	// directory: the command is skipped only while the key is still the same, so
 	// going back to an earlier key (a lock file added, then deleted) runs it again.
 	stamp, key := "", ""
 	if cmd.SkipKey != "" && len(cmd.Args) > 0 {
 		sum := sha256.Sum256([]byte(string(cmd.Tool) + "\x00" + cmd.Args[0])) // one stamp per kind of state: init, tflint --init
-		stamp = filepath.Join(dir, ".terraform", "infra-stamps", hex.EncodeToString(sum[:12]))
+		stamp = filepath.Join(dataDir, "infra-stamps", hex.EncodeToString(sum[:12]))
 		key = toolIdentity(bin) + "\x00" + strings.Join(cmd.Args, "\x00") + "\x00" + cmd.SkipKey
 		if last, err := os.ReadFile(stamp); err == nil && string(last) == key {
 			return stage.Output{Skipped: true}, nil
@@ -244,6 +278,9 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 	c.Env = slices.Clone(e.env)
 	for k, v := range cmd.Env {
 		c.Env = append(c.Env, k+"="+v)
+	}
+	if e.dataRoot != "" {
+		c.Env = append(c.Env, "TF_DATA_DIR="+dataDir)
 	}
 	shared, servers := e.providerEnv(ctx, cmd, dir)
 	c.Env = append(c.Env, shared...)
@@ -282,4 +319,60 @@ func (e *Executor) Run(ctx context.Context, cmd stage.Command) (stage.Output, er
 		}
 	}
 	return out, nil
+}
+
+// inDataDir points the arguments naming files in the data directory at dataDir.
+func inDataDir(args []string, dataDir string) []string {
+	prefix := stage.DataDir + "/"
+	out := make([]string, len(args))
+	for i, a := range args {
+		flag, val, isFlag := strings.Cut(a, "=")
+		switch {
+		case strings.HasPrefix(a, prefix):
+			a = filepath.Join(dataDir, filepath.FromSlash(strings.TrimPrefix(a, prefix)))
+		case isFlag && strings.HasPrefix(flag, "-") && strings.HasPrefix(val, prefix):
+			a = flag + "=" + filepath.Join(dataDir, filepath.FromSlash(strings.TrimPrefix(val, prefix)))
+		}
+		out[i] = a
+	}
+	return out
+}
+
+// hostPath is where a repository-relative path is on this machine: a file in a
+// layer's data directory is in the cache when the executor runs in place.
+func (e *Executor) hostPath(p string) (string, error) {
+	clean := filepath.Clean(filepath.FromSlash(p))
+	if filepath.IsAbs(clean) || clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%q is not inside the repository", p)
+	}
+	if e.dataRoot != "" {
+		parts := strings.Split(filepath.ToSlash(clean), "/")
+		for i, part := range parts {
+			if part == stage.DataDir {
+				return filepath.Join(append([]string{e.dataRoot}, append(parts[:i], parts[i+1:]...)...)...), nil
+			}
+		}
+	}
+	return filepath.Join(e.workspace, clean), nil
+}
+
+// Get reads a file a command wrote (a plan file), by its repository-relative path.
+func (e *Executor) Get(_ context.Context, _, p string) ([]byte, error) {
+	full, err := e.hostPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(full)
+}
+
+// Put places a file for the next commands; it may hold secrets (a plan).
+func (e *Executor) Put(_ context.Context, _, p string, data []byte) error {
+	full, err := e.hostPath(p)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(full), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(full, data, 0o600)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/infra-flash/infra/internal/native"
 	"github.com/infra-flash/infra/internal/stage"
+	"github.com/infra-flash/infra/internal/testfixture"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
 
@@ -205,4 +206,39 @@ func TestProviderInstallsTakeThePluginCacheInTurn(t *testing.T) {
 	}
 	wg.Wait()
 	assert.NoFileExists(t, filepath.Join(marks, "overlaps"))
+}
+
+// In place, the engine runs in the layer's own directory: what it writes there
+// (local state) stays in the repository, and its data directory, with the plan
+// files named under .terraform/, goes to the cache.
+func TestInPlaceWritesStateInTheLayerAndDataInTheCache(t *testing.T) {
+	tools := testfixture.Tools(t, "tofu")
+	src := t.TempDir()
+	write(t, filepath.Join(src, "terraform/1.a/main.tf"), "resource \"terraform_data\" \"x\" {\n  input = file(\"input.txt\")\n}\n")
+	write(t, filepath.Join(src, "terraform/1.a/input.txt"), "from the layer")
+	before := read(t, filepath.Join(src, "terraform/1.a/main.tf"))
+	ex, err := native.New(src, toolchain.CacheDir(), tools, native.InPlace())
+	require.NoError(t, err)
+	defer ex.Close()
+	assert.Equal(t, src, ex.Root())
+	ctx := context.Background()
+	for _, args := range [][]string{
+		{"init", "-input=false", "-no-color"},
+		{"plan", "-input=false", "-no-color", "-out=.terraform/p.tfplan"},
+		{"apply", "-input=false", "-no-color", ".terraform/p.tfplan"},
+	} {
+		out, err := ex.Run(ctx, stage.Command{Tool: stage.Engine, Args: args, Dir: "terraform/1.a"})
+		require.NoError(t, err)
+		require.Equal(t, 0, out.ExitCode, out.Stdout+out.Stderr)
+	}
+	assert.Contains(t, read(t, filepath.Join(src, "terraform/1.a/terraform.tfstate")), "from the layer")
+	assert.NoDirExists(t, filepath.Join(src, "terraform/1.a/.terraform"))
+	plan, err := ex.Get(ctx, "", "terraform/1.a/.terraform/p.tfplan")
+	require.NoError(t, err)
+	assert.NotEmpty(t, plan)
+	require.NoError(t, ex.Put(ctx, "", "terraform/1.a/.terraform/q.tfplan", plan))
+	assert.NoFileExists(t, filepath.Join(src, "terraform/1.a/.terraform/q.tfplan"))
+	_, err = ex.Get(ctx, "", "../outside")
+	assert.Error(t, err)
+	assert.Equal(t, before, read(t, filepath.Join(src, "terraform/1.a/main.tf")))
 }

@@ -34,8 +34,11 @@ func DefaultConcurrency() int { return runtime.NumCPU() + 1 }
 
 // Target describes a layer to the stages.
 func Target(l *layers.Layer, shared *stage.Shared) stage.Target {
-	t := stage.Target{Path: l.Path, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig,
-		LintKey: l.LintKey, Modules: l.Modules, Shared: shared}
+	t := stage.Target{Path: l.Path, Real: l.Real, HasLockFile: l.HasLockFile, InitKey: l.InitKey, LintConfig: l.LintConfig,
+		LintKey: l.LintKey, Modules: l.Modules, Shared: shared, Terragrunt: l.Terragrunt}
+	for _, o := range l.LinkedOut {
+		t.LinkedOut = append(t.LinkedOut, o.Module+" -> "+o.Target)
+	}
 	for _, p := range l.Problems {
 		t.SyntaxErrors = append(t.SyntaxErrors, stage.Finding{File: p.File, Line: p.Line, Column: p.Column,
 			Severity: "error", Message: p.Message, Detail: p.Detail})

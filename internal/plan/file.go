@@ -48,7 +48,7 @@ func Short(hash string) string {
 
 // SourceHash hashes what a layer's plan depends on in the repository: every file
 // under the layer's directory and the local modules it calls, except the engine's
-// working files. dirs are repository-relative slash paths.
+// working files and the dependency lock file. dirs are repository-relative slash paths.
 func SourceHash(fsys fs.FS, dirs []string) (string, error) {
 	files := map[string]string{}
 	for _, dir := range dirs {
@@ -63,7 +63,11 @@ func SourceHash(fsys fs.FS, dirs []string) (string, error) {
 				}
 				return nil
 			}
-			if strings.Contains(name, ".tfstate") || strings.HasSuffix(name, ".tfplan") {
+			// The engine's working files, and the dependency lock file: init writes one
+			// into a layer that has none (plan and apply run in the layer's directory),
+			// and a saved plan carries its own provider selections, which the engine
+			// checks on apply.
+			if strings.Contains(name, ".tfstate") || strings.HasSuffix(name, ".tfplan") || name == ".terraform.lock.hcl" || name == "crash.log" {
 				return nil
 			}
 			if d.Type()&fs.ModeSymlink != 0 {

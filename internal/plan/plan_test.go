@@ -52,6 +52,8 @@ func TestSourceHashCoversTheLayerAndItsModulesButNotWorkingFiles(t *testing.T) {
 	fsys["terraform/1.a/.terraform/x"] = &fstest.MapFile{Data: []byte("other cache")}
 	fsys["terraform/2.b/main.tf"] = &fstest.MapFile{Data: []byte("other layer")}
 	fsys["terraform/1.a/terraform.tfstate"] = &fstest.MapFile{Data: []byte(`{"serial":2}`)}
+	fsys["terraform/1.a/errored.tfstate"] = &fstest.MapFile{Data: []byte(`{"serial":3}`)}
+	fsys["terraform/1.a/.terraform.lock.hcl"] = &fstest.MapFile{Data: []byte("written by init")}
 	h2, err := plan.SourceHash(fsys, dirs)
 	require.NoError(t, err)
 	assert.Equal(t, h1, h2)
@@ -110,4 +112,47 @@ func TestMarkdownCodeSpansSurviveBackticks(t *testing.T) {
 	s := plan.Summary{Changes: []plan.Resource{{Address: "null_resource.a[\"`x`\"]", Action: "create"}}}
 	md := s.Markdown(0, false)
 	assert.True(t, strings.Contains(md, "`` null_resource.a[\"`x`\"] ``"), md)
+}
+
+// The previous value of a sensitive variable lives in the prior state, marked
+// sensitive where the variable went in, and unmarked where a resource copied
+// it: learnt from the marks, it is masked in both.
+func TestSensitiveValuesComeFromTheMarksBeforeAndAfter(t *testing.T) {
+	p, err := plan.Parse([]byte(`{
+  "format_version": "1.2",
+  "variables": {"secret": {"value": "new-secret-value"}, "plain": {"value": "visible"}},
+  "configuration": {"root_module": {"variables": {"secret": {"sensitive": true}, "plain": {}}}},
+  "resource_changes": [{
+    "address": "terraform_data.this", "mode": "managed", "type": "terraform_data", "name": "this",
+    "change": {
+      "actions": ["update"],
+      "before": {"input": "old-secret-value", "output": "old-secret-value", "id": "1"},
+      "after": {"input": "new-secret-value", "id": "1"},
+      "after_unknown": {"output": true},
+      "before_sensitive": {"input": true},
+      "after_sensitive": {"input": true, "flag": true}
+    }
+  }],
+  "output_changes": {"out": {"actions": ["update"], "before": "old-output-value", "after": "new-output-value",
+    "before_sensitive": true, "after_sensitive": true}},
+  "prior_state": {"format_version": "1.0", "values": {
+    "outputs": {"out": {"sensitive": true, "value": "old-output-value"}, "shown": {"sensitive": false, "value": "public"}},
+    "root_module": {"child_modules": [{"resources": [{"address": "module.m.x.y", "mode": "managed", "type": "x", "name": "y",
+      "values": {"password": "child-module-secret", "list": ["a", "list-secret-value"]},
+      "sensitive_values": {"password": true, "list": [false, true]}}]}]}
+  }}
+}`))
+	require.NoError(t, err)
+	values := plan.SensitiveValues(p)
+	for _, v := range []string{"new-secret-value", "old-secret-value", "old-output-value", "new-output-value", "child-module-secret", "list-secret-value"} {
+		assert.Contains(t, values, v)
+	}
+	for _, v := range []string{"visible", "public", "1", "a"} {
+		assert.NotContains(t, values, v)
+	}
+	m, err := plan.NewMasker(values, nil)
+	require.NoError(t, err)
+	text := strings.Join(plan.Summarize(p, m).Lines(""), "\n")
+	assert.Contains(t, text, `output: "***" -> (known after apply)`)
+	assert.NotContains(t, text, "secret-value")
 }

@@ -44,6 +44,12 @@ type Output struct {
 	Value  string `json:"value,omitempty"`
 }
 
+// Empty is a Summary of nothing, its lists empty rather than absent, so JSON
+// reports show [] and not null.
+func Empty() Summary {
+	return Summary{Changes: []Resource{}, Outputs: []Output{}, Drift: []Resource{}}
+}
+
 const (
 	sensitiveText = "(sensitive value)"
 	unknownText   = "(known after apply)"
@@ -90,24 +96,102 @@ func Parse(data []byte) (*tfjson.Plan, error) {
 	return &p, nil
 }
 
-// SensitiveValues returns the values of the variables the configuration marks
-// sensitive, so they can be masked wherever they surface.
+// SensitiveValues returns every value the plan marks sensitive, so it can be
+// masked wherever it surfaces, even where the engine does not mark it (a
+// resource that copies a sensitive input into a plain attribute): the values of
+// the variables the configuration marks sensitive, and the values at every path
+// marked sensitive before and after each change, in the prior state and in the
+// planned values. The previous value of a sensitive variable is found this way,
+// through the prior state that holds it.
 func SensitiveValues(p *tfjson.Plan) []string {
 	var out []string
-	if p.Config == nil || p.Config.RootModule == nil {
-		return nil
+	if p.Config != nil && p.Config.RootModule != nil {
+		for name, v := range p.Config.RootModule.Variables {
+			if v == nil || !v.Sensitive {
+				continue
+			}
+			if pv, ok := p.Variables[name]; ok && pv != nil {
+				collect(pv.Value, &out)
+			}
+		}
 	}
-	for name, v := range p.Config.RootModule.Variables {
-		if v == nil || !v.Sensitive {
-			continue
+	changes := append(append([]*tfjson.ResourceChange{}, p.ResourceChanges...), p.ResourceDrift...)
+	for _, rc := range changes {
+		if rc != nil && rc.Change != nil {
+			changeSensitive(rc.Change, &out)
 		}
-		if pv, ok := p.Variables[name]; ok && pv != nil {
-			collect(pv.Value, &out)
+	}
+	for _, c := range p.OutputChanges {
+		if c != nil {
+			changeSensitive(c, &out)
 		}
+	}
+	stateSensitive(p.PlannedValues, &out)
+	if p.PriorState != nil {
+		stateSensitive(p.PriorState.Values, &out)
 	}
 	return out
 }
 
+func changeSensitive(c *tfjson.Change, out *[]string) {
+	sensitiveAt(c.Before, c.BeforeSensitive, out)
+	sensitiveAt(c.After, c.AfterSensitive, out)
+}
+
+func stateSensitive(v *tfjson.StateValues, out *[]string) {
+	if v == nil {
+		return
+	}
+	for _, o := range v.Outputs {
+		if o != nil && o.Sensitive {
+			collect(o.Value, out)
+		}
+	}
+	mods := []*tfjson.StateModule{v.RootModule}
+	for len(mods) > 0 {
+		m := mods[0]
+		mods = mods[1:]
+		if m == nil {
+			continue
+		}
+		mods = append(mods, m.ChildModules...)
+		for _, r := range m.Resources {
+			if r == nil || len(r.SensitiveValues) == 0 {
+				continue
+			}
+			var marks any
+			if json.Unmarshal(r.SensitiveValues, &marks) == nil {
+				sensitiveAt(map[string]any(r.AttributeValues), marks, out)
+			}
+		}
+	}
+}
+
+// sensitiveAt collects the parts of v that marks (the engine's sensitivity
+// markers: true, or objects and lists of them) flags.
+func sensitiveAt(v, marks any, out *[]string) {
+	switch m := marks.(type) {
+	case bool:
+		if m {
+			collect(v, out)
+		}
+	case map[string]any:
+		obj, _ := v.(map[string]any)
+		for k, mk := range m {
+			sensitiveAt(obj[k], mk, out)
+		}
+	case []any:
+		list, _ := v.([]any)
+		for i, mk := range m {
+			if i < len(list) {
+				sensitiveAt(list[i], mk, out)
+			}
+		}
+	}
+}
+
+// collect gathers the strings and numbers in v; booleans are left out, as
+// masking "true" everywhere would hide nothing and garble every report.
 func collect(v any, out *[]string) {
 	switch t := v.(type) {
 	case string:
@@ -120,7 +204,7 @@ func collect(v any, out *[]string) {
 		for _, e := range t {
 			collect(e, out)
 		}
-	case nil:
+	case nil, bool:
 	default:
 		*out = append(*out, fmt.Sprint(t))
 	}
@@ -129,7 +213,7 @@ func collect(v any, out *[]string) {
 // Summarize turns a plan into a Summary, redacting what the plan marks sensitive
 // and masking every string with m (nil masks nothing).
 func Summarize(p *tfjson.Plan, m *Masker) Summary {
-	s := Summary{Changes: []Resource{}, Outputs: []Output{}, Drift: []Resource{}}
+	s := Empty()
 	for _, rc := range p.ResourceChanges {
 		if rc == nil || rc.Change == nil || rc.Mode == tfjson.DataResourceMode {
 			continue

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
@@ -20,8 +21,17 @@ const FileName = "infra.hcl"
 
 // Config is the repository's pipeline configuration.
 type Config struct {
-	// LayersDir holds the N.name layer directories; "." when they sit at the root.
+	// LayersDir holds the numbered layer directories (N.name, NN-name, NN_name);
+	// "." when they sit at the root.
 	LayersDir string
+	// LayersDirSet says LayersDir was chosen (by the file or a flag), not the
+	// default: only the default also looks for numbered directories at the root.
+	LayersDirSet bool
+	// Layers, when set, declares the layer roots instead: directories or globs
+	// relative to the repository root, each match a layer.
+	Layers []string
+	// Environments are the declared environments, in the file's order.
+	Environments []Environment
 	// Engine is "terraform" or "tofu"; empty means the caller's default.
 	Engine string
 	// DependsOn declares layer dependencies the HCL does not show, keyed by layer directory.
@@ -55,6 +65,38 @@ const (
 	PRComments = "comments"
 )
 
+// Environment is one environment "name" block: the layers under Dir belong to
+// it; the others are shared.
+type Environment struct {
+	Name string
+	Dir  string // repository-relative; "" when the environment has no directory of its own
+	// VarFiles and BackendConfig are relative to a layer's directory: a layer
+	// outside Dir that holds them is applied in this environment with them.
+	VarFiles      []string
+	BackendConfig string
+	Domain        string // what dig probes; "" when not set
+	Pos           string // "infra.hcl:LINE,COL" of the block, for messages
+}
+
+// Environment returns the environment called name, or nil.
+func (c Config) Environment(name string) *Environment {
+	for i := range c.Environments {
+		if c.Environments[i].Name == name {
+			return &c.Environments[i]
+		}
+	}
+	return nil
+}
+
+// EnvironmentNames lists the declared environments, in the file's order.
+func (c Config) EnvironmentNames() []string {
+	out := make([]string, len(c.Environments))
+	for i, e := range c.Environments {
+		out[i] = e.Name
+	}
+	return out
+}
+
 // DefaultEngine is used when neither a flag nor infra.hcl names one.
 const DefaultEngine = "terraform"
 
@@ -78,6 +120,8 @@ func Defaults() Config {
 
 type fileSchema struct {
 	LayersDir      *string         `hcl:"layers_dir,optional"`
+	LayerRoots     *[]string       `hcl:"layers,optional"`
+	Environments   []envSchema     `hcl:"environment,block"`
 	Engine         *string         `hcl:"engine,optional"`
 	ProviderMirror *string         `hcl:"provider_mirror,optional"`
 	Mask           []string        `hcl:"mask_patterns,optional"`
@@ -101,6 +145,18 @@ type layerSchema struct {
 	DependsOn []string `hcl:"depends_on,optional"`
 	Bootstrap []string `hcl:"bootstrap_targets,optional"`
 }
+
+type envSchema struct {
+	Name          string   `hcl:"name,label"`
+	Dir           *string  `hcl:"dir,optional"`
+	VarFiles      []string `hcl:"var_files,optional"`
+	BackendConfig *string  `hcl:"backend_config,optional"`
+	Domain        *string  `hcl:"domain,optional"`
+}
+
+var envName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
 
 var engines = map[string]bool{"terraform": true, "tofu": true}
 
@@ -144,6 +200,31 @@ func validate(raw fileSchema, body hcl.Body) (Config, error) {
 			return cfg, fmt.Errorf("%s: %w", attrPos(body, "layers_dir"), err)
 		}
 		cfg.LayersDir = dir
+		cfg.LayersDirSet = true
+	}
+	if raw.LayerRoots != nil {
+		if raw.LayersDir != nil {
+			return cfg, fmt.Errorf("%s: set layers or layers_dir, not both: layers lists every layer root, layers_dir one directory of numbered layers", attrPos(body, "layers"))
+		}
+		if len(*raw.LayerRoots) == 0 {
+			return cfg, fmt.Errorf("%s: layers must list at least one directory or glob, such as [\"bootstrap\", \"envs/*/app\"]", attrPos(body, "layers"))
+		}
+		for _, p := range *raw.LayerRoots {
+			clean, err := CleanRel("layers", p)
+			if err == nil {
+				_, err = path.Match(clean, "")
+				if err != nil {
+					err = fmt.Errorf("layers: %q is not a valid glob", p)
+				}
+			}
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", attrPos(body, "layers"), err)
+			}
+			cfg.Layers = append(cfg.Layers, clean)
+		}
+	}
+	if err := readEnvironments(&cfg, raw.Environments, body); err != nil {
+		return cfg, err
 	}
 	if raw.Engine != nil {
 		if !engines[*raw.Engine] {
@@ -208,6 +289,58 @@ func validate(raw fileSchema, body hcl.Body) (Config, error) {
 	return cfg, nil
 }
 
+func readEnvironments(cfg *Config, envs []envSchema, body hcl.Body) error {
+	for i, e := range envs {
+		pos := blockPosOf(body, "environment", i)
+		if !envName.MatchString(e.Name) {
+			return fmt.Errorf("%s: environment name %q must be lower-case letters, digits, - and _", pos, e.Name)
+		}
+		if other := cfg.Environment(e.Name); other != nil {
+			return fmt.Errorf("%s: environment %q is declared twice (first at %s)", pos, e.Name, other.Pos)
+		}
+		dir := ""
+		if e.Dir != nil {
+			var err error
+			if dir, err = CleanRel("dir", *e.Dir); err != nil {
+				return fmt.Errorf("%s: environment %q: %w", pos, e.Name, err)
+			}
+		}
+		if e.Dir == nil && len(e.VarFiles) == 0 && e.BackendConfig == nil {
+			return fmt.Errorf("%s: environment %q needs a dir (its layers), or var_files or backend_config (the files its layers apply with)", pos, e.Name)
+		}
+		env := Environment{Name: e.Name, Dir: dir, Pos: pos}
+		for _, o := range cfg.Environments {
+			if dir == "" || o.Dir == "" {
+				continue
+			}
+			if dir == o.Dir || dir == "." || o.Dir == "." || strings.HasPrefix(dir, o.Dir+"/") || strings.HasPrefix(o.Dir, dir+"/") {
+				return fmt.Errorf("%s: environments %q and %q have overlapping directories (%s, %s): a layer belongs to one environment", pos, o.Name, e.Name, o.Dir, dir)
+			}
+		}
+		for _, f := range e.VarFiles {
+			if f == "" || path.IsAbs(f) || windowsAbs.MatchString(f) {
+				return fmt.Errorf("%s: environment %q: var_files are relative to the layer's directory, not %q", pos, e.Name, f)
+			}
+			env.VarFiles = append(env.VarFiles, path.Clean(f))
+		}
+		if e.BackendConfig != nil {
+			f := *e.BackendConfig
+			if f == "" || path.IsAbs(f) || windowsAbs.MatchString(f) {
+				return fmt.Errorf("%s: environment %q: backend_config is a file relative to the layer's directory, not %q", pos, e.Name, f)
+			}
+			env.BackendConfig = path.Clean(f)
+		}
+		if e.Domain != nil {
+			if !hostname.MatchString(*e.Domain) {
+				return fmt.Errorf("%s: environment %q: domain %q is not a host name", pos, e.Name, *e.Domain)
+			}
+			env.Domain = *e.Domain
+		}
+		cfg.Environments = append(cfg.Environments, env)
+	}
+	return nil
+}
+
 // attrPos is "infra.hcl:LINE,COL" of an attribute's value.
 func attrPos(body hcl.Body, name string) string {
 	if sb, ok := body.(*hclsyntax.Body); ok {
@@ -219,11 +352,14 @@ func attrPos(body hcl.Body, name string) string {
 }
 
 // blockPos is the position of the i-th layer block.
-func blockPos(body hcl.Body, i int) string {
+func blockPos(body hcl.Body, i int) string { return blockPosOf(body, "layer", i) }
+
+// blockPosOf is the position of the i-th block of a type.
+func blockPosOf(body hcl.Body, typ string, i int) string {
 	if sb, ok := body.(*hclsyntax.Body); ok {
 		n := 0
 		for _, b := range sb.Blocks {
-			if b.Type != "layer" {
+			if b.Type != typ {
 				continue
 			}
 			if n == i {

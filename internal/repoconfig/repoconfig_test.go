@@ -313,3 +313,46 @@ func TestCommentMode(t *testing.T) {
 		assert.ErrorContains(t, err, want, src)
 	}
 }
+
+func TestParseLayerRootsAndEnvironments(t *testing.T) {
+	cfg, err := repoconfig.Parse([]byte(`layers = ["bootstrap", "./platform", "envs/*/data"]
+
+environment "staging" {
+  dir            = "envs/staging/"
+  var_files      = ["env/staging.tfvars"]
+  backend_config = "env/staging.s3.hcl"
+  domain         = "staging.example.com"
+}
+
+environment "prod" {
+  dir = "envs/prod"
+}
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"bootstrap", "platform", "envs/*/data"}, cfg.Layers)
+	assert.Equal(t, []string{"staging", "prod"}, cfg.EnvironmentNames())
+	assert.Equal(t, repoconfig.Environment{Name: "staging", Dir: "envs/staging", VarFiles: []string{"env/staging.tfvars"},
+		BackendConfig: "env/staging.s3.hcl", Domain: "staging.example.com", Pos: "infra.hcl:3,1"}, *cfg.Environment("staging"))
+	assert.Nil(t, cfg.Environment("qa"))
+}
+
+func TestParseRejectsBadLayerRootsAndEnvironments(t *testing.T) {
+	for src, want := range map[string]string{
+		"layers = []\n":                              "infra.hcl:1,10: layers must list at least one directory or glob",
+		"layers = [\"../x\"]\n":                      "layers must stay inside the repository",
+		"layers = [\"/abs\"]\n":                      "layers must be a path relative to the repository root",
+		"layers = [\"a[\"]\n":                        `layers: "a[" is not a valid glob`,
+		"layers = [\"a\"]\nlayers_dir = \"t\"\n":     "set layers or layers_dir, not both",
+		"environment \"Prod\" {\n  dir = \"p\"\n}\n": `environment name "Prod" must be lower-case`,
+		"environment \"p\" {\n  dir = \"p\"\n}\nenvironment \"p\" {\n  dir = \"q\"\n}\n":         `environment "p" is declared twice (first at infra.hcl:1,1)`,
+		"environment \"a\" {\n  dir = \"envs\"\n}\nenvironment \"b\" {\n  dir = \"envs/b\"\n}\n": `environments "a" and "b" have overlapping directories (envs, envs/b)`,
+		"environment \"a\" {\n  dir = \"../a\"\n}\n":                                             `environment "a": dir must stay inside the repository`,
+		"environment \"a\" {\n}\n":                                           `environment "a" needs a dir`,
+		"environment \"a\" {\n  var_files = [\"/etc/x\"]\n}\n":               "var_files are relative to the layer's directory",
+		"environment \"a\" {\n  dir = \"a\"\n  domain = \"not a host\"\n}\n": `domain "not a host" is not a host name`,
+	} {
+		_, err := repoconfig.Parse([]byte(src))
+		require.Error(t, err, src)
+		assert.Contains(t, err.Error(), want, src)
+	}
+}

@@ -19,6 +19,7 @@ type jsonLayer struct {
 	ID        string    `json:"id"`
 	Title     string    `json:"title"`
 	Path      string    `json:"path"`
+	Env       string    `json:"environment,omitempty"`
 	DependsOn []string  `json:"depends_on"`
 	Format    jsonStage `json:"format"`
 	Lint      jsonStage `json:"lint"`
@@ -50,7 +51,7 @@ func JSON(w io.Writer, r *Report) error {
 			deps = []string{}
 		}
 		out.Layers = append(out.Layers, jsonLayer{
-			Name: l.Layer.Dir, ID: l.Layer.ID(), Title: l.Layer.Title, Path: l.Layer.Path, DependsOn: deps,
+			Name: l.Layer.Dir, ID: l.Layer.ID(), Title: l.Layer.Title, Path: l.Layer.Path, Env: l.Layer.Env, DependsOn: deps,
 			Format: st(stage.Format), Lint: st(stage.Lint), Validate: st(stage.Validate),
 		})
 	}

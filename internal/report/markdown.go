@@ -37,13 +37,25 @@ func Markdown(w io.Writer, r *Report, limit int) error {
 	var b strings.Builder
 	b.WriteString("| Layer |")
 	align := "|:------|"
+	envs := r.hasEnvironments()
+	if envs {
+		b.WriteString(" Environment |")
+		align += ":------------|"
+	}
 	for _, k := range stage.Kinds {
 		b.WriteString(" " + k.Title() + " |")
 		align += ":" + strings.Repeat("-", len(k.Title())) + ":|"
 	}
 	b.WriteString("\n" + align + "\n")
 	for _, l := range r.Layers {
-		fmt.Fprintf(&b, "| **%s** %s |", l.Layer.ID(), cell(l.Layer.Title))
+		if !l.Layer.Unnumbered {
+			fmt.Fprintf(&b, "| **%s** %s |", l.Layer.ID(), cell(l.Layer.Title))
+		} else {
+			fmt.Fprintf(&b, "| **%s** |", cell(l.Layer.Dir))
+		}
+		if envs {
+			b.WriteString(" " + cell(envOf(l.Layer)) + " |")
+		}
 		for _, k := range stage.Kinds {
 			b.WriteString(" " + Mark(l.Result(k).Status) + cachedMark(l.Result(k), " <sub>cached</sub>") + " |")
 		}

@@ -51,7 +51,11 @@ func Mermaid(w io.Writer, ls []*layers.Layer, r *Report) error {
 	}
 	classOf := map[string][]string{}
 	for _, l := range ls {
-		label := mermaidText(l.Label()) + "<br/><small>" + mermaidText(l.Dir) + "</small>"
+		small := l.Dir
+		if l.Unnumbered { // the label is the key already: show where it is
+			small = l.Path
+		}
+		label := mermaidText(l.Label()) + "<br/><small>" + mermaidText(small) + "</small>"
 		if r != nil {
 			class := "unchecked"
 			if lr, ok := results[l.Dir]; ok {

@@ -5,6 +5,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/infra-flash/infra/internal/layers"
@@ -39,6 +40,29 @@ func (l LayerResult) Result(k stage.Kind) stage.Result {
 		return r
 	}
 	return stage.Result{Status: stage.Skip, Findings: []stage.Finding{}}
+}
+
+// hasEnvironments tells a report on a repository with environments: its matrix
+// shows each layer's.
+func (r *Report) hasEnvironments() bool {
+	for _, l := range r.Layers {
+		if l.Layer.Env != "" || len(l.Layer.PerEnv) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// envOf is a layer's environment for a matrix: its own, the ones applying it
+// with their files, or "shared".
+func envOf(l *layers.Layer) string {
+	switch {
+	case l.Env != "":
+		return l.Env
+	case len(l.PerEnv) > 0:
+		return strings.Join(l.PerEnv, ", ")
+	}
+	return "shared"
 }
 
 // Status folds all results: error beats fail beats pass.

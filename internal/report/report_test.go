@@ -510,3 +510,26 @@ func TestEmptySelectionSaysSo(t *testing.T) {
 	assert.Equal(t, "No layer is selected: nothing to check.\n", text(t, r))
 	assert.Equal(t, 0, r.ExitCode())
 }
+
+func TestTheMatrixShowsEachLayersEnvironment(t *testing.T) {
+	shared := &layers.Layer{Dir: "platform", Path: "platform", Title: "Platform", Unnumbered: true}
+	staging := &layers.Layer{Dir: "staging-data", Path: "envs/staging/data", Title: "Staging Data", Unnumbered: true, Env: "staging"}
+	app := &layers.Layer{Dir: "app", Path: "app", Title: "App", Unnumbered: true, PerEnv: []string{"staging", "prod"}}
+	pass := map[stage.Kind]stage.Result{stage.Format: {Status: stage.Pass}, stage.Lint: {Status: stage.Pass}, stage.Validate: {Status: stage.Pass}}
+	r := &report.Report{Engine: "terraform", Stages: stage.Kinds, Layers: []report.LayerResult{{Layer: shared, Results: pass}, {Layer: staging, Results: pass}, {Layer: app, Results: pass}}}
+	var md, text, js bytes.Buffer
+	require.NoError(t, report.Markdown(&md, r, 0))
+	assert.Contains(t, md.String(), "| Layer | Environment | Format | Lint | Validate |")
+	assert.Contains(t, md.String(), "| **platform** | shared | ✅ | ✅ | ✅ |")
+	assert.Contains(t, md.String(), "| **staging-data** | staging | ✅ | ✅ | ✅ |")
+	assert.Contains(t, md.String(), "| **app** | staging, prod | ✅ | ✅ | ✅ |")
+	require.NoError(t, report.Text(&text, r))
+	assert.Contains(t, text.String(), "staging-data  staging        pass")
+	require.NoError(t, report.JSON(&js, r))
+	assert.Contains(t, js.String(), `"environment": "staging"`)
+
+	r.Layers = r.Layers[:1]
+	md.Reset()
+	require.NoError(t, report.Markdown(&md, r, 0))
+	assert.NotContains(t, md.String(), "Environment", "no column without environments")
+}

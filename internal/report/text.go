@@ -22,13 +22,23 @@ func Text(w io.Writer, r *Report) error {
 	for _, l := range r.Layers {
 		width = max(width, len(l.Layer.Label()))
 	}
+	envs, envWidth := r.hasEnvironments(), len("Environment")
+	for _, l := range r.Layers {
+		envWidth = max(envWidth, len(envOf(l.Layer)))
+	}
 	fmt.Fprintf(&b, "%-*s", width+2, "Layer")
+	if envs {
+		fmt.Fprintf(&b, "%-*s", envWidth+2, "Environment")
+	}
 	for _, k := range stage.Kinds {
 		fmt.Fprintf(&b, "%-10s", k.Title())
 	}
 	b.WriteString("\n")
 	for _, l := range r.Layers {
 		fmt.Fprintf(&b, "%-*s", width+2, l.Layer.Label())
+		if envs {
+			fmt.Fprintf(&b, "%-*s", envWidth+2, envOf(l.Layer))
+		}
 		for _, k := range stage.Kinds {
 			fmt.Fprintf(&b, "%-10s", words[l.Result(k).Status]+cachedMark(l.Result(k), "*"))
 		}
@@ -115,7 +125,21 @@ func LayerList(w io.Writer, ls []*layers.Layer) error {
 		if len(l.DependsOn) > 0 {
 			deps = strings.Join(l.DependsOn, ", ")
 		}
-		fmt.Fprintf(&b, "%d. %-4s %-16s %-28s depends on: %s\n", i+1, l.ID(), l.Dir, l.Path, deps)
+		extra := ""
+		switch {
+		case l.Env != "":
+			extra = "; environment: " + l.Env
+		case len(l.PerEnv) > 0:
+			extra = "; per environment: " + strings.Join(l.PerEnv, ", ")
+		}
+		if l.Terragrunt {
+			extra += "; a Terragrunt unit"
+		}
+		id := l.ID()
+		if l.Unnumbered {
+			id = "-"
+		}
+		fmt.Fprintf(&b, "%d. %-4s %-16s %-28s depends on: %s%s\n", i+1, id, l.Dir, l.Path, deps, extra)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

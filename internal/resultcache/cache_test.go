@@ -45,7 +45,9 @@ func TestTrimDropsTheLeastRecentlyUsedFirst(t *testing.T) {
 	st, err := os.Stat(EntryPath(dir, keyOf("probe")))
 	require.NoError(t, err)
 	require.NoError(t, os.Remove(EntryPath(dir, keyOf("probe"))))
-	c.max = st.Size() * 4 // trimmed to three entries
+	// Trimmed to three entries; the margin absorbs the creation time's varying
+	// length (RFC 3339 drops trailing zeros of the nanoseconds).
+	c.max = (st.Size() + 16) * 4
 	var keys []string
 	for i := range 8 {
 		k := keyOf(string(rune('a' + i)))
@@ -136,6 +138,65 @@ func TestInputFilesListsWhatTheFilterSelects(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"modules/m/main.tf", "terraform/1.a/main.tf", "terraform/1.a/notes.md"}, files)
 	files, err = inputFiles(root, stage.Inputs(stage.Format, stage.Target{Path: "terraform/1.a"}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"terraform/1.a/main.tf"}, files)
+}
+
+// writeTree writes files (path -> content) under root.
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for f, content := range files {
+		p := filepath.Join(root, f)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+}
+
+func TestKeyFollowsALayerDirectoryThatIsASymlink(t *testing.T) {
+	c, err := Open(t.TempDir(), Env{}, Options{})
+	require.NoError(t, err)
+	repo := func(content string) string {
+		root := t.TempDir()
+		writeTree(t, root, map[string]string{"real/a/main.tf": content, "real/mod/main.tf": "# m\n"})
+		require.NoError(t, os.MkdirAll(filepath.Join(root, "layers"), 0o755))
+		require.NoError(t, os.Symlink("../real/a", filepath.Join(root, "layers", "1.a")))
+		require.NoError(t, os.Symlink("../real/mod", filepath.Join(root, "layers", "mod")))
+		return root
+	}
+	target := stage.Target{Path: "layers/1.a", Modules: []string{"layers/mod"}}
+	for _, kind := range stage.Kinds {
+		files, err := inputFiles(repo("x"), stage.Inputs(kind, target))
+		require.NoError(t, err)
+		assert.Contains(t, files, "layers/1.a/main.tf", kind)
+		assert.Contains(t, files, "layers/mod/main.tf", kind)
+	}
+
+	root := repo("resource \"null_resource\" \"a\" {}\n")
+	before, err := c.key(stage.Format, root, target)
+	require.NoError(t, err)
+	f, err := os.OpenFile(filepath.Join(root, "real", "a", "main.tf"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("resource \"null_resource\" \"b\" {\n}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	fresh, err := Open(t.TempDir(), Env{}, Options{}) // a new run: no memoised digests
+	require.NoError(t, err)
+	after, err := fresh.key(stage.Format, root, target)
+	require.NoError(t, err)
+	assert.NotEqual(t, before, after, "an edit behind the link is a change")
+
+	other, err := Open(t.TempDir(), Env{}, Options{})
+	require.NoError(t, err)
+	elsewhere, err := other.key(stage.Format, repo("something else\n"), target)
+	require.NoError(t, err)
+	assert.NotEqual(t, before, elsewhere, "another repository's layer of the same name is another result")
+}
+
+func TestInputFilesStopsAtALinkCycle(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"terraform/1.a/main.tf": "x"})
+	require.NoError(t, os.Symlink("..", filepath.Join(root, "terraform", "1.a", "loop")))
+	files, err := inputFiles(root, stage.Inputs(stage.Validate, stage.Target{Path: "terraform/1.a"}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"terraform/1.a/main.tf"}, files)
 }

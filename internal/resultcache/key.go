@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -174,45 +175,95 @@ func lookupEnv(environ []string, name string) string {
 
 // inputFiles lists the files under root that f selects, sorted: each include
 // pattern's fixed leading directories are walked, excluded directories skipped.
+// Symbolic links to directories are followed, as the tools follow them, and their
+// files listed under the link's path: a layer or module directory that is a link
+// is keyed on the files it shows, not on the link alone.
 func inputFiles(root string, f stage.Filter) ([]string, error) {
 	m, err := f.Matcher()
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var out []string
+	w := &walker{root: root, m: m, seen: map[string]bool{}}
 	for _, pattern := range f.Include {
-		base := staticPrefix(pattern)
-		err := filepath.WalkDir(filepath.Join(root, filepath.FromSlash(base)), func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) && p == filepath.Join(root, filepath.FromSlash(base)) {
-					return fs.SkipAll // nothing there: a missing module is for init to report
-				}
-				return err
-			}
-			rel, err := filepath.Rel(root, p)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			if d.IsDir() {
-				if rel != "." && m.Excludes(rel) {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if !seen[rel] && m.Match(rel) {
-				seen[rel] = true
-				out = append(out, rel)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := w.walkBase(staticPrefix(pattern)); err != nil {
 			return nil, err
 		}
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(w.out)
+	return w.out, nil
+}
+
+type walker struct {
+	root string
+	m    *stage.FilterMatcher
+	seen map[string]bool
+	out  []string
+}
+
+func (w *walker) walkBase(base string) error {
+	p := filepath.Join(w.root, filepath.FromSlash(base))
+	info, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // nothing there (or a dangling link): a missing module is for init to report
+	}
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		w.file(base)
+		return nil
+	}
+	if base != "." && w.m.Excludes(base) {
+		return nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return err
+	}
+	return w.walkDir(p, base, []string{real})
+}
+
+// walkDir lists dir (at the repository path rel); open holds the real paths of
+// the directories being walked, so a link back to one of them ends the descent.
+func (w *walker) walkDir(dir, rel string, open []string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		r := path.Join(rel, e.Name())
+		isDir := e.IsDir()
+		if e.Type()&fs.ModeSymlink != 0 {
+			st, err := os.Stat(p)
+			isDir = err == nil && st.IsDir() // a dangling link is keyed as a file, by its target
+		}
+		if !isDir {
+			w.file(r)
+			continue
+		}
+		if w.m.Excludes(r) {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(open, real) {
+			continue // a cycle: the tools do not descend into it either
+		}
+		if err := w.walkDir(p, r, append(open, real)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) file(rel string) {
+	if !w.seen[rel] && w.m.Match(rel) {
+		w.seen[rel] = true
+		w.out = append(w.out, rel)
+	}
 }
 
 // staticPrefix is the part of a pattern before its first wildcard segment.

@@ -82,6 +82,9 @@ var neverRead = []string{"**/.git", "**/.terraform", "**/*.tfstate", "**/*.tfsta
 // when it changes, never the other way round.
 func Inputs(kind Kind, t Target) Filter {
 	dirs := append([]string{t.Path}, t.Modules...)
+	if t.Real != "" {
+		dirs = append(dirs, t.Real) // the tools run there: a container needs it besides the link
+	}
 	f := Filter{Exclude: append([]string(nil), neverRead...)}
 	switch kind {
 	case Format:
@@ -121,10 +124,10 @@ func InitRecord(t Target) []string {
 // on Inputs and InitRecord: validate's init, which selects provider versions.
 // A result cache runs them first, so it can key on what they recorded.
 func PrepareCommands(kind Kind, t Target) []Command {
-	if kind != Validate {
+	if kind != Validate || len(t.LinkedOut) > 0 || t.Terragrunt {
 		return nil
 	}
-	initCmd, _ := validateCommands(t)
+	initCmd, _ := validateCommands(t.atWorkDir())
 	return []Command{initCmd}
 }
 

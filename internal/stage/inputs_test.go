@@ -144,3 +144,17 @@ func TestPrepareCommandsIsValidateInit(t *testing.T) {
 	assert.Equal(t, "init", cmds[0].Args[0])
 	assert.Contains(t, cmds[0].Args, "-lockfile=readonly")
 }
+
+// A linked layer's stages read its real directory: a container needs it as
+// well as the link, and the validate init runs there.
+func TestALinkedLayersInputsHoldItsRealDirectory(t *testing.T) {
+	target := stage.Target{Path: "layers/1.a", Real: "stacks/team/a", HasLockFile: true}
+	for _, kind := range stage.Kinds {
+		f := stage.Inputs(kind, target)
+		assert.True(t, f.Match("stacks/team/a/main.tf"), kind)
+	}
+	cmds := stage.PrepareCommands(stage.Validate, target)
+	require.Len(t, cmds, 1)
+	assert.Equal(t, "stacks/team/a", cmds[0].Dir)
+	assert.Empty(t, stage.PrepareCommands(stage.Validate, stage.Target{Path: "t/1.a", Terragrunt: true}), "no init in a Terragrunt unit")
+}

@@ -5,6 +5,7 @@ package stage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -89,6 +90,12 @@ type Command struct {
 	InstallsProviders bool
 }
 
+// DataDir is the engine's data directory, relative to a command's Dir. Arguments
+// naming a file in it ("-out=.terraform/x.tfplan", ".terraform/x.tfplan") name a
+// file the run keeps for itself: an executor that moves the data directory
+// (TF_DATA_DIR) maps them there, so they never land in the repository.
+const DataDir = ".terraform"
+
 // Output is what running a Command produced.
 type Output struct {
 	Stdout, Stderr string
@@ -107,7 +114,10 @@ type Runner interface {
 
 // Target is what a stage runs on.
 type Target struct {
-	Path        string // repository-relative directory of the layer
+	Path string // repository-relative directory of the layer
+	// Real is Path with symlinks resolved, when they differ: the tools run there,
+	// since the engine counts "../" from the directory a link points to.
+	Real        string
 	HasLockFile bool
 	InitKey     string
 	LintConfig  string   // repository-relative .tflint.hcl that applies, or "" for tflint's defaults
@@ -118,25 +128,89 @@ type Target struct {
 	// Validate reports them as its findings, since init and validate cannot load the
 	// configuration, and Format uses them to place fmt's errors at their column.
 	SyntaxErrors []Finding
+	// LinkedOut names local modules the layer calls through symlinks that lead out
+	// of the repository (as "modules/x -> /elsewhere"): the tools see the
+	// repository alone, so no stage can check the layer.
+	LinkedOut []string
+	// Terragrunt marks a Terragrunt unit: its module source, backend and providers
+	// come from files Terragrunt generates, so only the format is checked.
+	Terragrunt bool
+}
+
+// atWorkDir is the target as the tools see it: in its real directory.
+func (t Target) atWorkDir() Target {
+	if t.Real != "" {
+		t.Path = t.Real
+	}
+	return t
+}
+
+// fromWorkDir places findings that lie in the layer's real directory back under
+// its path, where the user finds the layer.
+func (t Target) fromWorkDir(res Result) Result {
+	if t.Real == "" || t.Real == t.Path {
+		return res
+	}
+	for i, f := range res.Findings {
+		if f.File == t.Real {
+			res.Findings[i].File = t.Path
+		} else if rest, ok := strings.CutPrefix(f.File, t.Real+"/"); ok {
+			res.Findings[i].File = t.Path + "/" + rest
+		}
+	}
+	return res
 }
 
 // Run executes one stage on a target.
 func Run(ctx context.Context, kind Kind, r Runner, t Target) Result {
 	start := time.Now()
 	var res Result
-	switch kind {
-	case Format:
-		res = runFormat(ctx, r, t)
-	case Lint:
-		res = runLint(ctx, r, t)
-	case Validate:
-		res = runValidate(ctx, r, t)
+	w := t.atWorkDir()
+	switch {
+	case len(t.LinkedOut) > 0:
+		res = linkedOut(t)
+	case t.Terragrunt && kind != Format:
+		res = Result{Status: Skip, Findings: []Finding{{File: t.Path, Severity: "notice", Message: terragruntNote}}}
+	case kind == Format:
+		res = runFormat(ctx, r, w)
+	case kind == Lint:
+		res = runLint(ctx, r, w)
+	case kind == Validate:
+		res = runValidate(ctx, r, w)
 	default:
 		res = errorResult(t, "unknown stage "+string(kind))
 	}
+	res = withoutRoot(t.fromWorkDir(res), r.Root())
 	res.Duration = time.Since(start)
 	if res.Findings == nil {
 		res.Findings = []Finding{}
+	}
+	return res
+}
+
+// terragruntNote says why lint and validate do not run in a Terragrunt unit.
+const terragruntNote = "not run in a Terragrunt unit: it needs the module, backend and provider files Terragrunt generates, which are not in the tree (terragrunt validate checks them)"
+
+// linkedOut is the result of every stage on a layer calling a module through a
+// symlink out of the repository: not a failure of its code, a check that cannot
+// run where the checks run (a CI checkout, a Dagger container).
+func linkedOut(t Target) Result {
+	return errorResult(t, "not checked: it calls local modules through symlinks leading out of the repository ("+
+		strings.Join(t.LinkedOut, ", ")+"); the checks see the repository alone: move the module into the repository or point the link inside it")
+}
+
+// withoutRoot removes the place the tools saw the repository at from messages,
+// so no report names a workspace under a cache directory.
+func withoutRoot(res Result, root string) Result {
+	root = strings.TrimSuffix(root, "/")
+	if root == "" {
+		return res
+	}
+	for i, f := range res.Findings {
+		res.Findings[i].Message = strings.ReplaceAll(f.Message, root+"/", "")
+		res.Findings[i].Detail = strings.ReplaceAll(f.Detail, root+"/", "")
+		res.Findings[i].Message = strings.ReplaceAll(res.Findings[i].Message, root, ".")
+		res.Findings[i].Detail = strings.ReplaceAll(res.Findings[i].Detail, root, ".")
 	}
 	return res
 }

@@ -22,6 +22,11 @@ type S3 struct {
 	Endpoint            string
 	AccessKey, Secret   string
 	Bucket, Region, Dir string
+
+	bin    string
+	addr   string
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // StartS3 starts versitygw on a free loopback port with its data in a temporary
@@ -33,35 +38,65 @@ func StartS3(t testing.TB) *S3 {
 	if err != nil {
 		t.Fatalf("%v (scripts/setup-tools builds it)", err)
 	}
-	s := &S3{AccessKey: "infratestaccess", Secret: "infratestsecret0123456789", Bucket: "state", Region: "us-east-1", Dir: t.TempDir()}
+	s := &S3{AccessKey: "infratestaccess", Secret: "infratestsecret0123456789", Bucket: "state", Region: "us-east-1", Dir: t.TempDir(), bin: bin}
 	if err := os.Mkdir(filepath.Join(s.Dir, s.Bucket), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Stop)
 	for attempt := 0; attempt < 5; attempt++ {
-		port := freePort(t)
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		var logs bytes.Buffer
-		cmd := exec.Command(bin, "--access", s.AccessKey, "--secret", s.Secret, "--port", addr, "--region", s.Region, "--quiet", "posix", s.Dir)
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting versitygw: %v", err)
+		s.addr = "127.0.0.1:" + strconv.Itoa(freePort(t))
+		if logs, ok := s.start(t); !ok {
+			t.Logf("versitygw did not start on %s: %s", s.addr, logs)
+			continue
 		}
-		exited := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(exited) }()
-		if waitListening(addr, exited) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				<-exited
-			})
-			s.Endpoint = "http://" + addr
-			return s
-		}
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Logf("versitygw did not start on %s: %s", addr, logs.String())
+		s.Endpoint = "http://" + s.addr
+		return s
 	}
 	t.Fatal("versitygw did not start")
 	return nil
+}
+
+func (s *S3) start(t testing.TB) (string, bool) {
+	var logs bytes.Buffer
+	cmd := exec.Command(s.bin, "--access", s.AccessKey, "--secret", s.Secret, "--port", s.addr, "--region", s.Region, "--quiet", "posix", s.Dir)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting versitygw: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.cmd, s.exited = cmd, exited
+	if !waitListening(s.addr, exited) {
+		s.Stop()
+		return logs.String(), false
+	}
+	return "", true
+}
+
+// PID is the server process's, for a test that has it killed from elsewhere (a
+// provisioner, mid-apply).
+func (s *S3) PID() int { return s.cmd.Process.Pid }
+
+// Stop kills the server, as a crash or a network cut would stop it answering.
+func (s *S3) Stop() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same address and data, after Stop or
+// after it was killed.
+func (s *S3) Restart(t testing.TB) {
+	t.Helper()
+	if s.cmd != nil {
+		s.Stop()
+	}
+	if logs, ok := s.start(t); !ok {
+		t.Fatalf("versitygw did not restart on %s: %s", s.addr, logs)
+	}
 }
 
 func freePort(t testing.TB) int {

@@ -61,7 +61,11 @@ func TestPlanWorkflowWritesA400KBJobSummary(t *testing.T) {
 	// The Dagger call's result: its stdout is the step's output, unless
 	// --output saves it to a file.
 	outputs["output"] = summary
-	for _, f := range append(call.Global, call.Flags...) {
+	flags := append(call.Global, call.Flags...)
+	for _, st := range call.Chain {
+		flags = append(flags, st.Flags...)
+	}
+	for _, f := range flags {
 		if f.Name == "--output" {
 			path := strings.ReplaceAll(f.Value, "$RUNNER_TEMP", temp)
 			require.NoError(t, os.WriteFile(path, []byte(summary), 0o600))

@@ -8,9 +8,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	usecase "github.com/infra-flash/infra/internal/app"
@@ -20,6 +22,7 @@ import (
 	"github.com/infra-flash/infra/internal/repofs"
 	"github.com/infra-flash/infra/internal/report"
 	"github.com/infra-flash/infra/internal/resultcache"
+	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/state"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
@@ -40,6 +43,10 @@ func (h Checker) Open(_ context.Context, run usecase.CheckRun) (*usecase.CheckSe
 		return nil, usecase.BadInput("%v", err)
 	}
 	tools, err := toolchain.Find(run.Model.Engine)
+	var missing *toolchain.MissingError
+	if errors.As(err, &missing) && missing.Tool == "tflint" && !slices.Contains(run.Kinds, stage.Lint) {
+		err = nil // the format check and validate never run tflint
+	}
 	if err != nil {
 		return nil, usecase.ToolError(err)
 	}
@@ -58,7 +65,7 @@ func (h Checker) Open(_ context.Context, run usecase.CheckRun) (*usecase.CheckSe
 	if mirror != "" {
 		sess.After = func(rep *report.Report, out usecase.Sink) {
 			if usecase.LockFileFailed(rep) {
-				warn(out, "note: providers the mirror %s has are installed from it alone; a lock file "+
+				note(out, "providers the mirror %s has are installed from it alone; a lock file "+
 					"pinning versions or registry checksums it lacks fails; without a mirror (%s= and no --provider-mirror "+
 					"or provider_mirror) providers install as terraform init does", mirror, toolchain.MirrorEnv)
 			}
@@ -124,7 +131,9 @@ func (h Applier) Open(_ context.Context, run usecase.ApplyRun) (*usecase.ApplySe
 			return nil, usecase.ToolError(err)
 		}
 	}
-	ex, err := native.New(h.Source, toolchain.CacheDir(), tools, native.OnWait(func() {
+	// The engine runs in the layer's own directory (see docs/state.md): state,
+	// errored.tfstate and files a configuration writes land where the user expects.
+	ex, err := native.New(h.Source, toolchain.CacheDir(), tools, native.InPlace(), native.OnWait(func() {
 		progress(h.Out, "infra: another run is using this repository's workspace; waiting for it to finish")
 	}))
 	if err != nil {
@@ -147,4 +156,10 @@ func writeBackend(cfg state.ConfigFile) (string, error) {
 		return "", err
 	}
 	return path, os.WriteFile(path, content, 0o600)
+}
+
+func note(s usecase.Sink, format string, args ...any) {
+	if s.Note != nil {
+		s.Note(fmt.Sprintf(format, args...))
+	}
 }

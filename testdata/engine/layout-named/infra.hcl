@@ -1,0 +1,1 @@
+layers = ["bootstrap", "platform", "aws-root"]

@@ -1,0 +1,4 @@
+locals {
+  cluster = "eks"
+    vpc   = data.terraform_remote_state.vpc.outputs.name
+}

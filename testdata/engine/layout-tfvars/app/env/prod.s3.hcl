@@ -1,0 +1,3 @@
+bucket = "state"
+key    = "prod/app.tfstate"
+region = "auto"

@@ -1,0 +1,3 @@
+bucket = "state"
+key    = "staging/app.tfstate"
+region = "auto"
