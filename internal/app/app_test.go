@@ -64,7 +64,7 @@ func TestApplyOptionsAreCheckedBeforeTheRepository(t *testing.T) {
 		o    usecase.ApplyOptions
 		says string
 	}{
-		{"negative lock timeout", usecase.ApplyOptions{Op: apply.OpPlan, Format: "text", LockTimeout: -5 * time.Second}, "--lock-timeout -5s is negative"},
+		{"negative lock timeout", usecase.ApplyOptions{Op: apply.OpPlan, Format: "text", LockTimeout: -5 * time.Second}, "the lock timeout cannot be negative"},
 		{"format", usecase.ApplyOptions{Op: apply.OpPlan, Format: "yaml"}, `unknown --format "yaml"`},
 		{"a commit that is a flag", usecase.ApplyOptions{Op: apply.OpApply, Format: "text", Commit: "--exec=x"}, "is not a commit"},
 		{"unlock without an ID", usecase.ApplyOptions{Op: apply.OpUnlock, Format: "text"}, "unlock needs --layer and --lock-id"},

@@ -49,9 +49,6 @@ func (o ApplyOptions) Validate() error {
 	if o.Concurrency < 0 {
 		return BadInput("--concurrency must be positive")
 	}
-	if o.LockTimeout < 0 {
-		return BadInput("--lock-timeout %s is negative: use a duration such as 30s or 5m", o.LockTimeout)
-	}
 	if o.Commit != "" && (strings.HasPrefix(o.Commit, "-") || strings.ContainsAny(o.Commit, " \t\n/")) {
 		return BadInput("--sha %q is not a commit", o.Commit)
 	}
