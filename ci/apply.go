@@ -262,43 +262,9 @@ func (r *applyRun) finish(format string, err error) (string, error) {
 // runApply turns the function's arguments into the use case's options (secrets
 // read, the var file mounted) and runs it with containers as the executor.
 func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust func(*usecase.ApplyOptions) error) (*applyRun, error) {
-	timeout := time.Duration(0)
-	if m.LockTimeout != "" {
-		var err error
-		if timeout, err = time.ParseDuration(m.LockTimeout); err != nil || timeout < 0 {
-			return nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", m.LockTimeout)
-		}
-	}
-	o := usecase.ApplyOptions{Settings: m.settings(), Selection: m.selection(a.layer, a.base), Op: op,
-		Format: a.format, LockTimeout: timeout, Concurrency: a.concurrency, ExtraArgs: a.extraArgs, Commit: a.sha}
-	for _, s := range m.Mask {
-		v, err := s.Plaintext(ctx)
-		if err != nil {
-			return nil, err
-		}
-		o.MaskValues = append(o.MaskValues, v)
-	}
-	if m.BackendConfig != nil {
-		content, err := m.BackendConfig.Plaintext(ctx)
-		if err != nil {
-			return nil, err
-		}
-		o.BackendConfig = []byte(content)
-	}
-	ex := &containerApplier{src: m.Source, id: runID()}
-	if m.VarFile != nil {
-		content, err := m.VarFile.Plaintext(ctx)
-		if err != nil {
-			return nil, err
-		}
-		// The engine reads a var file as JSON only when its name says so.
-		name := varsMount + ".tfvars"
-		if strings.HasPrefix(strings.TrimSpace(content), "{") {
-			name += ".json"
-		}
-		o.VarFiles = []string{name}
-		vars := m.VarFile
-		ex.mounts = append(ex.mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
+	o, ex, err := m.applyOptions(ctx, op, a)
+	if err != nil {
+		return nil, err
 	}
 	if adjust != nil {
 		if err := adjust(&o); err != nil {
@@ -322,6 +288,50 @@ func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust f
 		return nil, err
 	}
 	return &applyRun{res}, nil
+}
+
+// applyOptions reads the object's secrets into the use case's options and
+// prepares the container executor with the var file mounted.
+func (m *Infra) applyOptions(ctx context.Context, op apply.Op, a applyArgs) (usecase.ApplyOptions, *containerApplier, error) {
+	timeout := time.Duration(0)
+	if m.LockTimeout != "" {
+		var err error
+		if timeout, err = time.ParseDuration(m.LockTimeout); err != nil || timeout < 0 {
+			return usecase.ApplyOptions{}, nil, fmt.Errorf("--lock-timeout %q is not a duration such as 30s or 5m", m.LockTimeout)
+		}
+	}
+	o := usecase.ApplyOptions{Settings: m.settings(), Selection: m.selection(a.layer, a.base), Op: op,
+		Format: a.format, LockTimeout: timeout, Concurrency: a.concurrency, ExtraArgs: a.extraArgs, Commit: a.sha}
+	for _, s := range m.Mask {
+		v, err := s.Plaintext(ctx)
+		if err != nil {
+			return o, nil, err
+		}
+		o.MaskValues = append(o.MaskValues, v)
+	}
+	if m.BackendConfig != nil {
+		content, err := m.BackendConfig.Plaintext(ctx)
+		if err != nil {
+			return o, nil, err
+		}
+		o.BackendConfig = []byte(content)
+	}
+	ex := &containerApplier{src: m.Source, id: runID()}
+	if m.VarFile != nil {
+		content, err := m.VarFile.Plaintext(ctx)
+		if err != nil {
+			return o, nil, err
+		}
+		// The engine reads a var file as JSON only when its name says so.
+		name := varsMount + ".tfvars"
+		if strings.HasPrefix(strings.TrimSpace(content), "{") {
+			name += ".json"
+		}
+		o.VarFiles = []string{name}
+		vars := m.VarFile
+		ex.mounts = append(ex.mounts, func(c *dagger.Container) *dagger.Container { return c.WithMountedSecret(name, vars) })
+	}
+	return o, ex, nil
 }
 
 // containerApplier runs the engine in the pinned images, every command a new one

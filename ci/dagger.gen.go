@@ -294,6 +294,34 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 	switch parentName {
 	case "Github":
 		switch fnName {
+		case "Comment":
+			var parent Github
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var release bool
+			if inputArgs["release"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["release"]), &release)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg release", err))
+				}
+			}
+			var domain string
+			if inputArgs["domain"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["domain"]), &domain)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg domain", err))
+				}
+			}
+			var sha string
+			if inputArgs["sha"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["sha"]), &sha)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
+				}
+			}
+			return (*Github).Comment(&parent, ctx, release, domain, sha)
 		case "Dig":
 			var parent Github
 			err = json.Unmarshal(parentJSON, &parent)

@@ -94,3 +94,20 @@ func bootstrapTargets(cfg layerConfig, configured []string) []string {
 	}
 	return nil
 }
+
+// StateSettings says where a layer's state lives: its backend block merged with
+// the backend config file and the environment, as the engine would. For the
+// local backend (or none) statePath is the state file's path relative to the
+// repository: the block's path, else terraform.tfstate in the layer.
+func StateSettings(fsys fs.FS, dir string, file state.ConfigFile, getenv func(string) string) (s state.Settings, statePath string, err error) {
+	cfg, err := readLayerConfig(fsys, dir)
+	if err != nil {
+		return s, "", err
+	}
+	s = state.Resolve(cfg.backendType, cfg.backend, file, getenv)
+	statePath = path.Join(dir, "terraform.tfstate")
+	if p, ok := cfg.backend["path"]; ok && (s.Type == "local") && p.Type().FriendlyName() == "string" {
+		statePath = path.Join(dir, p.AsString())
+	}
+	return s, statePath, nil
+}

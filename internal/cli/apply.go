@@ -302,11 +302,16 @@ func (a *app) commit(ctx context.Context, sha string) (string, error) {
 		}
 		return sha, nil
 	}
+	return a.sourceHead(ctx), nil
+}
+
+// sourceHead is the source's git HEAD, "" when it has none.
+func (a *app) sourceHead(ctx context.Context) string {
 	out, err := exec.CommandContext(ctx, "git", "-C", a.source, "rev-parse", "--verify", "-q", "HEAD").Output()
 	if err != nil {
-		return "", nil
+		return ""
 	}
-	return strings.TrimSpace(string(out)), nil
+	return strings.TrimSpace(string(out))
 }
 
 // heartbeat is how often a long step says it is still running.

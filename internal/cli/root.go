@@ -100,7 +100,7 @@ Exit codes: 0 all passed, 1 a check failed, 2 bad input, 3 a tool could not run.
 	root.AddCommand(a.layersCommand())
 	root.AddCommand(a.applyCommands()...)
 	root.AddCommand(a.digCommand(), a.catalogCommand())
-	root.AddCommand(a.flashCommand(), a.kickCommand(), a.reviewGateCommand())
+	root.AddCommand(a.flashCommand(), a.kickCommand(), a.reviewGateCommand(), a.commentCommand())
 	root.AddCommand(a.atlantisConfigCommand())
 	return root
 }

@@ -3,6 +3,7 @@ package forge
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -54,4 +55,105 @@ func (c *Client) Commit(ctx context.Context, sha string) (Commit, error) {
 	}
 	subject, _, _ := strings.Cut(rc.GetCommit().GetMessage(), "\n")
 	return Commit{SHA: rc.GetSHA(), Subject: strings.TrimSpace(subject), Time: rc.GetCommit().GetCommitter().GetDate().Time}, nil
+}
+
+// Approval says whether a pull request is approved: at least one reviewer's
+// latest verdict is an approval and none's is a request for changes (a
+// comment-only review changes no verdict; a dismissed one withdraws it).
+// reason says, in words for the PR, why not.
+func (c *Client) Approval(ctx context.Context, number int) (approved bool, reason string, err error) {
+	verdict := map[string]string{}
+	var order []string
+	for page := 1; page > 0; {
+		list, resp, err := c.gh.PullRequests.ListReviews(ctx, c.Owner, c.Repo, number, &gh.ListOptions{PerPage: 100, Page: page})
+		if err != nil {
+			return false, "", c.got(c.path("pulls/%d/reviews", number), err)
+		}
+		for _, rv := range list { // oldest first
+			who := rv.GetUser().GetLogin()
+			switch state := strings.ToUpper(rv.GetState()); state {
+			case "APPROVED", "CHANGES_REQUESTED", "DISMISSED", "REQUEST_CHANGES": // the last is Gitea's word
+				if _, seen := verdict[who]; !seen {
+					order = append(order, who)
+				}
+				verdict[who] = state
+			}
+		}
+		page = resp.NextPage
+	}
+	var approvers, blockers []string
+	for _, who := range order {
+		switch verdict[who] {
+		case "APPROVED":
+			approvers = append(approvers, "@"+who)
+		case "CHANGES_REQUESTED", "REQUEST_CHANGES":
+			blockers = append(blockers, "@"+who)
+		}
+	}
+	switch {
+	case len(blockers) > 0:
+		return false, "changes are requested by " + strings.Join(blockers, ", "), nil
+	case len(approvers) == 0:
+		return false, "the pull request is not approved", nil
+	}
+	return true, "approved by " + strings.Join(approvers, ", "), nil
+}
+
+// ChecksPassed says whether every check on a commit (check runs and commit
+// statuses, the latest of each name) passed; those named in ignore (the
+// comment flow's own) do not count. reason names the first that did not.
+func (c *Client) ChecksPassed(ctx context.Context, sha string, ignore func(name string) bool) (passed bool, reason string, err error) {
+	statuses, err := c.Statuses(ctx, sha)
+	if err != nil {
+		return false, "", err
+	}
+	runs, err := c.CheckRunResults(ctx, sha)
+	if err != nil && StatusOf(err) != http.StatusNotFound { // Gitea has no check runs
+		return false, "", err
+	}
+	var bad []string
+	for _, set := range []map[string]Check{statuses, runs} {
+		for name, ch := range set {
+			if ignore != nil && ignore(name) {
+				continue
+			}
+			switch ch.State {
+			case "success", "neutral", "skipped":
+			case "", "pending":
+				bad = append(bad, name+" is still running")
+			default:
+				bad = append(bad, name+" is "+ch.State)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return false, "checks on " + short(sha) + ": " + strings.Join(bad, "; "), nil
+	}
+	return true, "", nil
+}
+
+// Association stands in for the author association an event lacks (Gitea and
+// Forgejo send none): the user's permission on the repository, as GitHub and
+// Gitea both answer it, read as OWNER (admin), COLLABORATOR (write) or NONE.
+func (c *Client) Association(ctx context.Context, login string) (string, error) {
+	if login == "" {
+		return "NONE", nil
+	}
+	var out struct {
+		Permission string `json:"permission"`
+	}
+	if _, err := c.read(ctx, c.path("collaborators/%s/permission", login), &out); err != nil {
+		if StatusOf(err) == http.StatusNotFound || StatusOf(err) == http.StatusForbidden {
+			return "NONE", nil // not a collaborator
+		}
+		return "", err
+	}
+	switch out.Permission {
+	case "admin", "owner":
+		return "OWNER", nil
+	case "write", "maintain":
+		return "COLLABORATOR", nil
+	}
+	return "NONE", nil
 }

@@ -45,7 +45,25 @@ type Config struct {
 	Bootstrap map[string][]string
 	// MaskPatterns are regular expressions whose matches are masked in rendered plans.
 	MaskPatterns []string
+	// PRAutomation is how pull requests plan and apply: "atlantis" (an Atlantis
+	// server, atlantis.yaml) or "comments" (comment commands run in CI).
+	PRAutomation string
+	// Comments is comment mode's policy.
+	Comments Comments
 }
+
+// Comments is who may run comment commands and what /apply waits for.
+type Comments struct {
+	Trusted         []string // author associations; default OWNER, MEMBER, COLLABORATOR
+	RequireApproval bool     // default true
+	RequireChecks   bool     // default true
+}
+
+// PR automation modes.
+const (
+	PRAtlantis = "atlantis"
+	PRComments = "comments"
+)
 
 // Environment is one environment "name" block: the layers under Dir belong to
 // it; the others are shared.
@@ -96,18 +114,31 @@ func (c Config) EngineFor(override string) string {
 
 // Defaults returns the configuration used when infra.hcl is absent.
 func Defaults() Config {
-	return Config{LayersDir: "terraform", DependsOn: map[string][]string{}, Bootstrap: map[string][]string{}}
+	return Config{LayersDir: "terraform", DependsOn: map[string][]string{}, Bootstrap: map[string][]string{},
+		PRAutomation: PRAtlantis, Comments: Comments{Trusted: []string{"OWNER", "MEMBER", "COLLABORATOR"}, RequireApproval: true, RequireChecks: true}}
 }
 
 type fileSchema struct {
-	LayersDir      *string       `hcl:"layers_dir,optional"`
-	LayerRoots     *[]string     `hcl:"layers,optional"`
-	Environments   []envSchema   `hcl:"environment,block"`
-	Engine         *string       `hcl:"engine,optional"`
-	ProviderMirror *string       `hcl:"provider_mirror,optional"`
-	Mask           []string      `hcl:"mask_patterns,optional"`
-	Layers         []layerSchema `hcl:"layer,block"`
+	LayersDir      *string         `hcl:"layers_dir,optional"`
+	LayerRoots     *[]string       `hcl:"layers,optional"`
+	Environments   []envSchema     `hcl:"environment,block"`
+	Engine         *string         `hcl:"engine,optional"`
+	ProviderMirror *string         `hcl:"provider_mirror,optional"`
+	Mask           []string        `hcl:"mask_patterns,optional"`
+	Layers         []layerSchema   `hcl:"layer,block"`
+	PRAutomation   *string         `hcl:"pr_automation,optional"`
+	Comments       *commentsSchema `hcl:"comments,block"`
 }
+
+type commentsSchema struct {
+	Trusted         *[]string `hcl:"trusted,optional"`
+	RequireApproval *bool     `hcl:"require_approval,optional"`
+	RequireChecks   *bool     `hcl:"require_checks,optional"`
+}
+
+// associations are GitHub's author associations.
+var associations = map[string]bool{"OWNER": true, "MEMBER": true, "COLLABORATOR": true, "CONTRIBUTOR": true,
+	"FIRST_TIME_CONTRIBUTOR": true, "FIRST_TIMER": true, "MANNEQUIN": true, "NONE": true}
 
 type layerSchema struct {
 	Name      string   `hcl:"name,label"`
@@ -230,6 +261,31 @@ func validate(raw fileSchema, body hcl.Body) (Config, error) {
 		}
 	}
 	cfg.MaskPatterns = raw.Mask
+	if raw.PRAutomation != nil {
+		if *raw.PRAutomation != PRAtlantis && *raw.PRAutomation != PRComments {
+			return cfg, fmt.Errorf("%s: pr_automation must be %q or %q, not %q", attrPos(body, "pr_automation"), PRAtlantis, PRComments, *raw.PRAutomation)
+		}
+		cfg.PRAutomation = *raw.PRAutomation
+	}
+	if c := raw.Comments; c != nil {
+		if c.Trusted != nil {
+			if len(*c.Trusted) == 0 {
+				return cfg, fmt.Errorf("%s: comments.trusted lists nobody: no comment could run a command", FileName)
+			}
+			for _, a := range *c.Trusted {
+				if !associations[a] {
+					return cfg, fmt.Errorf("%s: comments.trusted: %q is not an author association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, …)", FileName, a)
+				}
+			}
+			cfg.Comments.Trusted = *c.Trusted
+		}
+		if c.RequireApproval != nil {
+			cfg.Comments.RequireApproval = *c.RequireApproval
+		}
+		if c.RequireChecks != nil {
+			cfg.Comments.RequireChecks = *c.RequireChecks
+		}
+	}
 	return cfg, nil
 }
 

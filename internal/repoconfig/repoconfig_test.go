@@ -294,6 +294,26 @@ layer "1.bootstrap" {
 	}
 }
 
+func TestCommentMode(t *testing.T) {
+	cfg := repoconfig.Defaults()
+	assert.Equal(t, repoconfig.PRAtlantis, cfg.PRAutomation)
+	assert.Equal(t, repoconfig.Comments{Trusted: []string{"OWNER", "MEMBER", "COLLABORATOR"}, RequireApproval: true, RequireChecks: true}, cfg.Comments)
+
+	cfg, err := repoconfig.Parse([]byte("pr_automation = \"comments\"\ncomments {\n  trusted = [\"OWNER\"]\n  require_checks = false\n}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, repoconfig.PRComments, cfg.PRAutomation)
+	assert.Equal(t, repoconfig.Comments{Trusted: []string{"OWNER"}, RequireApproval: true, RequireChecks: false}, cfg.Comments)
+
+	for src, want := range map[string]string{
+		"pr_automation = \"server\"\n":             `infra.hcl:1,17: pr_automation must be "atlantis" or "comments", not "server"`,
+		"comments {\n  trusted = []\n}\n":          "comments.trusted lists nobody",
+		"comments {\n  trusted = [\"owner\"]\n}\n": `comments.trusted: "owner" is not an author association`,
+	} {
+		_, err := repoconfig.Parse([]byte(src))
+		assert.ErrorContains(t, err, want, src)
+	}
+}
+
 func TestParseLayerRootsAndEnvironments(t *testing.T) {
 	cfg, err := repoconfig.Parse([]byte(`layers = ["bootstrap", "./platform", "envs/*/data"]
 

@@ -193,6 +193,9 @@ func (c ConfigFile) CredentialEnv() map[string]string {
 	return env
 }
 
+// WithKey is the settings for another object of the same bucket.
+func (s Settings) WithKey(key string) Settings { s.Key = key; return s }
+
 // LockKey is the object holding the S3 lock of the default workspace's state.
 func (s Settings) LockKey() string { return s.Key + ".tflock" }
 

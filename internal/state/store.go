@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,10 +22,11 @@ import (
 // Store reads a layer's state objects from its S3-compatible bucket: the lock
 // object (to name its holder and check a lock ID before unlocking) and the state.
 //
-// It makes one kind of request, a signed GET of an object, with the AWS SDK's
+// It also writes the objects this tool owns (PR locks, saved plans): signed
+// GET, PUT (conditional for a create) and DELETE requests, with the AWS SDK's
 // SigV4 signer over net/http rather than the SDK's S3 client: that client and its
 // generated code are most of what the Dagger module compiles on every cold start,
-// for this one call.
+// for these few calls.
 type Store struct {
 	s      Settings
 	client *http.Client
@@ -105,7 +107,7 @@ func escapeKey(key string) string {
 	return b.String()
 }
 
-// emptyPayload is the SHA-256 of an empty body, which a GET signs.
+// emptyPayload is the SHA-256 of an empty body, which a GET or DELETE signs.
 var emptyPayload = func() string { sum := sha256.Sum256(nil); return hex.EncodeToString(sum[:]) }()
 
 // s3Error is the XML body S3 answers a failed request with.
@@ -119,7 +121,7 @@ func (st *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	var resp *http.Response
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		if resp, err = st.get(ctx, key); err == nil || ctx.Err() != nil {
+		if resp, err = st.send(ctx, http.MethodGet, key, nil, nil); err == nil || ctx.Err() != nil {
 			break
 		}
 	}
@@ -134,38 +136,116 @@ func (st *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		}
 		return data, nil
 	}
+	code := errorCode(resp)
+	if code == "NoSuchKey" || code == "NotFound" {
+		return nil, nil
+	}
+	return nil, st.failure("reading", key, resp.StatusCode, code)
+}
+
+// Create writes an object only if none exists under its key (a PUT with
+// If-None-Match: *, the conditional write S3-native locking relies on).
+// created is false when another writer's object is already there. It is never
+// retried: a lost answer to a write that succeeded would read as "exists".
+func (st *Store) Create(ctx context.Context, key string, data []byte) (created bool, err error) {
+	err = st.write(ctx, http.MethodPut, key, data, map[string]string{"If-None-Match": "*"})
+	var cf *conflictError
+	if errors.As(err, &cf) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Put writes an object, replacing any under its key.
+func (st *Store) Put(ctx context.Context, key string, data []byte) error {
+	return st.write(ctx, http.MethodPut, key, data, nil)
+}
+
+// Delete removes an object; removing one that is not there is no error.
+func (st *Store) Delete(ctx context.Context, key string) error {
+	return st.write(ctx, http.MethodDelete, key, nil, nil)
+}
+
+// conflictError is a conditional write's refusal: the object already exists.
+type conflictError struct{}
+
+func (*conflictError) Error() string { return "the object exists" }
+
+func (st *Store) write(ctx context.Context, method, key string, data []byte, header map[string]string) error {
+	resp, err := st.send(ctx, method, key, data, header)
+	if err != nil {
+		return &UnreachableError{Where: st.s.Describe(), Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil
+	}
+	code := errorCode(resp)
+	switch {
+	case code == "PreconditionFailed" || code == "ConditionalRequestConflict" || resp.StatusCode == http.StatusPreconditionFailed:
+		return &conflictError{}
+	case method == http.MethodDelete && (code == "NoSuchKey" || code == "NotFound"):
+		return nil
+	}
+	verb := "writing"
+	if method == http.MethodDelete {
+		verb = "deleting"
+	}
+	return st.failure(verb, key, resp.StatusCode, code)
+}
+
+// errorCode is the S3 error code of a failed answer, or its status in words.
+func errorCode(resp *http.Response) string {
 	var e s3Error
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_ = xml.Unmarshal(body, &e)
-	code := e.Code
-	if code == "" { // a HEAD-like answer without a body, or a proxy's page
-		code = http.StatusText(resp.StatusCode)
-		if resp.StatusCode == http.StatusNotFound {
-			code = "NotFound"
-		}
+	if e.Code != "" {
+		return e.Code
 	}
-	switch code {
-	case "NoSuchKey", "NotFound":
-		return nil, nil
-	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
-		return nil, &CredentialsError{Where: st.s.Describe(), Code: code}
-	case "NoSuchBucket":
-		return nil, fmt.Errorf("the state bucket %q does not exist at %s", st.s.Bucket, st.s.Describe())
+	// an answer without a body (HEAD-like), or a proxy's page
+	if resp.StatusCode == http.StatusNotFound {
+		return "NotFound"
 	}
-	if resp.StatusCode >= 500 {
-		return nil, &UnreachableError{Where: st.s.Describe(), Err: fmt.Errorf("%d %s", resp.StatusCode, code)}
-	}
-	return nil, fmt.Errorf("reading %s from %s: %s", key, st.s.Describe(), code)
+	return http.StatusText(resp.StatusCode)
 }
 
-func (st *Store) get(ctx context.Context, key string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, st.objectURL(key).String(), nil)
+// failure turns a refused request into the error that says what to fix.
+func (st *Store) failure(verb, key string, status int, code string) error {
+	switch code {
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "AccessDenied", "Forbidden", "InvalidToken", "ExpiredToken":
+		return &CredentialsError{Where: st.s.Describe(), Code: code}
+	case "NoSuchBucket":
+		return fmt.Errorf("the state bucket %q does not exist at %s", st.s.Bucket, st.s.Describe())
+	}
+	if status >= 500 {
+		return &UnreachableError{Where: st.s.Describe(), Err: fmt.Errorf("%d %s", status, code)}
+	}
+	return fmt.Errorf("%s %s: %s", verb, key+map[bool]string{true: " from ", false: " at "}[verb == "reading"]+st.s.Describe(), code)
+}
+
+// send makes one signed request for an object.
+func (st *Store) send(ctx context.Context, method, key string, data []byte, header map[string]string) (*http.Response, error) {
+	var body io.Reader
+	payload := emptyPayload
+	if data != nil {
+		body = bytes.NewReader(data)
+		sum := sha256.Sum256(data)
+		payload = hex.EncodeToString(sum[:])
+	}
+	req, err := http.NewRequestWithContext(ctx, method, st.objectURL(key).String(), body)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("X-Amz-Content-Sha256", emptyPayload)
+	if data != nil {
+		req.ContentLength = int64(len(data))
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", payload)
 	creds := aws.Credentials{AccessKeyID: st.s.AccessKey, SecretAccessKey: st.s.SecretKey, SessionToken: st.s.Token}
-	if err := st.signer.SignHTTP(ctx, creds, req, emptyPayload, "s3", st.region, time.Now().UTC()); err != nil {
+	if err := st.signer.SignHTTP(ctx, creds, req, payload, "s3", st.region, time.Now().UTC()); err != nil {
 		return nil, errors.Join(errors.New("signing the request"), err)
 	}
 	return st.client.Do(req)

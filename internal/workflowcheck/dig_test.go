@@ -3,6 +3,7 @@ package workflowcheck_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,7 +11,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/infra-flash/infra/internal/actions"
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/dig"
+	"github.com/infra-flash/infra/internal/slash"
 	"github.com/infra-flash/infra/internal/workflowcheck"
 )
 
@@ -18,27 +21,12 @@ import (
 // evaluated as GitHub does, and dig.Decide agree on the command's examples
 // and on every author association.
 func TestDigWorkflowStartsExactlyWhenTheCLIAnswers(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(workflowsDir, "dig.yml"))
-	require.NoError(t, err)
-	var wf struct {
-		Jobs map[string]struct {
-			If string `yaml:"if"`
-		} `yaml:"jobs"`
-	}
-	require.NoError(t, yaml.Unmarshal(src, &wf))
-	cond := wf.Jobs["dig"].If
-	require.NotEmpty(t, cond)
+	cond := jobIf(t, "dig.yml", "dig")
 
 	for body := range dig.CommandExamples {
 		for _, assoc := range []string{"OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "NONE", ""} {
 			for _, onPR := range []bool{true, false} {
-				issue := map[string]any{"number": 7.0}
-				if onPR {
-					issue["pull_request"] = map[string]any{"url": "https://api.github.com/repos/o/r/pulls/7"}
-				}
-				event := map[string]any{"action": "created", "issue": issue,
-					"comment": map[string]any{"body": body, "author_association": assoc}}
-				v, err := workflowcheck.Eval(cond, map[string]any{"github": map[string]any{"event": event}})
+				v, err := workflowcheck.Eval(cond, map[string]any{"github": map[string]any{"event": commentEvent(body, assoc, onPR)}})
 				require.NoError(t, err)
 				ev := &actions.Event{Name: "issue_comment", Action: "created", Comment: &actions.Comment{Body: body, Association: assoc, Author: "someone"}}
 				if onPR {
@@ -49,6 +37,31 @@ func TestDigWorkflowStartsExactlyWhenTheCLIAnswers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// jobIf is a job's `if:` in one of the repository's workflows.
+func jobIf(t *testing.T, file, job string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join(workflowsDir, file))
+	require.NoError(t, err)
+	var wf struct {
+		Jobs map[string]struct {
+			If string `yaml:"if"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &wf))
+	cond := wf.Jobs[job].If
+	require.NotEmpty(t, cond, "%s job %s", file, job)
+	return cond
+}
+
+// commentEvent is an issue_comment payload, on a pull request or an issue.
+func commentEvent(body, assoc string, onPR bool) map[string]any {
+	issue := map[string]any{"number": 7.0}
+	if onPR {
+		issue["pull_request"] = map[string]any{"url": "https://api.github.com/repos/o/r/pulls/7"}
+	}
+	return map[string]any{"action": "created", "issue": issue, "comment": map[string]any{"body": body, "author_association": assoc}}
 }
 
 func TestEval(t *testing.T) {
@@ -89,4 +102,51 @@ func FuzzEval(f *testing.F) {
 			assert.Nil(t, v)
 		}
 	})
+}
+
+// comment.yml starts a runner for every comment internal/slash would run as
+// a command (but /dig, dig.yml's) from a trusted author on a pull request,
+// and exactly for the comments slash.Wakes names: the same table of cases.
+func TestCommentWorkflowWakesForTheCommandsTheCLIRuns(t *testing.T) {
+	cond := jobIf(t, "comment.yml", "command")
+	policy := usecase.DefaultCommentPolicy()
+
+	for _, ex := range slash.Examples {
+		for _, assoc := range []string{"OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "NONE", ""} {
+			for _, onPR := range []bool{true, false} {
+				v, err := workflowcheck.Eval(cond, map[string]any{"github": map[string]any{"event_name": "issue_comment",
+					"event": commentEvent(ex.Body, assoc, onPR)}, "vars": map[string]any{}})
+				require.NoError(t, err)
+				ev := &actions.Event{Name: "issue_comment", Action: "created", Comment: &actions.Comment{Body: ex.Body, Association: assoc, Author: "someone", AuthorType: "User"}}
+				if onPR {
+					ev.PR = 7
+				}
+				cmd, reason, _ := usecase.Decide(ev, policy)
+				wakes := workflowcheck.Truthy(v)
+				trustedOnPR := onPR && slices.Contains(policy.Trusted, assoc)
+				assert.Equal(t, ex.Wakes && trustedOnPR, wakes, "body %q, %s, on a PR %v", ex.Body, assoc, onPR)
+				if cmd != nil && cmd.Name != slash.Dig {
+					assert.True(t, wakes, "body %q, %s: the CLI runs %s but no runner starts", ex.Body, assoc, cmd)
+				}
+				if !wakes {
+					assert.True(t, cmd == nil || cmd.Name == slash.Dig, "body %q, %s: %s", ex.Body, assoc, reason)
+				}
+			}
+		}
+	}
+
+	// A repository that trusts other associations says so in a variable.
+	event := map[string]any{"issue": map[string]any{"pull_request": map[string]any{"url": "u"}},
+		"comment": map[string]any{"body": "/plan", "author_association": "CONTRIBUTOR"}}
+	v, err := workflowcheck.Eval(cond, map[string]any{"github": map[string]any{"event_name": "issue_comment", "event": event},
+		"vars": map[string]any{"INFRA_COMMENT_ASSOCIATIONS": `["CONTRIBUTOR"]`}})
+	require.NoError(t, err)
+	assert.True(t, workflowcheck.Truthy(v))
+	closed := map[string]any{"github": map[string]any{"event_name": "pull_request", "event": map[string]any{"action": "closed"}}, "vars": map[string]any{}}
+	v, err = workflowcheck.Eval(cond, closed)
+	require.NoError(t, err)
+	assert.False(t, workflowcheck.Truthy(v), "a closing pull request is the release job's")
+	v, err = workflowcheck.Eval(jobIf(t, "comment.yml", "release"), closed)
+	require.NoError(t, err)
+	assert.True(t, workflowcheck.Truthy(v))
 }

@@ -102,6 +102,9 @@ func TestRepositoryWorkflowTriggersAndPermissions(t *testing.T) {
 			"apply": {"contents": "read"}}},
 		"drift.yml": {[]string{"schedule", "workflow_dispatch"}, map[string]map[string]string{
 			"drift": {"contents": "read", "issues": "write"}}},
+		"comment.yml": {[]string{"issue_comment", "pull_request"}, map[string]map[string]string{
+			"command": {"contents": "read", "pull-requests": "write", "checks": "write", "statuses": "write"},
+			"release": {"contents": "read"}}},
 		"dig.yml": {[]string{"issue_comment"}, map[string]map[string]string{
 			"dig": {"contents": "read", "pull-requests": "write"}}},
 		"claude.yml": {[]string{"issue_comment", "pull_request_review_comment"}, map[string]map[string]string{

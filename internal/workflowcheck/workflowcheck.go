@@ -194,7 +194,7 @@ func (c *checker) workflow(root *yaml.Node) {
 			c.add(jp.Line, RulePermissions, "job %q: write-all: grant only the scopes the job needs", id)
 		}
 		if cond := get(job, "if"); cond != nil {
-			guarded[id] = c.authorGuard(cond)
+			guarded[id] = notOnComments(cond.Value) || c.authorGuard(cond)
 		}
 		needs[id] = names(get(job, "needs"))
 		for _, step := range seq(get(job, "steps")) {
@@ -245,6 +245,16 @@ func guardedVia(id string, guarded map[string]bool, needs map[string][]string, s
 		}
 	}
 	return false
+}
+
+// eventOnly matches an `if:` that starts by requiring one event.
+var eventOnly = regexp.MustCompile(`^\s*github\.event_name\s*==\s*'([a-z_]+)'\s*(&&|$)`)
+
+// notOnComments: the condition requires an event that is not a comment (and
+// has no || that could admit one anyway), so the job never runs on comments.
+func notOnComments(cond string) bool {
+	m := eventOnly.FindStringSubmatch(cond)
+	return m != nil && !commentEvents[m[1]] && !strings.Contains(cond, "||")
 }
 
 // authorGuard reports whether an `if:` admits only trusted author associations.

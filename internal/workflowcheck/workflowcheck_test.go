@@ -196,3 +196,16 @@ func FuzzParseCall(f *testing.F) {
 		}
 	})
 }
+
+// A job that runs only on another event (a pull request closing) of a
+// workflow also triggered by comments needs no author guard; one whose
+// condition could still admit a comment does.
+func TestJobOnAnotherEventNeedsNoAuthorGuard(t *testing.T) {
+	wf := strings.Replace(clean, "    types: [created]\n", "    types: [created]\n  pull_request:\n    types: [closed]\n", 1)
+	other := strings.Replace(wf, "  after:\n    needs: gate\n", "  after:\n    if: github.event_name == 'pull_request'\n", 1)
+	assert.Empty(t, check(other))
+	for _, cond := range []string{"github.event_name == 'issue_comment'", "github.event_name == 'pull_request' || always()", "always()"} {
+		loose := strings.Replace(wf, "  after:\n    needs: gate\n", "  after:\n    if: "+cond+"\n", 1)
+		assert.Contains(t, rules(check(loose)), workflowcheck.RuleCommentAuthor, cond)
+	}
+}

@@ -100,6 +100,14 @@ type CheckRun struct {
 
 type pull struct{ head, ref, base, title string }
 
+// Review is a pull request review held by the fake.
+type Review struct {
+	PR       int
+	User     User
+	State    string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+	CommitID string
+}
+
 type commit struct {
 	message string
 	date    time.Time
@@ -112,6 +120,7 @@ type repo struct {
 	commits   map[string]commit
 	statuses  []Status
 	checkRuns []CheckRun
+	reviews   []Review
 }
 
 // GitHub is the fake.
@@ -216,6 +225,15 @@ func (g *GitHub) PR(repoName string, number int, headSHA, headRef string) {
 	r.pulls[number] = pull{head: headSHA, ref: headRef, base: "main", title: "Change " + headRef}
 	r.issues[number] = &Issue{Number: number, Title: "Change " + headRef, State: "open", IsPR: true,
 		User: User{Login: "octocat", Type: "User", Association: "MEMBER"}}
+}
+
+// AddReview submits a review on a pull request as if a user had.
+func (g *GitHub) AddReview(repoName string, rv Review) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rv.User = rv.User.normal()
+	r := g.repoLocked(repoName)
+	r.reviews = append(r.reviews, rv)
 }
 
 // AddComment puts a comment on an issue or PR as if a user had written it.
@@ -721,6 +739,22 @@ func (g *GitHub) answer(route *routers.Route, params map[string]string, req Requ
 			b["ref"] = p.base
 		}
 		return answer{status: 200, body: m}
+	case "pulls/list-reviews":
+		n, _ := strconv.Atoi(params["pull_number"])
+		var all []Review
+		for _, rv := range rp.reviews { // oldest first, as GitHub
+			if rv.PR == n {
+				all = append(all, rv)
+			}
+		}
+		tmpl := ex(200)
+		return listPage(all, req.Query, r, func(rv Review) any {
+			m := maps.Clone(tmpl)
+			m["state"], m["commit_id"] = rv.State, rv.CommitID
+			m["user"] = userJSON(m["user"], rv.User)
+			m["author_association"] = rv.User.Association
+			return m
+		})
 	case "repos/get-commit":
 		c, ok := rp.commits[params["ref"]]
 		if !ok {

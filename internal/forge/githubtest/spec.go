@@ -22,6 +22,7 @@ var operations = map[string][]string{
 	"/repos/{owner}/{repo}/issues":                         {"get", "post"},
 	"/repos/{owner}/{repo}/issues/{issue_number}":          {"get", "patch"},
 	"/repos/{owner}/{repo}/pulls/{pull_number}":            {"get"},
+	"/repos/{owner}/{repo}/pulls/{pull_number}/reviews":    {"get"},
 	"/repos/{owner}/{repo}/commits/{ref}":                  {"get"},
 	"/repos/{owner}/{repo}/commits/{ref}/statuses":         {"get"},
 	"/repos/{owner}/{repo}/statuses/{sha}":                 {"post"},

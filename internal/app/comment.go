@@ -1,0 +1,616 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/infra-flash/infra/internal/actions"
+	"github.com/infra-flash/infra/internal/apply"
+	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/layers"
+	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/planstore"
+	"github.com/infra-flash/infra/internal/prlock"
+	"github.com/infra-flash/infra/internal/repoconfig"
+	"github.com/infra-flash/infra/internal/report"
+	"github.com/infra-flash/infra/internal/review"
+	"github.com/infra-flash/infra/internal/slash"
+	"github.com/infra-flash/infra/internal/state"
+)
+
+// CommentPolicy is who may command the pipeline from a comment and what an
+// apply waits for (infra.hcl's comments block).
+type CommentPolicy struct {
+	Trusted         []string // author associations; default review.Trusted
+	RequireApproval bool
+	RequireChecks   bool
+}
+
+// DefaultCommentPolicy: owners, members and collaborators; apply waits for an
+// approval and green checks.
+func DefaultCommentPolicy() CommentPolicy {
+	return CommentPolicy{Trusted: slices.Clone(review.Trusted), RequireApproval: true, RequireChecks: true}
+}
+
+// CommentOptions are one comment run's options.
+type CommentOptions struct {
+	// Apply carries what plan and apply share with the plan and apply commands
+	// (settings, backend config, var files, masks, environment); the selection,
+	// operation, commit and plans are the comment's.
+	Apply ApplyOptions
+	Event *actions.Event
+	Repo  string // owner/name
+	// Policy overrides infra.hcl's comments block when set.
+	Policy *CommentPolicy
+	// Release: the event is the pull request closing; release its locks.
+	Release bool
+	// PlansDir keeps /plan's plans until /apply, under pr-N/COMMIT/.
+	PlansDir string
+	// PlanStore, when set, carries the plans from the /plan run to the /apply
+	// run (PlansDir is then scratch space).
+	PlanStore PlanStore
+	// SourceCommit is the commit checked out ("" when unknown): plan and apply
+	// run only when it is the pull request's head.
+	SourceCommit string
+	// DryRun: the forge prints instead of sending (the door's client does that);
+	// here, PR locks are checked but not taken or released, and plans not kept.
+	DryRun bool
+	// Locks addresses a layer's PR lock; nil: next to its state (LocksNextToState).
+	Locks func(l *layers.Layer) (*prlock.Locks, error)
+}
+
+// PullRequest is what the comment flow asks of the forge about the pull request.
+type PullRequest interface {
+	Head(ctx context.Context) (string, error)
+	Approval(ctx context.Context) (ok bool, reason string, err error)
+	ChecksPassed(ctx context.Context, sha string) (ok bool, reason string, err error)
+	Live() forge.Commenter // the live comment of /plan, /apply and answers
+	// Association stands in for an event without author associations
+	// (Gitea, Forgejo): the user's permission on the repository.
+	Association(ctx context.Context, login string) (string, error)
+}
+
+// PlanStore keeps plans between runs, keyed by pull request and commit.
+type PlanStore interface {
+	Keep(ctx context.Context, pr int, commit, dir string, layers []string) error
+	Fetch(ctx context.Context, pr int, commit, dir string, layers []string) error
+	Latest(ctx context.Context, pr int) (string, error)
+}
+
+// PlanBucket keeps the plans in the state backend's bucket (the backend
+// config's), under infra-plans/OWNER/NAME/.
+func PlanBucket(backendConfig []byte, getenv func(string) string, repo string) (PlanStore, error) {
+	file, err := state.ParseConfigFile(backendConfig)
+	if err != nil {
+		return nil, BadInput("--backend-config: %v", err)
+	}
+	prefix := path.Join("infra-plans", repo)
+	st, err := state.NewStore(state.Resolve("s3", nil, file, getenv).WithKey(prefix))
+	if err != nil {
+		return nil, BadInput("keeping plans in the state bucket: %v", err)
+	}
+	return planstore.Bucket{Objects: st, Prefix: prefix}, nil
+}
+
+// CommentHooks are the flows the comment delegates to the door: /check runs
+// the infra-flash flow, /dig the dig flow.
+type CommentHooks struct {
+	Check func(ctx context.Context, layers []string) error
+	Dig   func(ctx context.Context) error
+}
+
+// CommentResult is what a comment run did.
+type CommentResult struct {
+	Command *slash.Command // nil when nothing was asked
+	// Refused is why nothing ran (exit 0); Answered says the refusal was said
+	// on the pull request too.
+	Refused  string
+	Answered bool
+	Report   *apply.Report // plan and apply
+	Masker   *plan.Masker  // what every output of Report goes through
+	Released []string      // layers whose PR lock this run released
+}
+
+// CommentMarker marks the comments the comment flow writes.
+const CommentMarker forge.Marker = "comment"
+
+// Decide reads a comment event: the command to run, or why there is none.
+// Outsiders are refused before their text is even parsed.
+func Decide(ev *actions.Event, p CommentPolicy) (cmd *slash.Command, refused string, answer bool) {
+	trusted := p.Trusted
+	if len(trusted) == 0 {
+		trusted = review.Trusted
+	}
+	switch {
+	case ev == nil:
+		return nil, "no event", false
+	case ev.Name != "issue_comment":
+		return nil, fmt.Sprintf("a %s event is not a comment", ev.Name), false
+	case ev.Action != "created":
+		return nil, fmt.Sprintf("the comment was %s, not created", ev.Action), false
+	case ev.Comment == nil:
+		return nil, "the event carries no comment", false
+	case ev.PR == 0:
+		return nil, "the comment is on an issue, not a pull request", false
+	case ev.Comment.AuthorType == "Bot":
+		return nil, "the comment is a bot's", false
+	case !slices.Contains(trusted, ev.Comment.Association):
+		assoc := ev.Comment.Association
+		if assoc == "" {
+			assoc = "unknown"
+		}
+		return nil, fmt.Sprintf("@%s is %s; comment commands run for %s", ev.Comment.Author, assoc, strings.Join(trusted, ", ")), false
+	}
+	cmd, err := slash.Parse(ev.Comment.Body)
+	var se *slash.Error
+	switch {
+	case errors.As(err, &se):
+		// An unknown word after a slash may be meant for another bot: said
+		// here only; a known command used wrongly is answered.
+		return nil, se.Msg, !se.Unknown
+	case cmd == nil:
+		return nil, "the comment is not a command", false
+	}
+	return cmd, "", false
+}
+
+// Comment answers a pull-request comment command (or, with Release, frees a
+// closing pull request's locks).
+func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, ex Applier, hooks CommentHooks, out Sink) (*CommentResult, error) {
+	if o.Event == nil {
+		return nil, BadInput("infra comment needs the event: --event and --event-name, or the Actions environment")
+	}
+	if o.Release {
+		return releaseClosed(ctx, repo, o, out)
+	}
+	if o.Policy == nil {
+		cfg, err := repoconfig.Load(repo.FS)
+		if err != nil {
+			return nil, BadInput("%v", err)
+		}
+		o.Policy = &CommentPolicy{Trusted: cfg.Comments.Trusted, RequireApproval: cfg.Comments.RequireApproval, RequireChecks: cfg.Comments.RequireChecks}
+	}
+	if c := o.Event.Comment; c != nil && c.Association == "" && pr != nil && o.Event.PR != 0 && slash.Wakes(c.Body) {
+		assoc, err := pr.Association(ctx, c.Author)
+		if err != nil {
+			return nil, ToolError(fmt.Errorf("reading @%s's permission: %w", c.Author, err))
+		}
+		ev := *o.Event
+		cc := *c
+		cc.Association = assoc
+		ev.Comment = &cc
+		o.Event = &ev
+	}
+	cmd, refused, answer := Decide(o.Event, *o.Policy)
+	res := &CommentResult{Command: cmd, Refused: refused}
+	if cmd == nil {
+		if answer {
+			res.Answered = true
+			return res, say(ctx, pr, "🚫 "+refused+"\n\n"+slash.HelpText())
+		}
+		return res, nil
+	}
+	out.progress("%s by @%s on #%d", cmd, o.Event.Comment.Author, o.Event.PR)
+	switch cmd.Name {
+	case slash.Help:
+		return res, say(ctx, pr, slash.HelpText())
+	case slash.Dig:
+		if hooks.Dig == nil {
+			return nil, BadInput("/dig is not available here")
+		}
+		return res, hooks.Dig(ctx)
+	case slash.Check:
+		if hooks.Check == nil {
+			return nil, BadInput("/check is not available here")
+		}
+		sel := cmd.Layers
+		if len(sel) == 0 {
+			sel = []string{layers.Changed}
+		}
+		return res, hooks.Check(ctx, sel)
+	}
+	c := &commentRun{ctx: ctx, repo: repo, o: o, pr: pr, ex: ex, out: out, res: res, cmd: cmd}
+	switch cmd.Name {
+	case slash.Plan, slash.Apply:
+		return res, c.planOrApply()
+	case slash.Unlock:
+		return res, c.unlock()
+	}
+	return nil, BadInput("unknown command %s", cmd)
+}
+
+func say(ctx context.Context, pr PullRequest, body string) error {
+	if _, err := pr.Live().Post(ctx, body); err != nil {
+		return ToolError(err)
+	}
+	return nil
+}
+
+type commentRun struct {
+	ctx  context.Context
+	repo Repo
+	o    CommentOptions
+	pr   PullRequest
+	ex   Applier
+	out  Sink
+	res  *CommentResult
+	cmd  *slash.Command
+	m    *Model
+}
+
+// refuse ends the run without running anything, saying why on the PR.
+func (c *commentRun) refuse(format string, args ...any) error {
+	c.res.Refused = fmt.Sprintf(format, args...)
+	c.res.Answered = true
+	c.out.progress("refused: %s", c.res.Refused)
+	return say(c.ctx, c.pr, fmt.Sprintf("🚫 `%s` refused: %s", c.cmd, c.res.Refused))
+}
+
+func (c *commentRun) locksFor(l *layers.Layer) (*prlock.Locks, error) {
+	if c.o.Locks != nil {
+		return c.o.Locks(l)
+	}
+	return LocksNextToState(c.repo.FS, "", c.o.Apply.BackendConfig, c.o.Apply.Getenv)(l)
+}
+
+// LocksNextToState addresses each layer's PR lock next to its state: in the
+// bucket, or beside the local state file under root (the repository on disk).
+func LocksNextToState(fsys fs.FS, root string, backendConfig []byte, getenv func(string) string) func(*layers.Layer) (*prlock.Locks, error) {
+	return func(l *layers.Layer) (*prlock.Locks, error) {
+		var file state.ConfigFile
+		if backendConfig != nil {
+			var err error
+			if file, err = state.ParseConfigFile(backendConfig); err != nil {
+				return nil, fmt.Errorf("--backend-config: %w", err)
+			}
+		}
+		settings, statePath, err := apply.StateSettings(fsys, l.Path, file, getenv)
+		if err != nil {
+			return nil, err
+		}
+		return prlock.ForState(settings, filepath.Join(root, filepath.FromSlash(statePath)))
+	}
+}
+
+// planDir is where the plans of the pull request's commit are kept.
+func (c *commentRun) planDir(commit string) string {
+	return filepath.Join(c.o.PlansDir, fmt.Sprintf("pr-%d", c.o.Event.PR), commit)
+}
+
+// planOrApply runs /plan or /apply: on the pull request's head, checked out,
+// with the layers' PR locks held.
+func (c *commentRun) planOrApply() error {
+	ctx := c.ctx
+	head, err := c.pr.Head(ctx)
+	if err != nil {
+		return ToolError(err)
+	}
+	if c.o.SourceCommit != "" && c.o.SourceCommit != head {
+		return c.refuse("the checkout is %s but the pull request's head is %s", short(c.o.SourceCommit), short(head))
+	}
+	if c.m, err = Load(c.repo, c.o.Apply.Settings); err != nil {
+		return err
+	}
+	if c.cmd.Name == slash.Apply {
+		if ok, why := c.applyAllowed(head); !ok {
+			return c.refuse("%s", why)
+		}
+	}
+	selected, err := c.selectLayers(head)
+	if Code(err) == report.ExitBadInput { // a layer the repository does not have
+		return c.refuse("%v", err)
+	}
+	if err != nil || selected == nil {
+		return err
+	}
+	if len(selected) == 0 {
+		return c.refuse("no layer is affected by the change")
+	}
+	locks, err := c.takeLocks(selected, head)
+	if err != nil || locks == nil {
+		return err
+	}
+
+	o := c.o.Apply
+	o.Selection = Selection{Layers: dirsOf(selected)}
+	o.Commit = head
+	dir := c.planDir(head)
+	verb := "planning"
+	if c.cmd.Name == slash.Plan {
+		o.Op = apply.OpPlan
+		o.ExtraArgs = c.cmd.EngineArgs
+		if c.o.PlansDir == "" {
+			return BadInput("/plan needs a place to keep the plans (--plans-dir)")
+		}
+		for _, l := range selected { // a re-plan replaces the layer's plan
+			_ = os.Remove(filepath.Join(dir, plan.FileName(l.Dir)))
+			_ = os.Remove(filepath.Join(dir, plan.MetaName(l.Dir)))
+		}
+		o.SavePlan = func(meta plan.Meta, data []byte) error { return plan.Save(dir, meta, data) }
+	} else {
+		o.Op, verb = apply.OpApply, "applying"
+		o.Plans = os.DirFS(dir)
+		o.ExtraArgs = nil
+	}
+	live, err := c.pr.Live().Post(ctx, fmt.Sprintf("⏳ `%s`: %s %s at %s …", c.cmd, verb, strings.Join(dirsOf(selected), ", "), short(head)))
+	if err != nil {
+		return ToolError(err)
+	}
+	var mu sync.Mutex
+	var lines []string
+	prev := o.OnEvent
+	o.OnEvent = func(e apply.Event, line string) {
+		if prev != nil {
+			prev(e, line)
+		}
+		if e.Result == nil {
+			return
+		}
+		mu.Lock()
+		lines = append(lines, "- "+line)
+		body := fmt.Sprintf("⏳ `%s` at %s:\n\n%s", c.cmd, short(head), strings.Join(lines, "\n"))
+		mu.Unlock()
+		if err := live.Edit(ctx, body); err != nil {
+			c.out.warn("editing the comment: %v", err)
+		}
+	}
+	res, err := Apply(ctx, c.repo, o, c.ex, c.out)
+	if err == nil && c.cmd.Name == slash.Plan && c.o.PlanStore != nil && !c.o.DryRun {
+		if kerr := c.o.PlanStore.Keep(ctx, c.o.Event.PR, head, dir, dirsOf(selected)); kerr != nil {
+			err = ToolError(fmt.Errorf("keeping the plans for /apply: %w", kerr))
+		}
+	}
+	if err != nil {
+		_ = live.Edit(context.WithoutCancel(ctx), fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err))
+		return err
+	}
+	c.res.Report, c.res.Masker = res.Report, res.Masker
+	var b strings.Builder
+	if err := apply.Render(&b, res.Report, "markdown", res.Masker); err != nil {
+		return ToolError(err)
+	}
+	if c.cmd.Name == slash.Apply && !c.o.DryRun {
+		for _, r := range res.Report.Layers {
+			if r.Status == apply.Applied || r.Status == apply.NoChanges {
+				if released, err := locks[r.Layer.Dir].Release(ctx, c.o.Repo, c.o.Event.PR); err == nil && released {
+					c.res.Released = append(c.res.Released, r.Layer.Dir)
+				}
+			}
+		}
+	}
+	body := b.String()
+	if len(c.res.Released) > 0 {
+		body += fmt.Sprintf("\n\n🔓 released: %s", strings.Join(c.res.Released, ", "))
+	} else if c.cmd.Name == slash.Plan {
+		body += fmt.Sprintf("\n\n🔒 locked for #%d until `/apply`, `/unlock` or the pull request closes: %s", c.o.Event.PR, strings.Join(dirsOf(selected), ", "))
+	}
+	if err := live.Edit(context.WithoutCancel(ctx), body); err != nil {
+		return ToolError(err)
+	}
+	return nil
+}
+
+// applyAllowed: the pull request approved and its head's checks green, as the
+// policy asks; plans for the head must exist.
+func (c *commentRun) applyAllowed(head string) (bool, string) {
+	if c.o.Policy.RequireApproval {
+		ok, why, err := c.pr.Approval(c.ctx)
+		if err != nil {
+			return false, "the approval could not be read: " + err.Error()
+		}
+		if !ok {
+			return false, why
+		}
+	}
+	if c.o.Policy.RequireChecks {
+		ok, why, err := c.pr.ChecksPassed(c.ctx, head)
+		if err != nil {
+			return false, "the checks could not be read: " + err.Error()
+		}
+		if !ok {
+			return false, why
+		}
+	}
+	return true, ""
+}
+
+// selectLayers: the command's layers; for /apply without any, every layer
+// /plan saved a plan of for the head. A missing or stale plan refuses.
+func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
+	if c.cmd.Name == slash.Plan {
+		sel := c.cmd.Layers
+		if len(sel) == 0 {
+			sel = []string{layers.Changed}
+		}
+		return c.m.Select(c.ctx, c.repo, Selection{Layers: sel})
+	}
+	dir := c.planDir(head)
+	if c.o.PlanStore != nil {
+		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
+			return nil, ToolError(fmt.Errorf("fetching the plans of /plan: %w", err))
+		}
+	}
+	var want []*layers.Layer
+	if len(c.cmd.Layers) > 0 {
+		sel, err := c.m.Select(c.ctx, c.repo, Selection{Layers: c.cmd.Layers})
+		if err != nil {
+			return nil, err
+		}
+		want = sel
+	} else {
+		for _, l := range c.m.Set.Layers {
+			if _, err := os.Stat(filepath.Join(dir, plan.MetaName(l.Dir))); err == nil {
+				want = append(want, l)
+			}
+		}
+	}
+	var missing []string
+	for _, l := range want {
+		if _, err := os.Stat(filepath.Join(dir, plan.MetaName(l.Dir))); err != nil {
+			missing = append(missing, l.Dir)
+		}
+	}
+	if len(want) == 0 || len(missing) > 0 {
+		what := "no plan"
+		if len(missing) > 0 {
+			what = "no plan of " + strings.Join(missing, ", ")
+		}
+		if older := c.olderPlans(head); older != "" {
+			return nil, c.refuse("%s for the head %s: the plans are of %s, before the last push; comment `/plan` again", what, short(head), older)
+		}
+		return nil, c.refuse("%s for the head %s; comment `/plan` first", what, short(head))
+	}
+	return want, nil
+}
+
+// olderPlans names the commits other plans of this pull request were made for.
+func (c *commentRun) olderPlans(head string) string {
+	if c.o.PlanStore != nil {
+		if latest, err := c.o.PlanStore.Latest(c.ctx, c.o.Event.PR); err == nil && latest != head {
+			return short(latest)
+		}
+		return ""
+	}
+	entries, _ := os.ReadDir(filepath.Dir(c.planDir(head)))
+	var shas []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != head {
+			shas = append(shas, short(e.Name()))
+		}
+	}
+	return strings.Join(shas, ", ")
+}
+
+// takeLocks holds every selected layer for this pull request, or refuses
+// naming who holds one (releasing what it took). nil, nil: refused.
+func (c *commentRun) takeLocks(selected []*layers.Layer, head string) (map[string]*prlock.Locks, error) {
+	locks := map[string]*prlock.Locks{}
+	var taken []string
+	for _, l := range selected {
+		lk, err := c.locksFor(l)
+		if err != nil {
+			return nil, BadInput("%s: %v", l.Dir, err)
+		}
+		locks[l.Dir] = lk
+		before, err := lk.Holder(c.ctx)
+		if err != nil {
+			return nil, ToolError(err)
+		}
+		if c.o.DryRun {
+			if before != nil && (before.PR != c.o.Event.PR || before.Repo != c.o.Repo) {
+				return nil, c.refuse("%s", (&prlock.HeldError{Holder: *before}).Error())
+			}
+			c.out.progress("dry run: would lock %s for #%d", l.Dir, c.o.Event.PR)
+			continue
+		}
+		_, err = lk.Acquire(c.ctx, prlock.Lock{Repo: c.o.Repo, PR: c.o.Event.PR, Layer: l.Dir, Commit: head, By: c.o.Event.Comment.Author})
+		var held *prlock.HeldError
+		if errors.As(err, &held) {
+			for _, dir := range taken {
+				_, _ = locks[dir].Release(c.ctx, c.o.Repo, c.o.Event.PR)
+			}
+			return nil, c.refuse("%s", held.Error())
+		}
+		if err != nil {
+			return nil, ToolError(err)
+		}
+		if before == nil {
+			taken = append(taken, l.Dir)
+		}
+	}
+	return locks, nil
+}
+
+// unlock releases the pull request's locks: all, or the named layer's.
+func (c *commentRun) unlock() error {
+	m, err := Load(c.repo, c.o.Apply.Settings)
+	if err != nil {
+		return err
+	}
+	sel := m.Set.Layers
+	if len(c.cmd.Layers) > 0 {
+		if sel, err = m.Select(c.ctx, c.repo, Selection{Layers: c.cmd.Layers}); err != nil {
+			return err
+		}
+	}
+	if c.o.DryRun {
+		return say(c.ctx, c.pr, "🔓 dry run: would release this pull request's locks of "+strings.Join(dirsOf(sel), ", "))
+	}
+	released, others, err := releaseAll(c.ctx, sel, c.o.Repo, c.o.Event.PR, c.locksFor)
+	if err != nil {
+		return err
+	}
+	c.res.Released = released
+	body := "🔓 no lock of this pull request to release"
+	if len(released) > 0 {
+		body = "🔓 released: " + strings.Join(released, ", ")
+	}
+	if len(others) > 0 {
+		body += "\n\nheld by other pull requests (not released): " + strings.Join(others, "; ")
+	}
+	return say(c.ctx, c.pr, body)
+}
+
+func releaseAll(ctx context.Context, sel []*layers.Layer, repo string, pr int, locksFor func(*layers.Layer) (*prlock.Locks, error)) (released, others []string, err error) {
+	for _, l := range sel {
+		lk, err := locksFor(l)
+		if err != nil {
+			return released, others, BadInput("%s: %v", l.Dir, err)
+		}
+		ok, err := lk.Release(ctx, repo, pr)
+		var held *prlock.HeldError
+		switch {
+		case errors.As(err, &held):
+			others = append(others, fmt.Sprintf("%s by %s", l.Dir, held.Holder.String()))
+		case err != nil:
+			return released, others, ToolError(err)
+		case ok:
+			released = append(released, l.Dir)
+		}
+	}
+	return released, others, nil
+}
+
+// releaseClosed frees every lock of a pull request that closed.
+func releaseClosed(ctx context.Context, repo Repo, o CommentOptions, out Sink) (*CommentResult, error) {
+	if o.Event.Name != "pull_request" || o.Event.PR == 0 {
+		return nil, BadInput("--release needs a pull_request event (closed), not %s", o.Event.Name)
+	}
+	m, err := Load(repo, o.Apply.Settings)
+	if err != nil {
+		return nil, err
+	}
+	locksFor := o.Locks
+	if locksFor == nil {
+		locksFor = LocksNextToState(repo.FS, "", o.Apply.BackendConfig, o.Apply.Getenv)
+	}
+	released, _, err := releaseAll(ctx, m.Set.Layers, o.Repo, o.Event.PR, locksFor)
+	if err != nil {
+		return nil, err
+	}
+	out.progress("#%d closed: released %d lock(s) %s", o.Event.PR, len(released), strings.Join(released, ", "))
+	return &CommentResult{Released: released}, nil
+}
+
+func dirsOf(ls []*layers.Layer) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Dir
+	}
+	return out
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

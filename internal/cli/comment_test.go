@@ -1,0 +1,267 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/infra-flash/infra/internal/forge/giteatest"
+	"github.com/infra-flash/infra/internal/forge/githubtest"
+	"github.com/infra-flash/infra/internal/testfixture"
+)
+
+// commentRepo is GitHub (the fake) with two open pull requests on a
+// repository whose layers keep their state on a real S3 server, and a way to
+// run `infra comment` on a comment event.
+type commentRepo struct {
+	fake   *githubtest.GitHub
+	api    string
+	src    string
+	plans  string
+	s3     *testfixture.S3
+	common []string
+}
+
+const otherPR = 8
+
+var otherHead = strings.Repeat("8", 40)
+
+func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
+	t.Helper()
+	// The test data first: the tool setup moves INFRA_CACHE_DIR.
+	t.Setenv("INFRA_TESTDATA_DIR", githubtest.Dir())
+	src, backend, vars, s3 := stateRepo(t)
+	fake := githubtest.New(t)
+	fake.Repo(ghRepo)
+	fake.PR(ghRepo, ghPR, headSHA, "feature/vault")
+	fake.PR(ghRepo, otherPR, otherHead, "feature/other")
+	fake.Token(ghToken, githubtest.User{Login: "github-actions[bot]", Type: "Bot"})
+	for _, k := range []string{"GITHUB_ACTIONS", "GITHUB_EVENT_PATH", "GITHUB_EVENT_NAME", "GITHUB_SHA"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("GITHUB_TOKEN", ghToken)
+	c := &commentRepo{fake: fake, api: fake.Start(), src: src, plans: t.TempDir(), s3: s3}
+	c.common = []string{"--source", src, "--backend-config", backend, "--var-file", vars,
+		"--repo", ghRepo, "--api-url", c.api, "--event-name", "issue_comment"}
+	if !inBucket {
+		c.common = append(c.common, "--plans-dir", c.plans)
+	}
+	return c
+}
+
+// say runs `infra comment` on a new comment by login (with association) on pr.
+func (c *commentRepo) say(t *testing.T, pr int, login, association, body string) result {
+	t.Helper()
+	ev := githubtest.Webhook(t, "issue_comment", "created")
+	ev["repository"].(map[string]any)["full_name"] = ghRepo
+	issue := ev["issue"].(map[string]any)
+	issue["number"] = pr
+	issue["pull_request"] = map[string]any{"url": "https://api.github.com/repos/" + ghRepo + "/pulls/" + string(rune('0'+pr))}
+	cm := ev["comment"].(map[string]any)
+	cm["body"], cm["author_association"] = body, association
+	cm["user"].(map[string]any)["login"] = login
+	cm["user"].(map[string]any)["type"] = "User"
+	data, err := json.Marshal(ev)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "event.json")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	return run(t, append([]string{"comment", "--event", path}, c.common...)...)
+}
+
+func (c *commentRepo) comments(pr int) []githubtest.Comment { return c.fake.Comments(ghRepo, pr) }
+
+func (c *commentRepo) writes() []string {
+	var out []string
+	for _, r := range c.fake.Requests() {
+		if r.Method != "GET" {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	c.fake.Reset()
+	return out
+}
+
+// The comment loop through GitHub: /plan answers in one comment edited with
+// the plan and locks the layer; another PR is refused naming the holder; an
+// outsider is refused without a word; /apply waits for approval and green
+// checks, applies exactly the plan and frees the layer; a push makes the plan
+// stale; /unlock frees the layer.
+func TestCommentCommandsThroughGitHub(t *testing.T) {
+	for name, inBucket := range map[string]bool{"plans in a directory": false, "plans in the state bucket": true} {
+		t.Run(name, func(t *testing.T) { commentLoop(t, newCommentRepo(t, inBucket), inBucket) })
+	}
+}
+
+func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	got := c.comments(ghPR)
+	require.Len(t, got, 1, "one comment")
+	body := got[0].Body
+	assert.Contains(t, body, "1.one")
+	assert.Contains(t, body, "null_resource.this")
+	assert.Contains(t, body, "🔒 locked for #7")
+	w := c.writes()
+	require.GreaterOrEqual(t, len(w), 2)
+	assert.True(t, strings.HasPrefix(w[0], "POST "), w)
+	for _, x := range w[1:] {
+		assert.True(t, strings.HasPrefix(x, "PATCH "), "then only edits: %v", w)
+	}
+	var planHash string
+	if inBucket {
+		meta := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7", headSHA, "1.one.tfplan.json")
+		planHash = planHashIn(t, meta)
+	} else {
+		assert.FileExists(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan"))
+		planHash = planHashIn(t, filepath.Join(c.plans, "pr-7", headSHA, "1.one.tfplan.json"))
+	}
+
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "1.one is locked by pull request #7 (by @octocat)")
+	require.Len(t, c.comments(otherPR), 1)
+	assert.Contains(t, c.comments(otherPR)[0].Body, "1.one is locked by pull request #7")
+
+	c.fake.Reset()
+	r = c.say(t, ghPR, "stranger", "CONTRIBUTOR", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "@stranger is CONTRIBUTOR; comment commands run for OWNER, MEMBER, COLLABORATOR")
+	assert.Empty(t, c.writes(), "no comment for an outsider")
+	assert.Len(t, c.comments(ghPR), 1)
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "the pull request is not approved")
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: headSHA})
+	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "failure", Context: "ci/lint", Created: time.Now()})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	assert.Contains(t, r.stdout, "ci/lint is failure")
+	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "success", Context: "ci/lint", Created: time.Now().Add(time.Second)})
+	c.writes()
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "applied")
+	assert.Contains(t, last, planHash[:12], "exactly the plan /plan made")
+	assert.Contains(t, last, "🔓 released: 1.one")
+
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔒 locked for #8")
+
+	// PR 8 pushes: its plan is stale.
+	newHead := strings.Repeat("9", 40)
+	c.fake.PR(ghRepo, otherPR, newHead, "feature/other")
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: otherPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: newHead})
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "the plans are of 8888888, before the last push")
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.Contains(t, r.stdout, "locked by pull request #8")
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/unlock")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔓 released: 1.one")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+
+	// PR 7 closes unapplied: its locks go, and PR 8 may plan the layer.
+	closed := githubtest.Webhook(t, "pull_request", "closed")
+	closed["number"] = ghPR
+	closed["repository"].(map[string]any)["full_name"] = ghRepo
+	closed["pull_request"].(map[string]any)["number"] = ghPR
+	data, err := json.Marshal(closed)
+	require.NoError(t, err)
+	evPath := filepath.Join(t.TempDir(), "closed.json")
+	require.NoError(t, os.WriteFile(evPath, data, 0o600))
+	args := append([]string{"comment", "--release", "--event", evPath}, c.common...)
+	for i, a := range args {
+		if a == "issue_comment" {
+			args[i] = "pull_request"
+		}
+	}
+	r = run(t, args...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stderr, "#7 closed: released 1 lock(s) 1.one")
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	assert.Empty(t, c.fake.TakeViolations())
+}
+
+func planHashIn(t *testing.T, metaPath string) string {
+	t.Helper()
+	data, err := os.ReadFile(metaPath)
+	require.NoError(t, err)
+	var meta struct {
+		PlanHash string `json:"plan_sha256"`
+	}
+	require.NoError(t, json.Unmarshal(data, &meta))
+	require.Len(t, meta.PlanHash, 64)
+	return meta.PlanHash
+}
+
+// The comment loop on a real Gitea, whose comment events carry no author
+// association: the commenter's permission on the repository stands in. The
+// owner's /plan answers in one comment edited with the plan; an outsider's
+// /apply is refused without a comment; the owner's /apply applies that plan
+// and frees the layer.
+func TestCommentCommandsAgainstGitea(t *testing.T) {
+	g, repoName := giteaJob(t)
+	src, backend, vars, _ := stateRepo(t)
+	// Gitea's API has no reviews this test can give the bot's own pull request.
+	f, err := os.OpenFile(filepath.Join(src, "infra.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("comments {\n  require_approval = false\n}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	hook := g.Hook(t, repoName)
+	pr := g.OpenPR(t, repoName, "feature/db", "db.tf", "# db\n")
+	common := []string{"--source", src, "--backend-config", backend, "--var-file", vars, "--plans-dir", t.TempDir(),
+		"--repo", repoName, "--api-url", g.API, "--event-name", "issue_comment"}
+	say := func(as giteatest.Account, body string) result {
+		g.Comment(t, as, repoName, pr.Number, body)
+		ev := hook.Wait(t, func(p giteatest.Payload) bool {
+			return p.Event == "issue_comment" && strings.Contains(string(p.Body), strconv.Quote(body))
+		})
+		return run(t, append([]string{"comment", "--event", writeEvent(t, ev.Body)}, common...)...)
+	}
+	ours := func() []giteatest.IssueComment {
+		var out []giteatest.IssueComment
+		for _, c := range g.Comments(t, repoName, pr.Number) {
+			if strings.HasPrefix(c.Body, "<!-- infra-flash:comment ") {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+
+	r := say(g.Bot, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	got := ours()
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0].Body, "null_resource.this")
+	assert.Contains(t, got[0].Body, "🔒 locked for #"+strconv.Itoa(pr.Number))
+	assert.NotEqual(t, got[0].Created, got[0].Updated, "posted, then edited")
+
+	r = say(g.Outsider, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "@mallory is NONE")
+	assert.Len(t, ours(), 1, "no answer to an outsider")
+
+	r = say(g.Bot, "/apply 1.one") // another body: the hook's payloads are told apart by it
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	got = ours()
+	require.Len(t, got, 2, r.stdout+r.stderr)
+	assert.Contains(t, got[1].Body, "applied")
+	assert.Contains(t, got[1].Body, "🔓 released: 1.one")
+}
