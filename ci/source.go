@@ -25,8 +25,9 @@ import (
 // modules with git): git is in the image, not installed on every run.
 const gitImage = "alpine/git:v2.49.1"
 
-// hclPatterns are the files the layer model is read from.
-var hclPatterns = []string{"**/*.tf", "**/*.tf.json", "**/*.hcl"}
+// hclPatterns are the files the layer model is read from (var files: an
+// environment's layers are known by the files they take).
+var hclPatterns = []string{"**/*.tf", "**/*.tf.json", "**/*.hcl", "**/*.tfvars", "**/*.tfvars.json"}
 
 // exported is the repository's HCL, exported once into the module's container
 // (one call, not one per file).

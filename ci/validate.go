@@ -32,6 +32,13 @@ func (m *Infra) Layers(
 	if err != nil {
 		return "", err
 	}
+	// What the native CLI says beside the list: directories that are not layers, and why.
+	for _, sk := range set.Skipped {
+		fmt.Fprintf(os.Stderr, "%s is not a layer: %s\n", sk.Path, sk.Reason)
+	}
+	for _, w := range set.Warnings {
+		fmt.Fprintln(os.Stderr, "warning: "+w)
+	}
 	var b strings.Builder
 	err = report.RenderLayers(&b, set, format)
 	return b.String(), err
