@@ -38,19 +38,10 @@ type Checker struct {
 
 // Open finds the tools, opens the workspace and the result cache.
 func (h Checker) Open(_ context.Context, run usecase.CheckRun) (*usecase.CheckSession, error) {
-	mirror, err := toolchain.ResolveMirror(h.Mirror, run.Model.Config.ProviderMirror, h.Source)
+	tools, mirror, err := findTools(h.Source, h.Mirror, run.Model, slices.Contains(run.Kinds, stage.Lint))
 	if err != nil {
-		return nil, usecase.BadInput("%v", err)
+		return nil, err
 	}
-	tools, err := toolchain.Find(run.Model.Engine)
-	var missing *toolchain.MissingError
-	if errors.As(err, &missing) && missing.Tool == "tflint" && !slices.Contains(run.Kinds, stage.Lint) {
-		err = nil // the format check and validate never run tflint
-	}
-	if err != nil {
-		return nil, usecase.ToolError(err)
-	}
-	tools.Mirror = mirror
 	ex, err := native.New(h.Source, toolchain.CacheDir(), tools, native.OnWait(func() {
 		progress(h.Out, "infra: another run is checking this repository; waiting for it to finish")
 	}))
@@ -116,15 +107,10 @@ type Applier struct {
 // Open finds the engine, writes the backend config where it reads it, and opens
 // the workspace; the backend's credentials reach the engine as its environment.
 func (h Applier) Open(_ context.Context, run usecase.ApplyRun) (*usecase.ApplySession, error) {
-	mirror, err := toolchain.ResolveMirror(h.Mirror, run.Model.Config.ProviderMirror, h.Source)
+	tools, _, err := findTools(h.Source, h.Mirror, run.Model, false)
 	if err != nil {
-		return nil, usecase.BadInput("%v", err)
+		return nil, err
 	}
-	tools, err := toolchain.Find(run.Model.Engine)
-	if err != nil {
-		return nil, usecase.ToolError(err)
-	}
-	tools.Mirror = mirror
 	sess := &usecase.ApplySession{Source: repofs.Dir(h.Source)}
 	if run.Backend != nil {
 		if sess.BackendConfigPath, err = writeBackend(run.Backend); err != nil {
@@ -162,4 +148,23 @@ func note(s usecase.Sink, format string, args ...any) {
 	if s.Note != nil {
 		s.Note(fmt.Sprintf(format, args...))
 	}
+}
+
+// findTools finds the engine (and tflint, when the run lints) and the provider
+// mirror the run installs from: a missing tool is a tool error, a bad mirror bad input.
+func findTools(source, mirrorFlag string, m *usecase.Model, lints bool) (toolchain.Tools, string, error) {
+	mirror, err := toolchain.ResolveMirror(mirrorFlag, m.Config.ProviderMirror, source)
+	if err != nil {
+		return toolchain.Tools{}, "", usecase.BadInput("%v", err)
+	}
+	tools, err := toolchain.Find(m.Engine)
+	var missing *toolchain.MissingError
+	if errors.As(err, &missing) && missing.Tool == "tflint" && !lints {
+		err = nil // format, validate, plan and apply never run tflint
+	}
+	if err != nil {
+		return tools, "", usecase.ToolError(err)
+	}
+	tools.Mirror = mirror
+	return tools, mirror, nil
 }
