@@ -136,7 +136,8 @@ func Apply(ctx context.Context, repo Repo, o ApplyOptions, ex Applier, out Sink)
 		defer sess.Close()
 	}
 	opts := apply.Options{Engine: m.Engine, Runner: sess.Runner, Files: sess.Files, Source: sess.Source,
-		Backend: backend, BackendConfigPath: sess.BackendConfigPath, VarFiles: o.VarFiles,
+		Backend: backend, BackendConfigPath: sess.BackendConfigPath, VarFiles: o.VarFiles, Env: o.Env,
+		LayerFiles:  func(l *layers.Layer) ([]string, string) { return m.Set.EnvFiles(l, o.Env) },
 		LockTimeout: o.LockTimeout, ExtraArgs: o.ExtraArgs, Concurrency: o.Concurrency, Commit: o.Commit,
 		Bootstrap: m.Config.Bootstrap, Masker: masker, Getenv: o.Getenv, SavePlan: o.SavePlan, Plans: o.Plans}
 	if o.OnEvent != nil {

@@ -64,7 +64,8 @@ type CommentOptions struct {
 	// here, PR locks are checked but not taken or released, and plans not kept.
 	DryRun bool
 	// Locks addresses a layer's PR lock; nil: next to its state (LocksNextToState).
-	Locks func(l *layers.Layer) (*prlock.Locks, error)
+	// envBackend is the run's environment's backend config file for the layer.
+	Locks func(l *layers.Layer, envBackend string) (*prlock.Locks, error)
 }
 
 // PullRequest is what the comment flow asks of the forge about the pull request.
@@ -255,22 +256,37 @@ func (c *commentRun) refuse(format string, args ...any) error {
 }
 
 func (c *commentRun) locksFor(l *layers.Layer) (*prlock.Locks, error) {
-	if c.o.Locks != nil {
-		return c.o.Locks(l)
+	return locatorOf(c.repo, c.o)(c.m, l)
+}
+
+// locatorOf addresses a layer's PR lock with the run's environment's backend
+// file, where the caller's Locks (or the default, next to the state) says.
+func locatorOf(repo Repo, o CommentOptions) func(*Model, *layers.Layer) (*prlock.Locks, error) {
+	locks := o.Locks
+	if locks == nil {
+		locks = LocksNextToState(repo.FS, "", o.Apply.BackendConfig, o.Apply.Getenv)
 	}
-	return LocksNextToState(c.repo.FS, "", c.o.Apply.BackendConfig, c.o.Apply.Getenv)(l)
+	return func(m *Model, l *layers.Layer) (*prlock.Locks, error) {
+		_, envBackend := m.Set.EnvFiles(l, o.Apply.Env)
+		return locks(l, envBackend)
+	}
 }
 
 // LocksNextToState addresses each layer's PR lock next to its state: in the
 // bucket, or beside the local state file under root (the repository on disk).
-func LocksNextToState(fsys fs.FS, root string, backendConfig []byte, getenv func(string) string) func(*layers.Layer) (*prlock.Locks, error) {
-	return func(l *layers.Layer) (*prlock.Locks, error) {
+// envBackend is the environment's backend config file, relative to the layer.
+func LocksNextToState(fsys fs.FS, root string, backendConfig []byte, getenv func(string) string) func(l *layers.Layer, envBackend string) (*prlock.Locks, error) {
+	return func(l *layers.Layer, envBackend string) (*prlock.Locks, error) {
 		var file state.ConfigFile
 		if backendConfig != nil {
 			var err error
 			if file, err = state.ParseConfigFile(backendConfig); err != nil {
 				return nil, fmt.Errorf("--backend-config: %w", err)
 			}
+		}
+		file, err := apply.EnvBackend(fsys, l.Path, envBackend, file)
+		if err != nil {
+			return nil, err
 		}
 		settings, statePath, err := apply.StateSettings(fsys, l.Path, file, getenv)
 		if err != nil {
@@ -535,6 +551,7 @@ func (c *commentRun) unlock() error {
 	if err != nil {
 		return err
 	}
+	c.m = m
 	sel := m.Set.Layers
 	if len(c.cmd.Layers) > 0 {
 		if sel, err = m.Select(c.ctx, c.repo, Selection{Layers: c.cmd.Layers}); err != nil {
@@ -588,11 +605,8 @@ func releaseClosed(ctx context.Context, repo Repo, o CommentOptions, out Sink) (
 	if err != nil {
 		return nil, err
 	}
-	locksFor := o.Locks
-	if locksFor == nil {
-		locksFor = LocksNextToState(repo.FS, "", o.Apply.BackendConfig, o.Apply.Getenv)
-	}
-	released, _, err := releaseAll(ctx, m.Set.Layers, o.Repo, o.Event.PR, locksFor)
+	locate := locatorOf(repo, o)
+	released, _, err := releaseAll(ctx, m.Set.Layers, o.Repo, o.Event.PR, func(l *layers.Layer) (*prlock.Locks, error) { return locate(m, l) })
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,12 @@ type Options struct {
 	// BackendConfigPath and VarFiles are the files as the runner's commands see them.
 	BackendConfigPath string
 	VarFiles          []string
-	LockTimeout       time.Duration
+	// Env is the environment the run is for ("" for none); saved plans record it.
+	Env string
+	// LayerFiles gives a layer's own -var-file and -backend-config files in the
+	// run's environment, relative to the layer's directory; nil for none.
+	LayerFiles  func(*layers.Layer) (varFiles []string, backendConfig string)
+	LockTimeout time.Duration
 	// ExtraArgs pass through to plan and apply (-destroy, -target=..., -refresh-only).
 	ExtraArgs   []string
 	Concurrency int // layers at once; default pipeline.DefaultConcurrency()
@@ -195,13 +200,43 @@ type layerRun struct {
 	res   LayerResult
 	start time.Time
 	cfg   layerConfig
+	// backend is the run's backend config with the environment's file over it.
+	backend state.ConfigFile
+	// envBackend is the environment's backend config file, relative to the layer.
+	envBackend string
 	// upstream tells how a layer this one depends on ended, and what it waits for.
 	upstream func(dir string) (Status, string)
 }
 
 func newLayerRun(op Op, l *layers.Layer, opts *Options) *layerRun {
-	return &layerRun{op: op, l: l, opts: opts, start: now(), res: LayerResult{Layer: l},
-		cmds: commands{layer: l, backendConfig: opts.BackendConfigPath, varFiles: opts.VarFiles, lockTimeout: opts.LockTimeout}}
+	x := &layerRun{op: op, l: l, opts: opts, start: now(), res: LayerResult{Layer: l}, backend: opts.Backend,
+		cmds: commands{layer: l, lockTimeout: opts.LockTimeout}}
+	if opts.BackendConfigPath != "" {
+		x.cmds.backendConfigs = []string{opts.BackendConfigPath}
+	}
+	var envVars []string
+	if opts.LayerFiles != nil {
+		envVars, x.envBackend = opts.LayerFiles(l)
+	}
+	// The environment's files first: the run's own --var-file overrides them, as
+	// a later -var-file does. Its backend file comes last, since it names this
+	// environment's state over the run's shared settings.
+	x.cmds.varFiles = append(envVars, opts.VarFiles...)
+	if x.envBackend != "" {
+		x.cmds.backendConfigs = append(x.cmds.backendConfigs, x.envBackend)
+	}
+	return x
+}
+
+// readEnvBackend merges the environment's backend config file over the run's.
+func (x *layerRun) readEnvBackend() error {
+	merged, err := EnvBackend(x.opts.Source, x.l.Path, x.envBackend, x.opts.Backend)
+	if err != nil {
+		return fmt.Errorf("environment %s: %w", x.opts.Env, err)
+	}
+	x.backend = merged
+	x.opts.Masker.Add(merged.Secrets()...)
+	return nil
 }
 
 func (x *layerRun) emit(step string) {
@@ -253,8 +288,12 @@ func (x *layerRun) prepare(ctx context.Context) bool {
 		return false
 	}
 	x.cfg = cfg
+	if err := x.readEnvBackend(); err != nil {
+		x.res.Status, x.res.Reason = Refused, x.opts.Masker.Mask(err.Error())
+		return false
+	}
 	x.emit("init")
-	key := sha256.Sum256([]byte(string(cfg.backend.WithoutCredentials()) + "\x00" + string(x.opts.Backend.WithoutCredentials())))
+	key := sha256.Sum256([]byte(string(cfg.backend.WithoutCredentials()) + "\x00" + string(x.backend.WithoutCredentials())))
 	_, ok := x.exec(ctx, "init", x.cmds.init(cfg.backendType+":"+hex.EncodeToString(key[:])))
 	return ok
 }
@@ -342,7 +381,7 @@ func (x *layerRun) plan(ctx context.Context) {
 		x.res.Status, x.res.Reason = Error, err.Error()
 		return
 	}
-	meta := plan.Meta{Layer: x.l.Dir, Commit: x.opts.Commit, SourceHash: source, PlanHash: plan.Hash(data),
+	meta := plan.Meta{Layer: x.l.Dir, Env: x.opts.Env, Commit: x.opts.Commit, SourceHash: source, PlanHash: plan.Hash(data),
 		Engine: x.opts.Engine, Args: append([]string{}, x.opts.ExtraArgs...), Changes: changed, Created: now().UTC()}
 	if x.opts.SavePlan != nil {
 		if err := x.opts.SavePlan(meta, data); err != nil {
@@ -392,6 +431,9 @@ func verifyPlans(selected []*layers.Layer, opts Options) *Report {
 			if source, err = plan.SourceHash(opts.Source, append([]string{l.Path}, l.Modules...)); err == nil {
 				err = plan.Verify(meta, data, opts.Commit, source)
 			}
+			if err == nil && meta.Env != opts.Env {
+				err = &plan.RefusedError{Layer: meta.Layer, Reason: fmt.Sprintf("it was made for %s, not for %s", envName(meta.Env), envName(opts.Env))}
+			}
 		}
 		if err != nil {
 			refused = true
@@ -407,6 +449,13 @@ func verifyPlans(selected []*layers.Layer, opts Options) *Report {
 		return nil
 	}
 	return rep
+}
+
+func envName(env string) string {
+	if env == "" {
+		return "no environment"
+	}
+	return "environment " + env
 }
 
 // erroredState is the file the engine writes, in its working directory, when it
@@ -562,7 +611,7 @@ func (x *layerRun) lookupLock(ctx context.Context) *state.Lock {
 }
 
 func (x *layerRun) store() (*state.Store, error) {
-	return state.NewStore(state.Resolve(x.cfg.backendType, x.cfg.backend, x.opts.Backend, x.opts.Getenv))
+	return state.NewStore(state.Resolve(x.cfg.backendType, x.cfg.backend, x.backend, x.opts.Getenv))
 }
 
 // headline is the short parenthesis of a progress line.

@@ -18,10 +18,10 @@ const workDir = stage.DataDir
 
 // commands builds the engine invocations of one layer.
 type commands struct {
-	layer         *layers.Layer
-	backendConfig string
-	varFiles      []string
-	lockTimeout   time.Duration
+	layer          *layers.Layer
+	backendConfigs []string // later files override earlier ones
+	varFiles       []string
+	lockTimeout    time.Duration
 }
 
 func (c commands) session() string { return "apply:" + c.layer.Dir }
@@ -37,8 +37,8 @@ func (c commands) cmd(args ...string) stage.Command {
 // lock file.
 func (c commands) init(backendKey string) stage.Command {
 	args := []string{"init", "-input=false", "-no-color", "-reconfigure"}
-	if c.backendConfig != "" {
-		args = append(args, "-backend-config="+c.backendConfig)
+	for _, f := range c.backendConfigs {
+		args = append(args, "-backend-config="+f)
 	}
 	if c.layer.HasLockFile {
 		args = append(args, "-lockfile=readonly")

@@ -111,3 +111,29 @@ func StateSettings(fsys fs.FS, dir string, file state.ConfigFile, getenv func(st
 	}
 	return s, statePath, nil
 }
+
+// EnvBackend is the backend config a layer runs with in an environment: the
+// environment's file (relative to the layer's directory; "" for none) over the
+// run's, as the engine merges two -backend-config files.
+func EnvBackend(fsys fs.FS, dir, envFile string, run state.ConfigFile) (state.ConfigFile, error) {
+	if envFile == "" {
+		return run, nil
+	}
+	name := path.Join(dir, envFile)
+	src, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("backend config %s: %w", name, err)
+	}
+	file, err := state.ParseConfigFile(src)
+	if err != nil {
+		return nil, fmt.Errorf("backend config %s: %w", name, err)
+	}
+	merged := state.ConfigFile{}
+	for k, v := range run {
+		merged[k] = v
+	}
+	for k, v := range file {
+		merged[k] = v
+	}
+	return merged, nil
+}

@@ -62,7 +62,7 @@ func (x *layerRun) unlock(ctx context.Context, id string) {
 // currentLock reads the lock: known is false when this backend's lock cannot be
 // read, in which case the engine's force-unlock is trusted to check the ID.
 func (x *layerRun) currentLock(ctx context.Context) (*state.Lock, bool) {
-	settings := state.Resolve(x.cfg.backendType, x.cfg.backend, x.opts.Backend, x.opts.Getenv)
+	settings := state.Resolve(x.cfg.backendType, x.cfg.backend, x.backend, x.opts.Getenv)
 	if settings.Type != "s3" || !settings.UseLockfile {
 		return nil, false
 	}

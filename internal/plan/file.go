@@ -23,6 +23,7 @@ import (
 // Meta is what a saved plan was made from. It travels next to the plan file.
 type Meta struct {
 	Layer      string    `json:"layer"`
+	Env        string    `json:"env,omitempty"` // the environment it was made for
 	Commit     string    `json:"commit"`
 	SourceHash string    `json:"source_sha256"`
 	PlanHash   string    `json:"plan_sha256"`
