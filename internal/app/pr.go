@@ -65,7 +65,7 @@ func Kick(ctx context.Context, repo Repo, o KickOptions, client *forge.Client, o
 	if err != nil {
 		return prloop.KickResult{}, err
 	}
-	res, err := prloop.Kick(ctx, client, o.Target, selected, out.log())
+	res, err := prloop.Kick(ctx, client, o.Target, selected, o.Env, out.log())
 	return res, ForgeError(err)
 }
 

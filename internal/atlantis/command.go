@@ -22,6 +22,19 @@ func PlanCommand(dir string) (string, error) {
 	return "atlantis plan -d " + dir, nil
 }
 
+// safeProject is a project name Atlantis parses as one word.
+var safeProject = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}$`)
+
+// PlanProjectCommand asks Atlantis to plan one project by name: the only way to
+// reach a project planned in a workspace of its own (an environment), which
+// "-d DIR" alone, in the default workspace, does not select.
+func PlanProjectCommand(name string) (string, error) {
+	if !safeProject.MatchString(name) {
+		return "", fmt.Errorf("project %q cannot be passed to atlantis plan -p", name)
+	}
+	return "atlantis plan -p " + name, nil
+}
+
 // Hint is one Atlantis command worth showing on a PR.
 type Hint struct {
 	Command, What string

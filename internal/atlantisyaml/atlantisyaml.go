@@ -209,6 +209,22 @@ func instances(l *layers.Layer) []string {
 	return []string{""}
 }
 
+// Instance is one Atlantis project of a layer: its name and workspace (the
+// environment; "" for a shared layer, planned in the default workspace).
+type Instance struct{ Name, Workspace string }
+
+// Instances are the projects the generated file declares for a layer, in the
+// order it declares them; env narrows them to one environment ("" keeps all).
+func Instances(l *layers.Layer, env string) []Instance {
+	var out []Instance
+	for _, e := range instances(l) {
+		if env == "" || e == "" || e == env {
+			out = append(out, Instance{projectName(l, e), e})
+		}
+	}
+	return out
+}
+
 // projectName is the layer's key, with the environment for a layer planned once
 // per environment.
 func projectName(l *layers.Layer, env string) string {

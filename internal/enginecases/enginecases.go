@@ -28,6 +28,8 @@ type Case struct {
 	Exit       int      `json:"exit"`
 	NeverFails bool     `json:"never_fails,omitempty"`
 	Says       []string `json:"says"`
+	// Never is text that must not appear (another environment's project, a secret).
+	Never []string `json:"never,omitempty"`
 	// Only names the one executor a case is for ("dagger" or "native"), for
 	// behaviour one door has and the other cannot (the module's default .git).
 	Only string `json:"only,omitempty"`
@@ -163,6 +165,11 @@ func (c Case) missing(output string) []string {
 	for _, s := range c.Says {
 		if !strings.Contains(output, s) {
 			out = append(out, fmt.Sprintf("output lacks %q", s))
+		}
+	}
+	for _, s := range c.Never {
+		if strings.Contains(output, s) {
+			out = append(out, fmt.Sprintf("output has %q", s))
 		}
 	}
 	return out

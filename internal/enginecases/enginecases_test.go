@@ -149,4 +149,7 @@ func TestOutcomes(t *testing.T) {
 	assert.Len(t, c.CheckDagger(false, "a:3"), 1)
 	c.NeverFails = true
 	assert.Empty(t, c.CheckDagger(false, "a:3"))
+	c.Never = []string{"secret"}
+	assert.Empty(t, c.CheckDagger(false, "a:3"))
+	assert.Equal(t, []string{`output has "secret"`}, c.CheckDagger(false, "a:3 secret"))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/atlantis"
+	"github.com/infra-flash/infra/internal/atlantisyaml"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 )
@@ -17,7 +18,7 @@ const KickStatus = "infra-flash/atlantis"
 
 // KickResult is what kick-atlantis did.
 type KickResult struct {
-	Asked   []string // the directories Atlantis was asked to plan
+	Asked   []string // the directories (or environments' projects) Atlantis was asked to plan
 	Skipped string   // why nothing was asked, when nothing was
 	Failed  bool     // a layer's checks failed on this commit: no plan asked
 }
@@ -25,8 +26,10 @@ type KickResult struct {
 // Kick asks Atlantis to plan each layer ("atlantis plan -d <dir>", one comment
 // per layer: Atlantis ignores comments of several lines), once per commit: a
 // commit status records the request and a rerun finds it. It refuses when this
-// commit's per-layer check runs or statuses say a check failed.
-func Kick(ctx context.Context, c *forge.Client, t Target, ls []*layers.Layer, log func(string)) (KickResult, error) {
+// commit's per-layer check runs or statuses say a check failed. A layer planned
+// per environment is asked by project ("atlantis plan -p <name>"), once for each
+// environment atlantis-config declares it in, or only env's when env is set.
+func Kick(ctx context.Context, c *forge.Client, t Target, ls []*layers.Layer, env string, log func(string)) (KickResult, error) {
 	if log == nil {
 		log = func(string) {}
 	}
@@ -46,13 +49,20 @@ func Kick(ctx context.Context, c *forge.Client, t Target, ls []*layers.Layer, lo
 	if len(ls) == 0 {
 		return KickResult{Skipped: "no layer changed: nothing for Atlantis to plan"}, nil
 	}
-	var cmds []string
+	var cmds, asked []string
 	for _, l := range ls {
-		cmd, err := atlantis.PlanCommand(l.Path)
-		if err != nil {
-			return KickResult{}, &forge.InputError{Msg: err.Error()}
+		for _, p := range atlantisyaml.Instances(l, env) {
+			cmd, err := atlantis.PlanCommand(l.Path)
+			what := l.Path
+			if p.Workspace != "" {
+				cmd, err = atlantis.PlanProjectCommand(p.Name)
+				what = l.Path + " (" + p.Workspace + ")"
+			}
+			if err != nil {
+				return KickResult{}, &forge.InputError{Msg: err.Error()}
+			}
+			cmds, asked = append(cmds, cmd), append(asked, what)
 		}
-		cmds = append(cmds, cmd)
 	}
 	statuses, err := c.Statuses(ctx, t.SHA)
 	if err != nil && !forge.IsDryRead(err) {
@@ -83,7 +93,7 @@ func Kick(ctx context.Context, c *forge.Client, t Target, ls []*layers.Layer, lo
 		if _, err := c.CreateComment(ctx, t.PR, cmd); err != nil {
 			return res, err
 		}
-		res.Asked = append(res.Asked, ls[i].Path)
+		res.Asked = append(res.Asked, asked[i])
 		log("kick-atlantis: commented " + cmd)
 	}
 	var ids []string
