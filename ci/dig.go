@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
+	usecase "github.com/infra-flash/infra/internal/app"
 	catalogpkg "github.com/infra-flash/infra/internal/catalog"
 	"github.com/infra-flash/infra/internal/dig"
 	"github.com/infra-flash/infra/internal/forge"
@@ -21,7 +22,9 @@ import (
 // +cache="never"
 func (m *Infra) Dig(
 	ctx context.Context,
-	// Base domain the services live under, such as example.com.
+	// Base domain the services live under, such as example.com (default: the
+	// environment's domain, with the module's --env).
+	// +optional
 	domain string,
 	// all, or layers by directory (2.platform), name (platform) or ID (L2).
 	// +optional
@@ -67,7 +70,9 @@ func (m *Infra) Dig(
 // +cache="never"
 func (g *Github) Dig(
 	ctx context.Context,
-	// Base domain the services live under, such as example.com.
+	// Base domain the services live under, such as example.com (default: the
+	// environment's domain, with the module's --env).
+	// +optional
 	domain string,
 	// all, or layers by directory (2.platform), name (platform) or ID (L2).
 	// +optional
@@ -147,20 +152,17 @@ func (m *Infra) digProbe(ctx context.Context, a digArgs) (func(context.Context) 
 		}
 		in.CACert, in.CACertName = []byte(pem), "(file)"
 	}
-	base, opts, err := in.Validate()
+	e, err := m.exportHCL(ctx)
 	if err != nil {
 		return nil, err
 	}
-	set, _, cat, done, err := m.openCatalog(ctx, a.catalog, false)
+	defer e.close()
+	run, err := usecase.PlanDig(m.repo(ctx, e.fsys), usecase.DigOptions{Settings: m.settings(), Input: in,
+		Layers: a.layer, Env: m.Env, Catalog: a.catalog})
 	if err != nil {
 		return nil, err
 	}
-	done()
-	services, err := cat.Select(set, a.layer)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) *dig.Report { return dig.Probe(ctx, base, services, opts) }, nil
+	return run.Probe, nil
 }
 
 // digFinish renders the report after what b holds, and fails unless every

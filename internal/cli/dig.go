@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/spf13/cobra"
 
+	usecase "github.com/infra-flash/infra/internal/app"
 	"github.com/infra-flash/infra/internal/catalog"
 	"github.com/infra-flash/infra/internal/dig"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
-	"github.com/infra-flash/infra/internal/repoconfig"
-	"github.com/infra-flash/infra/internal/repofs"
 )
 
 type digOptions struct {
@@ -66,14 +64,6 @@ Exit codes: 0 every service healthy (or skipped), 1 some not, 2 bad input,
 }
 
 func (a *app) dig(c *cobra.Command, o *digOptions) error {
-	if o.in.Domain == "" && o.env != "" {
-		if cfg, err := repoconfig.Load(repofs.Dir(a.source)); err == nil && cfg.Environment(o.env) != nil {
-			o.in.Domain = cfg.Environment(o.env).Domain
-		}
-	}
-	if o.in.Domain == "" {
-		o.in.Domain = os.Getenv("BASE_DOMAIN")
-	}
 	if o.cacert != "" {
 		pem, err := os.ReadFile(o.cacert)
 		if err != nil {
@@ -81,25 +71,12 @@ func (a *app) dig(c *cobra.Command, o *digOptions) error {
 		}
 		o.in.CACert, o.in.CACertName = pem, o.cacert
 	}
-	domain, opts, err := o.in.Validate()
+	run, err := usecase.PlanDig(a.repo(), usecase.DigOptions{Settings: a.settings(), Input: o.in, Layers: o.layer,
+		Env: o.env, Catalog: o.catalog, Getenv: os.Getenv})
 	if err != nil {
-		return a.badInput("%v", err)
+		return a.fail(err)
 	}
-	set, _, err := a.discover()
-	if err != nil {
-		return err
-	}
-	cat, err := catalog.Open(repofs.Dir(a.source), o.catalog, set)
-	if err != nil {
-		return a.badInput("%v", err)
-	}
-	services, err := cat.Select(set, o.layer)
-	if err != nil {
-		return a.badInput("%v", err)
-	}
-	if services, err = servicesInEnv(set, services, o.env); err != nil {
-		return a.badInput("%v", err)
-	}
+	domain, services, opts := run.Domain, run.Services, run.Options
 	onPR := o.PR != 0 || o.EventPath != "" || a.runtime().Env().EventName == "issue_comment"
 	mask := dig.MaskDomain(o.in.Format, o.showDomain, onPR)
 	shown := domain
@@ -155,29 +132,4 @@ func (a *app) digOnPR(ctx context.Context, o *digOptions, probe func(context.Con
 		return nil, githubError(err)
 	}
 	return rep, nil
-}
-
-// servicesInEnv keeps the services of the shared layers and the environment's
-// (--env), which dig needs when a selected service's layer differs by environment.
-func servicesInEnv(set *layers.Set, services []catalog.Service, env string) ([]catalog.Service, error) {
-	var ls []*layers.Layer
-	for _, s := range services {
-		if l := set.Get(s.LayerDir); l != nil && !slices.Contains(ls, l) {
-			ls = append(ls, l)
-		}
-	}
-	kept, err := set.InEnv(ls, env, true)
-	if err != nil {
-		return nil, err
-	}
-	var out []catalog.Service
-	for _, s := range services {
-		if slices.Contains(kept, set.Get(s.LayerDir)) {
-			out = append(out, s)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no service selected is in environment %s or a shared layer", env)
-	}
-	return out, nil
 }
