@@ -362,7 +362,7 @@ func (x *layerRun) planTo(ctx context.Context, step, name string, extra []string
 }
 
 func (x *layerRun) plan(ctx context.Context) {
-	if !x.prepare(ctx) {
+	if x.unsavedState() || !x.prepare(ctx) {
 		return
 	}
 	x.emit("plan")
@@ -463,16 +463,24 @@ func envName(env string) string {
 const erroredState = "errored.tfstate"
 
 // unsavedState refuses to touch a layer whose last apply could not save its
-// state: applying again would create what the file records a second time.
+// state: applying again would create what the file records a second time, and a
+// plan made from the backend's state, which lacks it, would plan just that.
 func (x *layerRun) unsavedState() bool {
-	p := x.l.Path + "/" + erroredState
-	if _, err := fs.Stat(x.opts.Source, p); err != nil {
+	p, ok := x.erroredState()
+	if !ok {
 		return false
 	}
 	x.res.Status, x.res.SavedState = Refused, p
-	x.res.Reason = fmt.Sprintf("%s holds state that an earlier apply could not save to the backend: push it (%s state push %s, in the layer's directory), then remove it and apply again",
-		p, x.opts.Engine, erroredState)
+	x.res.Reason = fmt.Sprintf("%s holds state that an earlier apply could not save to the backend: push it (%s state push %s, in the layer's directory), then remove it and %s again",
+		p, x.opts.Engine, erroredState, x.op)
 	return true
+}
+
+// erroredState is the layer's errored.tfstate, when there is one.
+func (x *layerRun) erroredState() (string, bool) {
+	p := x.l.Path + "/" + erroredState
+	_, err := fs.Stat(x.opts.Source, p)
+	return p, err == nil
 }
 
 // keepState names the errored.tfstate a failed apply left, so that the report
@@ -567,6 +575,20 @@ func (x *layerRun) apply(ctx context.Context) {
 }
 
 func (x *layerRun) drift(ctx context.Context) {
+	if p, ok := x.erroredState(); ok {
+		// What the backend's state lacks exists: reality differs from the state,
+		// whatever the comparison finds, and whatever stops it (the lock the failed
+		// apply left, say) is reported with the file.
+		defer func() {
+			x.res.SavedState = p
+			note := fmt.Sprintf("%s holds resources an earlier apply could not save to the backend, which this comparison does not see: push it (%s state push %s, in the layer's directory)",
+				p, x.opts.Engine, erroredState)
+			if x.res.Status == InSync {
+				x.res.Status = Drifted
+			}
+			x.res.Reason = strings.TrimPrefix(x.res.Reason+"; "+note, "; ")
+		}()
+	}
 	if !x.prepare(ctx) {
 		return
 	}

@@ -221,6 +221,17 @@ resource "terraform_data" "kill" {
 	assert.Equal(t, 2, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "terraform/1.app/errored.tfstate holds state")
 	assert.FileExists(t, errored)
+
+	// A plan from the backend's state, which lacks what the file holds, would plan
+	// it again: refused. Drift names the file whatever else it finds (here the
+	// lock the dead apply could not release).
+	r = run(t, append([]string{"plan"}, common...)...)
+	assert.Equal(t, 2, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "terraform/1.app/errored.tfstate holds state")
+	r = run(t, append([]string{"drift", "--format", "json"}, common...)...)
+	assert.NotEqual(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, `"saved_state": "terraform/1.app/errored.tfstate"`)
+	assert.Contains(t, r.stdout, "terraform/1.app/errored.tfstate holds resources an earlier apply could not save")
 	after, err := os.ReadFile(errored)
 	require.NoError(t, err)
 	assert.Equal(t, data, after)
