@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -47,7 +48,41 @@ func (m *Infra) exportHCL(ctx context.Context, extra ...string) (*exported, erro
 		cleanup()
 		return nil, fmt.Errorf("reading the repository's HCL: %w", err)
 	}
+	if err := m.linkInto(ctx, dir); err != nil {
+		cleanup()
+		return nil, err
+	}
 	return &exported{fsys: repofs.Dir(dir), close: cleanup}, nil
+}
+
+// linkInto recreates the source's symlinks in the exported HCL: a filter keeps a
+// link only when its own name matches a pattern, so a layer or module directory
+// that is a link (layers/1.a -> ../stacks/a) would be missing from the model.
+// The files it points to are exported already. A link leading out of the source
+// is left out, as a filter leaves it: there is nothing behind it here. One find,
+// cached by the source's digest like every exec.
+func (m *Infra) linkInto(ctx context.Context, dir string) error {
+	out, err := dag.Container().From(gitImage).
+		WithMountedDirectory("/src", m.Source).
+		WithWorkdir("/src").
+		WithExec(repofs.FindLinks).
+		Stdout(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the repository's symlinks: %w", err)
+	}
+	for _, l := range repofs.ParseLinks(out) {
+		at := filepath.Join(dir, filepath.FromSlash(l.Path))
+		if _, err := os.Lstat(at); err == nil {
+			continue // a link the filter kept (a linked .tf file)
+		}
+		if err := os.MkdirAll(filepath.Dir(at), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(l.Target, at); err != nil {
+			return fmt.Errorf("recreating the symlink %s: %w", l.Path, err)
+		}
+	}
+	return nil
 }
 
 // source is the exported HCL and the layer model read from it by the same
