@@ -316,7 +316,7 @@ func (m *Infra) applyOptions(ctx context.Context, op apply.Op, a applyArgs) (use
 		}
 		o.BackendConfig = []byte(content)
 	}
-	ex := &containerApplier{src: m.Source, id: runID()}
+	ex := &containerApplier{src: m.Source, id: runID(), op: op}
 	if m.VarFile != nil {
 		content, err := m.VarFile.Plaintext(ctx)
 		if err != nil {
@@ -338,6 +338,7 @@ func (m *Infra) applyOptions(ctx context.Context, op apply.Op, a applyArgs) (use
 // for Dagger's cache (the run ID), with the backend config and the var file
 // mounted as secrets.
 type containerApplier struct {
+	op     apply.Op
 	src    *dagger.Directory
 	fsys   fs.FS
 	id     string
@@ -345,6 +346,11 @@ type containerApplier struct {
 }
 
 func (c *containerApplier) Open(_ context.Context, run usecase.ApplyRun) (*usecase.ApplySession, error) {
+	if c.op == apply.OpApply {
+		if err := refuseLocalState(c.fsys, run); err != nil {
+			return nil, err
+		}
+	}
 	sess := &usecase.ApplySession{Source: c.fsys}
 	mounts := c.mounts
 	if run.Backend != nil {
@@ -366,6 +372,23 @@ func (c *containerApplier) Open(_ context.Context, run usecase.ApplyRun) (*useca
 	}
 	sess.Runner, sess.Files = runner, containerFiles{runner}
 	return sess, nil
+}
+
+// refuseLocalState refuses to apply a layer whose state is a local file: the
+// engine would write it inside the container, and it would be gone with it. Plan
+// and drift write no state, so they run.
+func refuseLocalState(fsys fs.FS, run usecase.ApplyRun) error {
+	for _, l := range run.Selected {
+		settings, statePath, err := apply.StateSettings(fsys, l.Path, run.Backend, nil)
+		if err != nil {
+			return usecase.BadInput("%s: %v", l.Path, err)
+		}
+		if settings.Type == "" || settings.Type == "local" {
+			return usecase.BadInput("%s keeps its state in a local file (%s), which an apply here would write inside the function's container and lose with it: "+
+				"apply it with the native CLI (infra apply), where the file stays in the repository, or give the layer a remote backend", l.Path, statePath)
+		}
+	}
+	return nil
 }
 
 // runID is unique per function call: it makes every engine command a new one for
