@@ -1,0 +1,1 @@
+token = "CANARY-5e9f0c7d-secret"
