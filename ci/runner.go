@@ -21,6 +21,10 @@ const srcMount = "/src"
 // come from the cache.
 const startMarker = "infra-exec-started:"
 
+// quietDir holds the output of the engine commands of plan, apply and drift,
+// outside the source mount.
+const quietDir = "/infra-io"
+
 // containerRunner runs stage commands in the pinned tool images. Commands of one
 // session (init, then validate) run on top of each other's container, so validate
 // sees the .terraform directory init made; sessions share nothing else, and each
@@ -81,7 +85,13 @@ func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
 	if r.prepare != nil {
 		ctr = r.prepare(ctr)
 	}
-	return ctr.WithMountedDirectory(srcMount, files)
+	ctr = ctr.WithMountedDirectory(srcMount, files)
+	if strings.HasPrefix(cmd.Session, "apply:") {
+		// Plan files go to the data directory, which init makes only when it
+		// installs something: a layer of built-in resources alone has none.
+		ctr = ctr.WithDirectory(srcMount+"/"+cmd.Dir+"/"+stage.DataDir, dag.Directory())
+	}
+	return ctr
 }
 
 func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Output, error) {
@@ -100,7 +110,16 @@ func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Out
 		ctr = ctr.WithEnvVariable(k, v)
 	}
 	// Every image has a POSIX shell (alpine based); the marker goes to stderr first.
-	stamped := append([]string{"sh", "-c", `echo "` + startMarker + `$(date +%s)" >&2; exec "$@"`, "infra-exec", bin}, cmd.Args...)
+	script := `echo "` + startMarker + `$(date +%s)" >&2; exec "$@"`
+	quiet := strings.HasPrefix(cmd.Session, "apply:")
+	if quiet {
+		// What plan, show and apply print holds variable and state values
+		// (show -json: every variable in clear), and Dagger's progress output
+		// shows an exec's stdout and stderr: into files instead, read back
+		// without being shown.
+		script = `mkdir -p ` + quietDir + ` && echo "` + startMarker + `$(date +%s)" >` + quietDir + `/err && exec "$@" >` + quietDir + `/out 2>>` + quietDir + `/err`
+	}
+	stamped := append([]string{"sh", "-c", script, "infra-exec", bin}, cmd.Args...)
 	ctr = ctr.WithExec(stamped, dagger.ContainerWithExecOpts{Expect: dagger.ReturnTypeAny})
 
 	var out stage.Output
@@ -113,10 +132,15 @@ func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Out
 		}
 		return out, err
 	}
-	if out.Stdout, err = ctr.Stdout(ctx); err != nil {
+	stdout, stderr := ctr.Stdout, ctr.Stderr
+	if quiet {
+		stdout = func(ctx context.Context) (string, error) { return ctr.File(quietDir + "/out").Contents(ctx) }
+		stderr = func(ctx context.Context) (string, error) { return ctr.File(quietDir + "/err").Contents(ctx) }
+	}
+	if out.Stdout, err = stdout(ctx); err != nil {
 		return out, err
 	}
-	if out.Stderr, err = ctr.Stderr(ctx); err != nil {
+	if out.Stderr, err = stderr(ctx); err != nil {
 		return out, err
 	}
 	out.Stderr, _ = r.unstamp(cmd.Session, out.Stderr)
