@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -287,6 +288,7 @@ func (m *Infra) runApply(ctx context.Context, op apply.Op, a applyArgs, adjust f
 	if err != nil {
 		return nil, err
 	}
+	ex.keepSavedState(ctx, res.Report)
 	return &applyRun{res}, nil
 }
 
@@ -339,6 +341,7 @@ func (m *Infra) applyOptions(ctx context.Context, op apply.Op, a applyArgs) (use
 // mounted as secrets.
 type containerApplier struct {
 	op     apply.Op
+	runner *containerRunner // the open session's, once opened
 	src    *dagger.Directory
 	fsys   fs.FS
 	id     string
@@ -371,7 +374,72 @@ func (c *containerApplier) Open(_ context.Context, run usecase.ApplyRun) (*useca
 		return ctr
 	}
 	sess.Runner, sess.Files = runner, containerFiles{runner}
+	c.runner = runner
 	return sess, nil
+}
+
+// savedStateVolume keeps, beyond the container that wrote it, the errored.tfstate
+// of an apply that could not save its state: the only record of what it created.
+const savedStateVolume = "infra-saved-state"
+
+// savedStateID is the name a kept file has in the volume: the call's run ID and
+// the file's path in the repository.
+var savedStateID = regexp.MustCompile(`^[0-9]+-[0-9a-f]{16}/([A-Za-z0-9_.+@=,-]+/)*errored\.tfstate$`)
+
+// keepSavedState copies each errored.tfstate the run left in a container into the
+// engine's volume and says in the layer's reason how to get it.
+func (c *containerApplier) keepSavedState(ctx context.Context, rep *apply.Report) {
+	for i := range rep.Layers {
+		r := &rep.Layers[i]
+		if r.SavedState == "" || c.runner == nil {
+			continue
+		}
+		if _, err := fs.Stat(c.fsys, r.SavedState); err == nil {
+			continue // in the caller's source already (a refused layer)
+		}
+		ctr, err := containerFiles{c.runner}.session(apply.Session(r.Layer))
+		id := c.id + "/" + r.SavedState
+		if err == nil && savedStateID.MatchString(id) {
+			_, err = dag.Container().From(gitImage).
+				WithMountedCache("/saved", dag.CacheVolume(savedStateVolume)).
+				WithMountedFile("/in", ctr.File(srcMount+"/"+r.SavedState)).
+				WithEnvVariable("ID", id).
+				WithExec([]string{"sh", "-c", `mkdir -p "$(dirname "/saved/$ID")" && cp /in "/saved/$ID"`}).
+				Sync(ctx)
+		} else if err == nil {
+			err = fmt.Errorf("%s is not a path the volume keeps", r.SavedState)
+		}
+		if err != nil {
+			r.Reason += fmt.Sprintf(". In this Dagger call the file is inside the function's container, and keeping it failed: %v", err)
+			continue
+		}
+		r.Reason += fmt.Sprintf(". In this Dagger call the file was written inside the function's container; it is kept in the engine's cache volume %s: "+
+			"get it with `dagger call saved-state --id %s export --path %s`", savedStateVolume, id, r.SavedState)
+	}
+}
+
+// SavedState returns an errored.tfstate that an apply in a container could not save
+// to its backend, kept in this engine's cache volume under the ID the apply's
+// report gave: export it into the repository and push it (`state push`) once the
+// backend is back.
+// +cache="never"
+func (m *Infra) SavedState(
+	ctx context.Context,
+	// The ID the apply's report gave (RUN/PATH/errored.tfstate).
+	id string,
+) (*dagger.File, error) {
+	if !savedStateID.MatchString(id) || strings.Contains(id, "/../") || strings.Contains(id, "/./") {
+		return nil, usecase.BadInput("--id %q is not the ID of a kept errored.tfstate: copy it from the apply's report", id)
+	}
+	ctr := dag.Container().From(gitImage).
+		WithMountedCache("/saved", dag.CacheVolume(savedStateVolume)).
+		WithEnvVariable("ID", id).
+		WithEnvVariable("INFRA_RUN_ID", runID()). // the volume changes under the same command
+		WithExec([]string{"sh", "-c", `test -f "/saved/$ID" || { echo "no errored.tfstate is kept under $ID on this engine (the volume is the engine's own: ask the engine that ran the apply)" >&2; exit 3; }; cp "/saved/$ID" /errored.tfstate`})
+	if _, err := ctr.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return ctr.File("/errored.tfstate"), nil
 }
 
 // refuseLocalState refuses to apply a layer whose state is a local file: the

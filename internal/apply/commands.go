@@ -24,7 +24,11 @@ type commands struct {
 	lockTimeout    time.Duration
 }
 
-func (c commands) session() string { return "apply:" + c.layer.Dir }
+func (c commands) session() string { return Session(c.layer) }
+
+// Session names the executor session a layer's engine commands share: its
+// container in the Dagger module, which holds the files they wrote.
+func Session(l *layers.Layer) string { return "apply:" + l.Dir }
 
 func (c commands) cmd(args ...string) stage.Command {
 	return stage.Command{Tool: stage.Engine, Args: args, Dir: c.layer.Path, Session: c.session()}
