@@ -71,7 +71,9 @@ type CommentOptions struct {
 // PullRequest is what the comment flow asks of the forge about the pull request.
 type PullRequest interface {
 	Head(ctx context.Context) (string, error)
-	Approval(ctx context.Context) (ok bool, reason string, err error)
+	// Approval: approved for head, the commit to be applied (an approval
+	// given before a push does not count).
+	Approval(ctx context.Context, head string) (ok bool, reason string, err error)
 	ChecksPassed(ctx context.Context, sha string) (ok bool, reason string, err error)
 	Live() forge.Commenter // the live comment of /plan, /apply and answers
 	// Association stands in for an event without author associations
@@ -414,11 +416,11 @@ func (c *commentRun) planOrApply() error {
 	return nil
 }
 
-// applyAllowed: the pull request approved and its head's checks green, as the
+// applyAllowed: the pull request approved at its head and the head's checks green, as the
 // policy asks; plans for the head must exist.
 func (c *commentRun) applyAllowed(head string) (bool, string) {
 	if c.o.Policy.RequireApproval {
-		ok, why, err := c.pr.Approval(c.ctx)
+		ok, why, err := c.pr.Approval(c.ctx, head)
 		if err != nil {
 			return false, "the approval could not be read: " + err.Error()
 		}

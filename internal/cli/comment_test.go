@@ -174,6 +174,19 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.NotContains(t, r.stdout, "refused")
 
+	// PR 7 pushes after its approval and plans the new head: the approval was
+	// of the old head and does not cover the push.
+	pushed := strings.Repeat("e", 40)
+	c.fake.PR(ghRepo, ghPR, pushed, "feature/vault")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: pushed, State: "success", Context: "ci/lint", Created: time.Now()})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved at its head eeeeeee: @reviewer approved ddddddd, before the last push")
+	assert.NotContains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "applied")
+
 	// PR 7 closes unapplied: its locks go, and PR 8 may plan the layer.
 	closed := githubtest.Webhook(t, "pull_request", "closed")
 	closed["number"] = ghPR

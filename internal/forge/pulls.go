@@ -2,6 +2,7 @@ package forge
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -57,12 +58,18 @@ func (c *Client) Commit(ctx context.Context, sha string) (Commit, error) {
 	return Commit{SHA: rc.GetSHA(), Subject: strings.TrimSpace(subject), Time: rc.GetCommit().GetCommitter().GetDate().Time}, nil
 }
 
-// Approval says whether a pull request is approved: at least one reviewer's
-// latest verdict is an approval and none's is a request for changes (a
+// Approval says whether a pull request is approved for its head commit: at
+// least one reviewer's latest verdict is an approval given on head (a review's
+// commit_id; an approval of an earlier commit does not cover what was pushed
+// since) and none's is a request for changes, on whatever commit (a
 // comment-only review changes no verdict; a dismissed one withdraws it).
 // reason says, in words for the PR, why not.
-func (c *Client) Approval(ctx context.Context, number int) (approved bool, reason string, err error) {
-	verdict := map[string]string{}
+func (c *Client) Approval(ctx context.Context, number int, head string) (approved bool, reason string, err error) {
+	if head == "" {
+		return false, "", &InputError{Msg: "an approval is judged for a head commit, and none was given"}
+	}
+	type verdict struct{ state, commit string }
+	verdicts := map[string]verdict{}
 	var order []string
 	for page := 1; page > 0; {
 		list, resp, err := c.gh.PullRequests.ListReviews(ctx, c.Owner, c.Repo, number, &gh.ListOptions{PerPage: 100, Page: page})
@@ -73,19 +80,23 @@ func (c *Client) Approval(ctx context.Context, number int) (approved bool, reaso
 			who := rv.GetUser().GetLogin()
 			switch state := strings.ToUpper(rv.GetState()); state {
 			case "APPROVED", "CHANGES_REQUESTED", "DISMISSED", "REQUEST_CHANGES": // the last is Gitea's word
-				if _, seen := verdict[who]; !seen {
+				if _, seen := verdicts[who]; !seen {
 					order = append(order, who)
 				}
-				verdict[who] = state
+				verdicts[who] = verdict{state, rv.GetCommitID()}
 			}
 		}
 		page = resp.NextPage
 	}
-	var approvers, blockers []string
+	var approvers, stale, blockers []string
 	for _, who := range order {
-		switch verdict[who] {
+		switch v := verdicts[who]; v.state {
 		case "APPROVED":
-			approvers = append(approvers, "@"+who)
+			if v.commit == head {
+				approvers = append(approvers, "@"+who)
+			} else {
+				stale = append(stale, fmt.Sprintf("@%s approved %s", who, short(v.commit)))
+			}
 		case "CHANGES_REQUESTED", "REQUEST_CHANGES":
 			blockers = append(blockers, "@"+who)
 		}
@@ -93,10 +104,12 @@ func (c *Client) Approval(ctx context.Context, number int) (approved bool, reaso
 	switch {
 	case len(blockers) > 0:
 		return false, "changes are requested by " + strings.Join(blockers, ", "), nil
+	case len(approvers) == 0 && len(stale) > 0:
+		return false, fmt.Sprintf("the pull request is not approved at its head %s: %s, before the last push; an approval of the head is needed", short(head), strings.Join(stale, ", ")), nil
 	case len(approvers) == 0:
 		return false, "the pull request is not approved", nil
 	}
-	return true, "approved by " + strings.Join(approvers, ", "), nil
+	return true, "approved by " + strings.Join(approvers, ", ") + " at " + short(head), nil
 }
 
 // ChecksPassed says whether every check on a commit (check runs and commit
