@@ -225,56 +225,100 @@ func planHashIn(t *testing.T, metaPath string) string {
 
 // The comment loop on a real Gitea, whose comment events carry no author
 // association: the commenter's permission on the repository stands in. The
-// owner's /plan answers in one comment edited with the plan; an outsider's
-// /apply is refused without a comment; the owner's /apply applies that plan
-// and frees the layer.
+// owner's /plan answers in one comment edited with the plan; a second pull
+// request's /plan of the layer is refused naming the first; an outsider's
+// /apply is refused without a comment; /apply waits for a collaborator's
+// approval of the head, which a push makes stale, as it makes the plan stale;
+// then it applies the plan and frees the layer; /unlock frees it too.
 func TestCommentCommandsAgainstGitea(t *testing.T) {
 	g, repoName := giteaJob(t)
 	src, backend, vars, _ := stateRepo(t)
-	// Gitea's API has no reviews this test can give the bot's own pull request.
-	f, err := os.OpenFile(filepath.Join(src, "infra.hcl"), os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString("comments {\n  require_approval = false\n}\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
 	hook := g.Hook(t, repoName)
+	reviewer := g.Collaborator(t, repoName, "reviewer")
 	pr := g.OpenPR(t, repoName, "feature/db", "db.tf", "# db\n")
+	other := g.OpenPR(t, repoName, "feature/other", "other.tf", "# other\n")
 	common := []string{"--source", src, "--backend-config", backend, "--var-file", vars, "--plans-dir", t.TempDir(),
 		"--repo", repoName, "--api-url", g.API, "--event-name", "issue_comment"}
-	say := func(as giteatest.Account, body string) result {
-		g.Comment(t, as, repoName, pr.Number, body)
+	say := func(as giteatest.Account, number int, body string) result {
+		id := g.Comment(t, as, repoName, number, body)
 		ev := hook.Wait(t, func(p giteatest.Payload) bool {
-			return p.Event == "issue_comment" && strings.Contains(string(p.Body), strconv.Quote(body))
+			var got struct {
+				Comment struct {
+					ID int64 `json:"id"`
+				} `json:"comment"`
+			}
+			return p.Event == "issue_comment" && json.Unmarshal(p.Body, &got) == nil && got.Comment.ID == id
 		})
 		return run(t, append([]string{"comment", "--event", writeEvent(t, ev.Body)}, common...)...)
 	}
-	ours := func() []giteatest.IssueComment {
+	ours := func(number int) []giteatest.IssueComment {
 		var out []giteatest.IssueComment
-		for _, c := range g.Comments(t, repoName, pr.Number) {
+		for _, c := range g.Comments(t, repoName, number) {
 			if strings.HasPrefix(c.Body, "<!-- infra-flash:comment ") {
 				out = append(out, c)
 			}
 		}
 		return out
 	}
+	last := func(number int) string {
+		got := ours(number)
+		require.NotEmpty(t, got)
+		return got[len(got)-1].Body
+	}
+	num := "#" + strconv.Itoa(pr.Number)
 
-	r := say(g.Bot, "/plan 1.one")
+	r := say(g.Bot, pr.Number, "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	got := ours()
+	got := ours(pr.Number)
 	require.Len(t, got, 1)
 	assert.Contains(t, got[0].Body, "null_resource.this")
-	assert.Contains(t, got[0].Body, "🔒 locked for #"+strconv.Itoa(pr.Number))
+	assert.Contains(t, got[0].Body, "🔒 locked for "+num)
 	assert.NotEqual(t, got[0].Created, got[0].Updated, "posted, then edited")
 
-	r = say(g.Outsider, "/apply")
+	r = say(g.Bot, other.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "1.one is locked by pull request "+num)
+	assert.Contains(t, last(other.Number), "1.one is locked by pull request "+num)
+
+	r = say(g.Outsider, pr.Number, "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "@mallory is NONE")
-	assert.Len(t, ours(), 1, "no answer to an outsider")
+	assert.Len(t, ours(pr.Number), 1, "no answer to an outsider")
 
-	r = say(g.Bot, "/apply 1.one") // another body: the hook's payloads are told apart by it
+	r = say(g.Bot, pr.Number, "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	got = ours()
-	require.Len(t, got, 2, r.stdout+r.stderr)
-	assert.Contains(t, got[1].Body, "applied")
-	assert.Contains(t, got[1].Body, "🔓 released: 1.one")
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved")
+
+	// Approved, then pushed: neither the approval nor the plan covers the new head.
+	g.Approve(t, reviewer, repoName, pr.Number, pr.HeadSHA)
+	head := g.Push(t, repoName, pr, "db2.tf", "# more\n")
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved at its head "+head[:7]+": @reviewer approved "+pr.HeadSHA[:7]+", before the last push")
+	g.Approve(t, reviewer, repoName, pr.Number, head)
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "the plans are of "+pr.HeadSHA[:7]+", before the last push")
+	assert.NotContains(t, last(pr.Number), "applied")
+
+	r = say(g.Bot, pr.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, last(pr.Number), "applied")
+	assert.Contains(t, last(pr.Number), "🔓 released: 1.one")
+
+	// The other pull request plans the freed layer, then unlocks it.
+	r = say(g.Bot, other.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, last(other.Number), "🔒 locked for #"+strconv.Itoa(other.Number))
+	r = say(g.Bot, pr.Number, "/plan 1.one")
+	assert.Contains(t, r.stdout, "locked by pull request #"+strconv.Itoa(other.Number))
+	r = say(g.Bot, other.Number, "/unlock")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, last(other.Number), "🔓 released: 1.one")
+	r = say(g.Bot, pr.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
 }
