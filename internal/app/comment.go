@@ -332,11 +332,38 @@ func (c *commentRun) planOrApply() error {
 	if len(selected) == 0 {
 		return c.refuse("no layer is affected by the change")
 	}
-	locks, err := c.takeLocks(selected, head)
+	if c.cmd.Name == slash.Plan && c.o.PlansDir == "" {
+		return BadInput("/plan needs a place to keep the plans (--plans-dir)")
+	}
+	locks, taken, err := c.takeLocks(selected, head)
 	if err != nil || locks == nil {
 		return err
 	}
+	return c.run(selected, head, locks, taken)
+}
 
+// releaseUnkept: a layer this /plan locked but kept no plan of is not held
+// for nothing; one the pull request held before keeps its lock.
+func (c *commentRun) releaseUnkept(locks map[string]*prlock.Locks, taken []string, kept map[string]bool) {
+	if c.cmd.Name != slash.Plan || c.o.DryRun {
+		return
+	}
+	for _, dir := range taken {
+		if kept[dir] {
+			continue
+		}
+		if ok, err := locks[dir].Release(context.WithoutCancel(c.ctx), c.o.Repo, c.o.Event.PR); err != nil {
+			c.out.warn("releasing the lock of %s: %v", dir, err)
+		} else if ok {
+			c.res.Released = append(c.res.Released, dir)
+		}
+	}
+}
+
+// run plans or applies the selected layers, answering in one comment.
+// taken: the locks this run took.
+func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string]*prlock.Locks, taken []string) error {
+	ctx := c.ctx
 	o := c.o.Apply
 	o.Selection = Selection{Layers: dirsOf(selected)}
 	o.Commit = head
@@ -345,9 +372,6 @@ func (c *commentRun) planOrApply() error {
 	if c.cmd.Name == slash.Plan {
 		o.Op = apply.OpPlan
 		o.ExtraArgs = c.cmd.EngineArgs
-		if c.o.PlansDir == "" {
-			return BadInput("/plan needs a place to keep the plans (--plans-dir)")
-		}
 		for _, l := range selected { // a re-plan replaces the layer's plan
 			_ = os.Remove(filepath.Join(dir, plan.FileName(l.Dir)))
 			_ = os.Remove(filepath.Join(dir, plan.MetaName(l.Dir)))
@@ -360,6 +384,7 @@ func (c *commentRun) planOrApply() error {
 	}
 	live, err := c.pr.Live().Post(ctx, fmt.Sprintf("⏳ `%s`: %s %s at %s …", c.cmd, verb, strings.Join(dirsOf(selected), ", "), short(head)))
 	if err != nil {
+		c.releaseUnkept(locks, taken, nil)
 		return ToolError(err)
 	}
 	var mu sync.Mutex
@@ -387,10 +412,22 @@ func (c *commentRun) planOrApply() error {
 		}
 	}
 	if err != nil {
-		_ = live.Edit(context.WithoutCancel(ctx), fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err))
+		c.releaseUnkept(locks, taken, nil)
+		body := fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err)
+		if len(c.res.Released) > 0 {
+			body += "\n\n🔓 no plan kept; released: " + strings.Join(c.res.Released, ", ")
+		}
+		_ = live.Edit(context.WithoutCancel(ctx), body)
 		return err
 	}
 	c.res.Report, c.res.Masker = res.Report, res.Masker
+	kept := map[string]bool{}
+	for _, r := range res.Report.Layers {
+		if r.Status == apply.Planned || r.Status == apply.NoChanges {
+			kept[r.Layer.Dir] = true
+		}
+	}
+	c.releaseUnkept(locks, taken, kept)
 	var b strings.Builder
 	if err := apply.Render(&b, res.Report, "markdown", res.Masker); err != nil {
 		return ToolError(err)
@@ -405,10 +442,21 @@ func (c *commentRun) planOrApply() error {
 		}
 	}
 	body := b.String()
-	if len(c.res.Released) > 0 {
+	if c.cmd.Name == slash.Plan {
+		var held []string // kept now, or held from an earlier /plan
+		for _, l := range selected {
+			if !slices.Contains(c.res.Released, l.Dir) && !c.o.DryRun {
+				held = append(held, l.Dir)
+			}
+		}
+		if len(held) > 0 {
+			body += fmt.Sprintf("\n\n🔒 locked for #%d until `/apply`, `/unlock` or the pull request closes: %s", c.o.Event.PR, strings.Join(held, ", "))
+		}
+		if len(c.res.Released) > 0 {
+			body += fmt.Sprintf("\n\n🔓 no plan kept of %s: released", strings.Join(c.res.Released, ", "))
+		}
+	} else if len(c.res.Released) > 0 {
 		body += fmt.Sprintf("\n\n🔓 released: %s", strings.Join(c.res.Released, ", "))
-	} else if c.cmd.Name == slash.Plan {
-		body += fmt.Sprintf("\n\n🔒 locked for #%d until `/apply`, `/unlock` or the pull request closes: %s", c.o.Event.PR, strings.Join(dirsOf(selected), ", "))
 	}
 	if err := live.Edit(context.WithoutCancel(ctx), body); err != nil {
 		return ToolError(err)
@@ -508,43 +556,49 @@ func (c *commentRun) olderPlans(head string) string {
 }
 
 // takeLocks holds every selected layer for this pull request, or refuses
-// naming who holds one (releasing what it took). nil, nil: refused.
-func (c *commentRun) takeLocks(selected []*layers.Layer, head string) (map[string]*prlock.Locks, error) {
+// naming who holds one (releasing what it took). taken: the layers it locked
+// that the pull request did not hold before. nil locks, nil error: refused.
+func (c *commentRun) takeLocks(selected []*layers.Layer, head string) (map[string]*prlock.Locks, []string, error) {
 	locks := map[string]*prlock.Locks{}
 	var taken []string
+	giveBack := func() {
+		for _, dir := range taken {
+			_, _ = locks[dir].Release(context.WithoutCancel(c.ctx), c.o.Repo, c.o.Event.PR)
+		}
+	}
 	for _, l := range selected {
 		lk, err := c.locksFor(l)
 		if err != nil {
-			return nil, BadInput("%s: %v", l.Dir, err)
+			giveBack()
+			return nil, nil, BadInput("%s: %v", l.Dir, err)
 		}
 		locks[l.Dir] = lk
 		before, err := lk.Holder(c.ctx)
 		if err != nil {
-			return nil, ToolError(err)
+			giveBack()
+			return nil, nil, ToolError(err)
 		}
 		if c.o.DryRun {
 			if before != nil && (before.PR != c.o.Event.PR || before.Repo != c.o.Repo) {
-				return nil, c.refuse("%s", (&prlock.HeldError{Holder: *before}).Error())
+				return nil, nil, c.refuse("%s", (&prlock.HeldError{Holder: *before}).Error())
 			}
 			c.out.progress("dry run: would lock %s for #%d", l.Dir, c.o.Event.PR)
 			continue
 		}
 		_, err = lk.Acquire(c.ctx, prlock.Lock{Repo: c.o.Repo, PR: c.o.Event.PR, Layer: l.Dir, Commit: head, By: c.o.Event.Comment.Author})
-		var held *prlock.HeldError
-		if errors.As(err, &held) {
-			for _, dir := range taken {
-				_, _ = locks[dir].Release(c.ctx, c.o.Repo, c.o.Event.PR)
-			}
-			return nil, c.refuse("%s", held.Error())
-		}
 		if err != nil {
-			return nil, ToolError(err)
+			giveBack()
+			var held *prlock.HeldError
+			if errors.As(err, &held) {
+				return nil, nil, c.refuse("%s", held.Error())
+			}
+			return nil, nil, ToolError(err)
 		}
 		if before == nil {
 			taken = append(taken, l.Dir)
 		}
 	}
-	return locks, nil
+	return locks, taken, nil
 }
 
 // unlock releases the pull request's locks: all, or the named layer's.

@@ -322,3 +322,40 @@ func TestCommentCommandsAgainstGitea(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.NotContains(t, r.stdout, "refused")
 }
+
+// A /plan that keeps no plan of a layer releases the lock it took there, so
+// that a failed plan holds no layer for nothing; a lock the pull request held
+// before, from a plan that succeeded, stays.
+func TestAFailedPlanReleasesTheLocksItTook(t *testing.T) {
+	c := newCommentRepo(t, false)
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(ghPR)[0].Body, "🔒 locked for #7")
+
+	broken := testfixture.Files{"terraform/1.one/broken.tf": "resource \"null_resource\" \"broken\" {\n  triggers = { x = file(\"missing.txt\") }\n}\n"}
+	testfixture.Write(t, c.src, broken)
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "failed")
+	assert.Contains(t, last, "🔒 locked for #7", "held from the earlier plan")
+	assert.NotContains(t, last, "released")
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	assert.Contains(t, r.stdout, "1.one is locked by pull request #7", "the lock of the earlier plan stays")
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/unlock")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	last = c.comments(otherPR)[len(c.comments(otherPR))-1].Body
+	assert.Contains(t, last, "🔓 no plan kept of 1.one: released")
+	assert.NotContains(t, last, "🔒")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.NotContains(t, r.stdout, "locked by pull request #8", "the failed plan of #8 holds nothing")
+
+	require.NoError(t, os.Remove(filepath.Join(c.src, "terraform/1.one/broken.tf")))
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔒 locked for #8")
+	assert.Empty(t, c.fake.TakeViolations())
+}
