@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -358,4 +359,36 @@ func TestAFailedPlanReleasesTheLocksItTook(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔒 locked for #8")
 	assert.Empty(t, c.fake.TakeViolations())
+}
+
+// /plan and /apply run the pull request's head only: a checkout of another
+// commit (a push between the comment and the job's checkout) is refused with
+// the reason, and nothing is planned, locked or applied.
+func TestPlanAndApplyRefuseACheckoutThatIsNotTheHead(t *testing.T) {
+	c := newCommentRepo(t, false)
+	git(t, c.src, "init", "-q", "-b", "main")
+	git(t, c.src, "add", "-A")
+	git(t, c.src, "commit", "-qm", "base")
+	out, err := exec.Command("git", "-C", c.src, "rev-parse", "HEAD").Output()
+	require.NoError(t, err)
+	checkout := strings.TrimSpace(string(out))
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: headSHA})
+
+	for _, cmd := range []string{"/plan 1.one", "/apply"} {
+		r := c.say(t, ghPR, "octocat", "OWNER", cmd)
+		require.Equal(t, 0, r.code, r.stdout+r.stderr)
+		want := "the checkout is " + checkout[:7] + " but the pull request's head is ddddddd"
+		assert.Contains(t, r.stdout, "refused: "+want, cmd)
+		all := c.comments(ghPR)
+		assert.Equal(t, "🚫 `"+cmd+"` refused: "+want, strings.TrimSpace(all[len(all)-1].Body[strings.Index(all[len(all)-1].Body, "\n")+1:]))
+		assert.NotContains(t, r.stderr, "1.one: started", "nothing ran")
+	}
+	assert.NoDirExists(t, filepath.Join(c.plans, "pr-7"), "no plan kept")
+
+	// The other pull request, whose head is the checkout, plans: no lock was left.
+	c.fake.PR(ghRepo, otherPR, checkout, "feature/other")
+	r := c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	assert.Contains(t, c.comments(otherPR)[0].Body, "🔒 locked for #8")
 }
