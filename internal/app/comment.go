@@ -79,6 +79,9 @@ type PullRequest interface {
 	// Association stands in for an event without author associations
 	// (Gitea, Forgejo): the user's permission on the repository.
 	Association(ctx context.Context, login string) (string, error)
+	// Record notes what /plan or /apply did on a commit (a commit status the
+	// infra-flash comment's Plans section reads).
+	Record(ctx context.Context, sha string, cmd slash.Name, state, description string) error
 }
 
 // PlanStore keeps plans between runs, keyed by pull request and commit.
@@ -413,6 +416,7 @@ func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string
 	}
 	if err != nil {
 		c.releaseUnkept(locks, taken, nil)
+		c.record(head, "error", fmt.Sprintf("%s failed: %s", c.cmd, err))
 		body := fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err)
 		if len(c.res.Released) > 0 {
 			body += "\n\n🔓 no plan kept; released: " + strings.Join(c.res.Released, ", ")
@@ -428,6 +432,11 @@ func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string
 		}
 	}
 	c.releaseUnkept(locks, taken, kept)
+	state := "success"
+	if res.Report.ExitCode() != report.ExitOK {
+		state = "failure"
+	}
+	c.record(head, state, outcomes(res.Report))
 	var b strings.Builder
 	if err := apply.Render(&b, res.Report, "markdown", res.Masker); err != nil {
 		return ToolError(err)
@@ -462,6 +471,27 @@ func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string
 		return ToolError(err)
 	}
 	return nil
+}
+
+// record notes the command's outcome on the commit; failing to is said, not fatal.
+func (c *commentRun) record(head, state, description string) {
+	if err := c.pr.Record(context.WithoutCancel(c.ctx), head, c.cmd.Name, state, description); err != nil {
+		c.out.warn("recording %s on %s: %v", c.cmd.Name, short(head), err)
+	}
+}
+
+// outcomes is one line of each layer's outcome: "1.one planned (+1 ~0 -0);
+// 2.two no changes".
+func outcomes(r *apply.Report) string {
+	parts := make([]string, 0, len(r.Layers))
+	for _, l := range r.Layers {
+		p := l.Layer.Dir + " " + string(l.Status)
+		if s := l.Plan; s != nil && (l.Status == apply.Planned || l.Status == apply.Applied) {
+			p += fmt.Sprintf(" (+%d ~%d -%d)", s.Add, s.Change, s.Destroy)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // applyAllowed: the pull request approved at its head and the head's checks green, as the

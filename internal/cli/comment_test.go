@@ -110,11 +110,17 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	assert.Contains(t, body, "null_resource.this")
 	assert.Contains(t, body, "🔒 locked for #7")
 	w := c.writes()
-	require.GreaterOrEqual(t, len(w), 2)
-	assert.True(t, strings.HasPrefix(w[0], "POST "), w)
-	for _, x := range w[1:] {
+	require.GreaterOrEqual(t, len(w), 3)
+	assert.True(t, strings.HasPrefix(w[0], "POST /repos/"+ghRepo+"/issues/7/comments"), w)
+	assert.Equal(t, "POST /repos/"+ghRepo+"/statuses/"+headSHA, w[len(w)-2], "the outcome recorded on the head")
+	for _, x := range append(w[1:len(w)-2:len(w)-2], w[len(w)-1]) {
 		assert.True(t, strings.HasPrefix(x, "PATCH "), "then only edits: %v", w)
 	}
+	st := c.fake.Statuses(ghRepo, headSHA)
+	require.Len(t, st, 1)
+	assert.Equal(t, "infra-comment/plan", st[0].Context)
+	assert.Equal(t, "success", st[0].State)
+	assert.Equal(t, "1.one planned (+1 ~0 -0)", st[0].Description)
 	var planHash string
 	if inBucket {
 		meta := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7", headSHA, "1.one.tfplan.json")
@@ -275,6 +281,11 @@ func TestCommentCommandsAgainstGitea(t *testing.T) {
 	assert.Contains(t, got[0].Body, "null_resource.this")
 	assert.Contains(t, got[0].Body, "🔒 locked for "+num)
 	assert.NotEqual(t, got[0].Created, got[0].Updated, "posted, then edited")
+	recorded := map[string]string{}
+	for _, st := range g.Statuses(t, repoName, pr.HeadSHA) {
+		recorded[st.Context] = st.Status + ": " + st.Description
+	}
+	assert.Equal(t, "success: 1.one planned (+1 ~0 -0)", recorded["infra-comment/plan"], "for the infra-flash comment's Plans section")
 
 	r = say(g.Bot, other.Number, "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
