@@ -1,8 +1,10 @@
 package workflowcheck_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"testing"
 
@@ -150,3 +152,58 @@ func TestCommentWorkflowWakesForTheCommandsTheCLIRuns(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, workflowcheck.Truthy(v))
 }
+
+// comment.yml's queues: every command that takes or frees a pull request's
+// locks and plans (and the release when it closes) shares that pull request's
+// one queue, which keeps every waiting run (queue: max) and cancels none;
+// /check and /help get a group per comment, so no comment waits behind
+// another or replaces it.
+func TestCommentWorkflowQueuesLockingCommandsPerPullRequest(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(workflowsDir, "comment.yml"))
+	require.NoError(t, err)
+	var wf struct {
+		Concurrency *yaml.Node `yaml:"concurrency"`
+		Jobs        map[string]struct {
+			Concurrency struct {
+				Group            string `yaml:"group"`
+				CancelInProgress string `yaml:"cancel-in-progress"`
+				Queue            string `yaml:"queue"`
+			} `yaml:"concurrency"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &wf))
+	assert.Nil(t, wf.Concurrency, "no workflow-wide group: read-only commands must not queue behind an apply")
+	for _, job := range []string{"command", "release"} {
+		c := wf.Jobs[job].Concurrency
+		assert.Equal(t, "false", c.CancelInProgress, job)
+		assert.Equal(t, "max", c.Queue, "%s: a waiting run is queued, never replaced", job)
+	}
+	group := func(job string, event map[string]any) string {
+		ctx := map[string]any{"github": map[string]any{"event": event}}
+		out := interpolation.ReplaceAllStringFunc(wf.Jobs[job].Concurrency.Group, func(m string) string {
+			v, err := workflowcheck.Eval(interpolation.FindStringSubmatch(m)[1], ctx)
+			require.NoError(t, err, m)
+			return fmt.Sprint(v)
+		})
+		return out
+	}
+	serial := group("release", map[string]any{"action": "closed", "pull_request": map[string]any{"number": 7.0}})
+	assert.Equal(t, "comment-7-serial", serial)
+	for i, ex := range slash.Examples {
+		if !ex.Wakes {
+			continue
+		}
+		ev := commentEvent(ex.Body, "OWNER", true)
+		ev["comment"].(map[string]any)["id"] = float64(100 + i)
+		got := group("command", ev)
+		cmd, _ := slash.Parse(ex.Body)
+		switch {
+		case cmd != nil && (cmd.Name == slash.Plan || cmd.Name == slash.Apply || cmd.Name == slash.Unlock):
+			assert.Equal(t, serial, got, "%q queues with the pull request's other lock commands", ex.Body)
+		case cmd != nil:
+			assert.Equal(t, fmt.Sprintf("comment-7-%d", 100+i), got, "%q runs in a group of its own", ex.Body)
+		}
+	}
+}
+
+var interpolation = regexp.MustCompile(`(?s)\$\{\{(.*?)\}\}`)
