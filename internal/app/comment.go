@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -50,6 +52,10 @@ type CommentOptions struct {
 	Repo  string // owner/name
 	// Policy overrides infra.hcl's comments block when set.
 	Policy *CommentPolicy
+	// WorkflowTrusted is the list the workflow's `if:` let through (before any
+	// runner started); nil: no workflow filtered. It must name the same
+	// associations as the policy, which alone decides (see WorkflowTrusted).
+	WorkflowTrusted []string
 	// Release: the event is the pull request closing; release its locks.
 	Release bool
 	// PlansDir keeps /plan's plans until /apply, under pr-N/COMMIT/.
@@ -184,6 +190,9 @@ func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, e
 		}
 		o.Policy = &CommentPolicy{Trusted: cfg.Comments.Trusted, RequireApproval: cfg.Comments.RequireApproval, RequireChecks: cfg.Comments.RequireChecks}
 	}
+	if err := agreeOnTrust(ctx, o, pr); err != nil {
+		return nil, err
+	}
 	if c := o.Event.Comment; c != nil && c.Association == "" && pr != nil && o.Event.PR != 0 && slash.Wakes(c.Body) {
 		assoc, err := pr.Association(ctx, c.Author)
 		if err != nil {
@@ -231,6 +240,57 @@ func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, e
 		return res, c.unlock()
 	}
 	return nil, BadInput("unknown command %s", cmd)
+}
+
+// WorkflowTrusted reads the author associations a workflow's `if:` admits,
+// as the workflow passes them: a JSON list (the repository variable
+// INFRA_COMMENT_ASSOCIATIONS), or "default" when the variable is unset and the
+// `if:` falls back to the default list.
+func WorkflowTrusted(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "default" {
+		return DefaultCommentPolicy().Trusted, nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(s), &list); err != nil || len(list) == 0 {
+		return nil, BadInput("--workflow-trusted %q: want a JSON list of author associations, such as [\"OWNER\"], or \"default\"", s)
+	}
+	for _, a := range list {
+		if !associationPattern.MatchString(a) {
+			return nil, BadInput("--workflow-trusted: %q is no author association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, …)", a)
+		}
+	}
+	return list, nil
+}
+
+var associationPattern = regexp.MustCompile(`^[A-Z][A-Z_]{1,40}$`)
+
+// agreeOnTrust: infra.hcl's comments.trusted decides who commands; the
+// workflow's `if:` only spares a runner for everyone else. Lists that differ
+// mean some trusted author never gets a runner, or the filter is wider than
+// it says: the run fails and says so, on the pull request too.
+func agreeOnTrust(ctx context.Context, o CommentOptions, pr PullRequest) error {
+	if o.WorkflowTrusted == nil || o.Event.Comment == nil {
+		return nil
+	}
+	want := o.Policy.Trusted
+	if len(want) == 0 {
+		want = review.Trusted
+	}
+	a, b := slices.Clone(want), slices.Clone(o.WorkflowTrusted)
+	slices.Sort(a)
+	slices.Sort(b)
+	if slices.Equal(slices.Compact(a), slices.Compact(b)) {
+		return nil
+	}
+	js, _ := json.Marshal(want)
+	msg := fmt.Sprintf("the workflow starts for %s but infra.hcl's comments.trusted is %s: set the repository variable INFRA_COMMENT_ASSOCIATIONS to %s (or change infra.hcl); nothing ran",
+		strings.Join(o.WorkflowTrusted, ", "), strings.Join(want, ", "), js)
+	if pr != nil && o.Event.PR != 0 {
+		if err := say(ctx, pr, "🚫 comment commands are misconfigured: "+msg); err != nil {
+			return err
+		}
+	}
+	return BadInput("%s", msg)
 }
 
 func say(ctx context.Context, pr PullRequest, body string) error {

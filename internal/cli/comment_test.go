@@ -58,7 +58,7 @@ func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
 }
 
 // say runs `infra comment` on a new comment by login (with association) on pr.
-func (c *commentRepo) say(t *testing.T, pr int, login, association, body string) result {
+func (c *commentRepo) say(t *testing.T, pr int, login, association, body string, extra ...string) result {
 	t.Helper()
 	ev := githubtest.Webhook(t, "issue_comment", "created")
 	ev["repository"].(map[string]any)["full_name"] = ghRepo
@@ -73,7 +73,7 @@ func (c *commentRepo) say(t *testing.T, pr int, login, association, body string)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "event.json")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
-	return run(t, append([]string{"comment", "--event", path}, c.common...)...)
+	return run(t, append(append([]string{"comment", "--event", path}, c.common...), extra...)...)
 }
 
 func (c *commentRepo) comments(pr int) []githubtest.Comment { return c.fake.Comments(ghRepo, pr) }
@@ -402,4 +402,39 @@ func TestPlanAndApplyRefuseACheckoutThatIsNotTheHead(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.NotContains(t, r.stdout, "refused")
 	assert.Contains(t, c.comments(otherPR)[0].Body, "🔒 locked for #8")
+}
+
+// infra.hcl's comments.trusted decides who commands; the workflow's filter
+// (--workflow-trusted) must name the same associations, in any order, or the
+// run fails (exit 2), says why on the pull request and runs nothing.
+func TestTheWorkflowFilterMustAgreeWithInfraHCL(t *testing.T) {
+	c := newCommentRepo(t, false)
+	for _, agree := range []string{"default", `["COLLABORATOR", "OWNER", "MEMBER"]`} {
+		r := c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", agree)
+		require.Equal(t, 0, r.code, agree+": "+r.stdout+r.stderr)
+	}
+	n := len(c.comments(ghPR))
+
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one", "--workflow-trusted", `["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR"]`)
+	assert.Equal(t, 2, r.code, r.stdout+r.stderr)
+	msg := `the workflow starts for OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR but infra.hcl's comments.trusted is OWNER, MEMBER, COLLABORATOR: ` +
+		`set the repository variable INFRA_COMMENT_ASSOCIATIONS to ["OWNER","MEMBER","COLLABORATOR"] (or change infra.hcl); nothing ran`
+	assert.Contains(t, r.stderr, msg)
+	assert.NotContains(t, r.stderr, "1.one: started")
+	got := c.comments(ghPR)
+	require.Len(t, got, n+1)
+	assert.Contains(t, got[n].Body, "🚫 comment commands are misconfigured: "+msg)
+
+	testfixture.Write(t, c.src, testfixture.Files{"infra.hcl": "engine = \"tofu\"\ncomments {\n  trusted = [\"OWNER\"]\n}\n"})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", "default")
+	assert.Equal(t, 2, r.code, "a narrower infra.hcl than the workflow's default is a mismatch too")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", `["OWNER"]`)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+
+	for _, bad := range []string{"", "OWNER", "[]", `["owner"]`, `["OWNER", "a b"]`} {
+		r = c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", bad)
+		assert.Equal(t, 2, r.code, bad)
+		assert.Contains(t, r.stderr, "--workflow-trusted", bad)
+	}
+	assert.Empty(t, c.fake.TakeViolations())
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -207,3 +208,46 @@ func TestCommentWorkflowQueuesLockingCommandsPerPullRequest(t *testing.T) {
 }
 
 var interpolation = regexp.MustCompile(`(?s)\$\{\{(.*?)\}\}`)
+
+// The list comment.yml hands the module (--workflow-trusted) is exactly the
+// set its `if:` admits, with the repository variable unset or set: so the
+// module's check that it equals infra.hcl's comments.trusted covers the filter.
+func TestCommentWorkflowPassesTheListItsFilterAdmits(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(workflowsDir, "comment.yml"))
+	require.NoError(t, err)
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Env  map[string]string `yaml:"env"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &wf))
+	var envExpr string
+	for _, st := range wf.Jobs["command"].Steps {
+		if strings.Contains(st.With["call"], "comment") {
+			assert.Contains(t, st.With["call"], `comment --workflow-trusted "$INFRA_COMMENT_ASSOCIATIONS"`)
+			envExpr = interpolation.FindStringSubmatch(st.Env["INFRA_COMMENT_ASSOCIATIONS"])[1]
+		}
+	}
+	require.NotEmpty(t, envExpr)
+	cond := jobIf(t, "comment.yml", "command")
+	all := []string{"OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"}
+	for _, vars := range []map[string]any{{}, {"INFRA_COMMENT_ASSOCIATIONS": `["OWNER"]`}, {"INFRA_COMMENT_ASSOCIATIONS": `["OWNER", "CONTRIBUTOR"]`}} {
+		v, err := workflowcheck.Eval(envExpr, map[string]any{"vars": vars})
+		require.NoError(t, err)
+		passed, err := usecase.WorkflowTrusted(fmt.Sprint(v))
+		require.NoError(t, err, v)
+		var admitted []string
+		for _, assoc := range all {
+			ev := commentEvent("/plan", assoc, true)
+			ok, err := workflowcheck.Eval(cond, map[string]any{"github": map[string]any{"event_name": "issue_comment", "event": ev}, "vars": vars})
+			require.NoError(t, err)
+			if workflowcheck.Truthy(ok) {
+				admitted = append(admitted, assoc)
+			}
+		}
+		assert.ElementsMatch(t, admitted, passed, "vars %v", vars)
+	}
+}
