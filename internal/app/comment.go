@@ -36,6 +36,14 @@ type CommentPolicy struct {
 	RequireChecks   bool
 }
 
+// trusted are the associations that command, and whose reviews count.
+func (p CommentPolicy) trusted() []string {
+	if len(p.Trusted) == 0 {
+		return review.Trusted
+	}
+	return p.Trusted
+}
+
 // DefaultCommentPolicy: owners, members and collaborators; apply waits for an
 // approval and green checks.
 func DefaultCommentPolicy() CommentPolicy {
@@ -78,8 +86,9 @@ type CommentOptions struct {
 type PullRequest interface {
 	Head(ctx context.Context) (string, error)
 	// Approval: approved for head, the commit to be applied (an approval
-	// given before a push does not count).
-	Approval(ctx context.Context, head string) (ok bool, reason string, err error)
+	// given before a push does not count), by a reviewer of a trusted
+	// association.
+	Approval(ctx context.Context, head string, trusted []string) (ok bool, reason string, err error)
 	ChecksPassed(ctx context.Context, sha string) (ok bool, reason string, err error)
 	Live() forge.Commenter // the live comment of /plan, /apply and answers
 	// Association stands in for an event without author associations
@@ -137,10 +146,7 @@ const CommentMarker forge.Marker = "comment"
 // Decide reads a comment event: the command to run, or why there is none.
 // Outsiders are refused before their text is even parsed.
 func Decide(ev *actions.Event, p CommentPolicy) (cmd *slash.Command, refused string, answer bool) {
-	trusted := p.Trusted
-	if len(trusted) == 0 {
-		trusted = review.Trusted
-	}
+	trusted := p.trusted()
 	switch {
 	case ev == nil:
 		return nil, "no event", false
@@ -272,10 +278,7 @@ func agreeOnTrust(ctx context.Context, o CommentOptions, pr PullRequest) error {
 	if o.WorkflowTrusted == nil || o.Event.Comment == nil {
 		return nil
 	}
-	want := o.Policy.Trusted
-	if len(want) == 0 {
-		want = review.Trusted
-	}
+	want := o.Policy.trusted()
 	a, b := slices.Clone(want), slices.Clone(o.WorkflowTrusted)
 	slices.Sort(a)
 	slices.Sort(b)
@@ -558,7 +561,7 @@ func outcomes(r *apply.Report) string {
 // policy asks; plans for the head must exist.
 func (c *commentRun) applyAllowed(head string) (bool, string) {
 	if c.o.Policy.RequireApproval {
-		ok, why, err := c.pr.Approval(c.ctx, head)
+		ok, why, err := c.pr.Approval(c.ctx, head, c.o.Policy.trusted())
 		if err != nil {
 			return false, "the approval could not be read: " + err.Error()
 		}

@@ -34,6 +34,9 @@ const otherPR = 8
 
 var otherHead = strings.Repeat("8", 40)
 
+// reviewer is a member whose approvals count.
+var reviewer = githubtest.User{Login: "reviewer", Association: "MEMBER"}
+
 func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
 	t.Helper()
 	// The test data first: the tool setup moves INFRA_CACHE_DIR.
@@ -146,7 +149,10 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "the pull request is not approved")
-	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: headSHA})
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "stranger", Association: "CONTRIBUTOR"}, State: "APPROVED", CommitID: headSHA})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	assert.Contains(t, r.stdout, "the approval of @stranger (CONTRIBUTOR) does not count")
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: reviewer, State: "APPROVED", CommitID: headSHA})
 	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "failure", Context: "ci/lint", Created: time.Now()})
 	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
 	assert.Contains(t, r.stdout, "ci/lint is failure")
@@ -167,7 +173,7 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	// PR 8 pushes: its plan is stale.
 	newHead := strings.Repeat("9", 40)
 	c.fake.PR(ghRepo, otherPR, newHead, "feature/other")
-	c.fake.AddReview(ghRepo, githubtest.Review{PR: otherPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: newHead})
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: otherPR, User: reviewer, State: "APPROVED", CommitID: newHead})
 	r = c.say(t, otherPR, "octocat", "MEMBER", "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "the plans are of 8888888, before the last push")
@@ -301,6 +307,12 @@ func TestCommentCommandsAgainstGitea(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "refused: the pull request is not approved")
 
+	// An outsider's approval does not count (their permission stands in for
+	// the association Gitea's reviews lack).
+	g.Approve(t, g.Outsider, repoName, pr.Number, pr.HeadSHA)
+	r = say(g.Bot, pr.Number, "/apply")
+	assert.Contains(t, r.stdout, "the approval of @mallory (NONE) does not count")
+
 	// Approved, then pushed: neither the approval nor the plan covers the new head.
 	g.Approve(t, reviewer, repoName, pr.Number, pr.HeadSHA)
 	head := g.Push(t, repoName, pr, "db2.tf", "# more\n")
@@ -383,7 +395,7 @@ func TestPlanAndApplyRefuseACheckoutThatIsNotTheHead(t *testing.T) {
 	out, err := exec.Command("git", "-C", c.src, "rev-parse", "HEAD").Output()
 	require.NoError(t, err)
 	checkout := strings.TrimSpace(string(out))
-	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: headSHA})
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: reviewer, State: "APPROVED", CommitID: headSHA})
 
 	for _, cmd := range []string{"/plan 1.one", "/apply"} {
 		r := c.say(t, ghPR, "octocat", "OWNER", cmd)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -63,12 +64,18 @@ func (c *Client) Commit(ctx context.Context, sha string) (Commit, error) {
 // commit_id; an approval of an earlier commit does not cover what was pushed
 // since) and none's is a request for changes, on whatever commit (a
 // comment-only review changes no verdict; a dismissed one withdraws it).
+// Only reviewers of a trusted association count, either way (anyone may
+// review a public repository's pull request): the review's author_association,
+// or where the forge sends none (Gitea, Forgejo) the reviewer's permission.
 // reason says, in words for the PR, why not.
-func (c *Client) Approval(ctx context.Context, number int, head string) (approved bool, reason string, err error) {
+func (c *Client) Approval(ctx context.Context, number int, head string, trusted []string) (approved bool, reason string, err error) {
 	if head == "" {
 		return false, "", &InputError{Msg: "an approval is judged for a head commit, and none was given"}
 	}
-	type verdict struct{ state, commit string }
+	if len(trusted) == 0 {
+		return false, "", &InputError{Msg: "an approval is judged for trusted reviewers, and none were named"}
+	}
+	type verdict struct{ state, commit, association string }
 	verdicts := map[string]verdict{}
 	var order []string
 	for page := 1; page > 0; {
@@ -83,14 +90,26 @@ func (c *Client) Approval(ctx context.Context, number int, head string) (approve
 				if _, seen := verdicts[who]; !seen {
 					order = append(order, who)
 				}
-				verdicts[who] = verdict{state, rv.GetCommitID()}
+				verdicts[who] = verdict{state, rv.GetCommitID(), rv.GetAuthorAssociation()}
 			}
 		}
 		page = resp.NextPage
 	}
-	var approvers, stale, blockers []string
+	var approvers, stale, blockers, ignored []string
 	for _, who := range order {
-		switch v := verdicts[who]; v.state {
+		v := verdicts[who]
+		if v.association == "" {
+			if v.association, err = c.Association(ctx, who); err != nil {
+				return false, "", err
+			}
+		}
+		if !slices.Contains(trusted, v.association) {
+			if v.state == "APPROVED" {
+				ignored = append(ignored, fmt.Sprintf("@%s (%s)", who, v.association))
+			}
+			continue
+		}
+		switch v.state {
 		case "APPROVED":
 			if v.commit == head {
 				approvers = append(approvers, "@"+who)
@@ -106,6 +125,8 @@ func (c *Client) Approval(ctx context.Context, number int, head string) (approve
 		return false, "changes are requested by " + strings.Join(blockers, ", "), nil
 	case len(approvers) == 0 && len(stale) > 0:
 		return false, fmt.Sprintf("the pull request is not approved at its head %s: %s, before the last push; an approval of the head is needed", short(head), strings.Join(stale, ", ")), nil
+	case len(approvers) == 0 && len(ignored) > 0:
+		return false, fmt.Sprintf("the pull request is not approved by %s: the approval of %s does not count", strings.Join(trusted, ", "), strings.Join(ignored, ", ")), nil
 	case len(approvers) == 0:
 		return false, "the pull request is not approved", nil
 	}

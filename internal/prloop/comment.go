@@ -36,8 +36,8 @@ func (p CommentPR) Head(ctx context.Context) (string, error) {
 	return pr.HeadSHA, nil
 }
 
-func (p CommentPR) Approval(ctx context.Context, head string) (bool, string, error) {
-	return p.Client.Approval(ctx, p.Target.PR, head)
+func (p CommentPR) Approval(ctx context.Context, head string, trusted []string) (bool, string, error) {
+	return p.Client.Approval(ctx, p.Target.PR, head, trusted)
 }
 
 // ChecksPassed leaves out the comment flow's own statuses and checks.
