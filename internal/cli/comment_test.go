@@ -328,6 +328,12 @@ func TestCommentCommandsAgainstGitea(t *testing.T) {
 	r = say(g.Bot, pr.Number, "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.NotContains(t, r.stdout, "refused")
+	// A dismissed approval (Gitea keeps its state, and says "dismissed") is withdrawn.
+	g.Dismiss(t, repoName, pr.Number, g.Approve(t, reviewer, repoName, pr.Number, head))
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved")
+	g.Approve(t, reviewer, repoName, pr.Number, head)
 	r = say(g.Bot, pr.Number, "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, last(pr.Number), "applied")

@@ -79,18 +79,23 @@ func (c *Client) Approval(ctx context.Context, number int, head string, trusted 
 	verdicts := map[string]verdict{}
 	var order []string
 	for page := 1; page > 0; {
-		list, resp, err := c.gh.PullRequests.ListReviews(ctx, c.Owner, c.Repo, number, &gh.ListOptions{PerPage: 100, Page: page})
+		var list []apiReview
+		resp, err := c.read(ctx, c.path("pulls/%d/reviews?per_page=100&page=%d", number, page), &list)
 		if err != nil {
-			return false, "", c.got(c.path("pulls/%d/reviews", number), err)
+			return false, "", err
 		}
 		for _, rv := range list { // oldest first
-			who := rv.GetUser().GetLogin()
-			switch state := strings.ToUpper(rv.GetState()); state {
+			who := rv.User.Login
+			state := strings.ToUpper(rv.State)
+			if rv.Dismissed {
+				state = "DISMISSED"
+			}
+			switch state {
 			case "APPROVED", "CHANGES_REQUESTED", "DISMISSED", "REQUEST_CHANGES": // the last is Gitea's word
 				if _, seen := verdicts[who]; !seen {
 					order = append(order, who)
 				}
-				verdicts[who] = verdict{state, rv.GetCommitID(), rv.GetAuthorAssociation()}
+				verdicts[who] = verdict{state, rv.CommitID, rv.AuthorAssociation}
 			}
 		}
 		page = resp.NextPage
@@ -131,6 +136,19 @@ func (c *Client) Approval(ctx context.Context, number int, head string, trusted 
 		return false, "the pull request is not approved", nil
 	}
 	return true, "approved by " + strings.Join(approvers, ", ") + " at " + short(head), nil
+}
+
+// apiReview is a pull request review as GitHub and Gitea list it: Gitea keeps
+// a dismissed review's state and says "dismissed" beside it (go-github's type
+// has no such field), and sends no author association.
+type apiReview struct {
+	User struct {
+		Login string `json:"login"`
+	} `json:"user"`
+	State             string `json:"state"`
+	CommitID          string `json:"commit_id"`
+	AuthorAssociation string `json:"author_association"`
+	Dismissed         bool   `json:"dismissed"`
 }
 
 // ChecksPassed says whether every check on a commit (check runs and commit

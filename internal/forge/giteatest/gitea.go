@@ -285,11 +285,23 @@ func (g *Gitea) Collaborator(t testing.TB, repo, login string) Account {
 	return Account{Login: login, Token: tok.SHA1}
 }
 
-// Approve submits an approving review of the pull request's commit sha.
-func (g *Gitea) Approve(t testing.TB, as Account, repo string, pr int, sha string) {
+// Approve submits an approving review of the pull request's commit sha and
+// returns its ID.
+func (g *Gitea) Approve(t testing.TB, as Account, repo string, pr int, sha string) int64 {
 	t.Helper()
+	var rv struct {
+		ID int64 `json:"id"`
+	}
 	g.Do(t, as, http.MethodPost, fmt.Sprintf("repos/%s/pulls/%d/reviews", repo, pr),
-		map[string]any{"event": "APPROVED", "body": "lgtm", "commit_id": sha}, nil)
+		map[string]any{"event": "APPROVED", "body": "lgtm", "commit_id": sha}, &rv)
+	return rv.ID
+}
+
+// Dismiss dismisses a review as the bot (the repository's owner).
+func (g *Gitea) Dismiss(t testing.TB, repo string, pr int, review int64) {
+	t.Helper()
+	g.Do(t, g.Bot, http.MethodPost, fmt.Sprintf("repos/%s/pulls/%d/reviews/%d/dismissals", repo, pr, review),
+		map[string]any{"message": "dismissed by the test"}, nil)
 }
 
 // Push commits a file on the pull request's branch and waits until Gitea
