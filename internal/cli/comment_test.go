@@ -456,3 +456,25 @@ func TestTheWorkflowFilterMustAgreeWithInfraHCL(t *testing.T) {
 	}
 	assert.Empty(t, c.fake.TakeViolations())
 }
+
+// A /plan whose run fails after planning (here the plans cannot be kept in the
+// bucket: the S3 server refuses the key) releases the locks it took, and says so.
+func TestAPlanThatCannotKeepItsPlansReleasesItsLocks(t *testing.T) {
+	c := newCommentRepo(t, true)
+	// On the S3 server's disk a file where the pull request's plans would need a
+	// directory: every plan key under it is refused.
+	blocker := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7")
+	require.NoError(t, os.MkdirAll(filepath.Dir(blocker), 0o755))
+	require.NoError(t, os.WriteFile(blocker, []byte("in the way"), 0o644))
+
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.Equal(t, 3, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "❌ `/plan 1.one` failed: keeping the plans for /apply")
+	assert.Contains(t, last, "🔓 no plan kept; released: 1.one")
+
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "locked by pull request #7")
+	assert.Contains(t, c.comments(otherPR)[0].Body, "🔒 locked for #8")
+}
