@@ -33,6 +33,11 @@ func (g *Github) Comment(
 	// The pull request's head (default: asked of the forge when the command runs).
 	// +optional
 	sha string,
+	// The author associations the workflow's if: admits: a JSON list (the
+	// repository variable INFRA_COMMENT_ASSOCIATIONS) or "default"; the run
+	// fails unless infra.hcl's comments.trusted names the same.
+	// +optional
+	workflowTrusted string,
 ) (string, error) {
 	if g.Event == nil {
 		return "", errors.New("comment reads the comment's event: pass github --event $GITHUB_EVENT_PATH --event-name $GITHUB_EVENT_NAME")
@@ -48,6 +53,11 @@ func (g *Github) Comment(
 		return "", err
 	}
 	co := usecase.CommentOptions{Apply: o, Event: t.Event, Repo: t.Repo, Release: release, DryRun: g.DryRun}
+	if workflowTrusted != "" {
+		if co.WorkflowTrusted, err = usecase.WorkflowTrusted(workflowTrusted); err != nil {
+			return "", err
+		}
+	}
 	if co.PlansDir, err = os.MkdirTemp("", "plans-"); err != nil {
 		return "", err
 	}

@@ -321,7 +321,14 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg sha", err))
 				}
 			}
-			return (*Github).Comment(&parent, ctx, release, domain, sha)
+			var workflowTrusted string
+			if inputArgs["workflowTrusted"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["workflowTrusted"]), &workflowTrusted)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg workflowTrusted", err))
+				}
+			}
+			return (*Github).Comment(&parent, ctx, release, domain, sha, workflowTrusted)
 		case "Dig":
 			var parent Github
 			err = json.Unmarshal(parentJSON, &parent)

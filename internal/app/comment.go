@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +36,14 @@ type CommentPolicy struct {
 	RequireChecks   bool
 }
 
+// trusted are the associations that command, and whose reviews count.
+func (p CommentPolicy) trusted() []string {
+	if len(p.Trusted) == 0 {
+		return review.Trusted
+	}
+	return p.Trusted
+}
+
 // DefaultCommentPolicy: owners, members and collaborators; apply waits for an
 // approval and green checks.
 func DefaultCommentPolicy() CommentPolicy {
@@ -50,6 +60,10 @@ type CommentOptions struct {
 	Repo  string // owner/name
 	// Policy overrides infra.hcl's comments block when set.
 	Policy *CommentPolicy
+	// WorkflowTrusted is the list the workflow's `if:` let through (before any
+	// runner started); nil: no workflow filtered. It must name the same
+	// associations as the policy, which alone decides (see WorkflowTrusted).
+	WorkflowTrusted []string
 	// Release: the event is the pull request closing; release its locks.
 	Release bool
 	// PlansDir keeps /plan's plans until /apply, under pr-N/COMMIT/.
@@ -71,12 +85,18 @@ type CommentOptions struct {
 // PullRequest is what the comment flow asks of the forge about the pull request.
 type PullRequest interface {
 	Head(ctx context.Context) (string, error)
-	Approval(ctx context.Context) (ok bool, reason string, err error)
+	// Approval: approved for head, the commit to be applied (an approval
+	// given before a push does not count), by a reviewer of a trusted
+	// association.
+	Approval(ctx context.Context, head string, trusted []string) (ok bool, reason string, err error)
 	ChecksPassed(ctx context.Context, sha string) (ok bool, reason string, err error)
 	Live() forge.Commenter // the live comment of /plan, /apply and answers
 	// Association stands in for an event without author associations
 	// (Gitea, Forgejo): the user's permission on the repository.
 	Association(ctx context.Context, login string) (string, error)
+	// Record notes what /plan or /apply did on a commit (a commit status the
+	// infra-flash comment's Plans section reads).
+	Record(ctx context.Context, sha string, cmd slash.Name, state, description string) error
 }
 
 // PlanStore keeps plans between runs, keyed by pull request and commit.
@@ -126,10 +146,7 @@ const CommentMarker forge.Marker = "comment"
 // Decide reads a comment event: the command to run, or why there is none.
 // Outsiders are refused before their text is even parsed.
 func Decide(ev *actions.Event, p CommentPolicy) (cmd *slash.Command, refused string, answer bool) {
-	trusted := p.Trusted
-	if len(trusted) == 0 {
-		trusted = review.Trusted
-	}
+	trusted := p.trusted()
 	switch {
 	case ev == nil:
 		return nil, "no event", false
@@ -179,6 +196,9 @@ func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, e
 		}
 		o.Policy = &CommentPolicy{Trusted: cfg.Comments.Trusted, RequireApproval: cfg.Comments.RequireApproval, RequireChecks: cfg.Comments.RequireChecks}
 	}
+	if err := agreeOnTrust(ctx, o, pr); err != nil {
+		return nil, err
+	}
 	if c := o.Event.Comment; c != nil && c.Association == "" && pr != nil && o.Event.PR != 0 && slash.Wakes(c.Body) {
 		assoc, err := pr.Association(ctx, c.Author)
 		if err != nil {
@@ -226,6 +246,54 @@ func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, e
 		return res, c.unlock()
 	}
 	return nil, BadInput("unknown command %s", cmd)
+}
+
+// WorkflowTrusted reads the author associations a workflow's `if:` admits,
+// as the workflow passes them: a JSON list (the repository variable
+// INFRA_COMMENT_ASSOCIATIONS), or "default" when the variable is unset and the
+// `if:` falls back to the default list.
+func WorkflowTrusted(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "default" {
+		return DefaultCommentPolicy().Trusted, nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(s), &list); err != nil || len(list) == 0 {
+		return nil, BadInput("--workflow-trusted %q: want a JSON list of author associations, such as [\"OWNER\"], or \"default\"", s)
+	}
+	for _, a := range list {
+		if !associationPattern.MatchString(a) {
+			return nil, BadInput("--workflow-trusted: %q is no author association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, …)", a)
+		}
+	}
+	return list, nil
+}
+
+var associationPattern = regexp.MustCompile(`^[A-Z][A-Z_]{1,40}$`)
+
+// agreeOnTrust: infra.hcl's comments.trusted decides who commands; the
+// workflow's `if:` only spares a runner for everyone else. Lists that differ
+// mean some trusted author never gets a runner, or the filter is wider than
+// it says: the run fails and says so, on the pull request too.
+func agreeOnTrust(ctx context.Context, o CommentOptions, pr PullRequest) error {
+	if o.WorkflowTrusted == nil || o.Event.Comment == nil {
+		return nil
+	}
+	want := o.Policy.trusted()
+	a, b := slices.Clone(want), slices.Clone(o.WorkflowTrusted)
+	slices.Sort(a)
+	slices.Sort(b)
+	if slices.Equal(slices.Compact(a), slices.Compact(b)) {
+		return nil
+	}
+	js, _ := json.Marshal(want)
+	msg := fmt.Sprintf("the workflow starts for %s but infra.hcl's comments.trusted is %s: set the repository variable INFRA_COMMENT_ASSOCIATIONS to %s (or change infra.hcl); nothing ran",
+		strings.Join(o.WorkflowTrusted, ", "), strings.Join(want, ", "), js)
+	if pr != nil && o.Event.PR != 0 {
+		if err := say(ctx, pr, "🚫 comment commands are misconfigured: "+msg); err != nil {
+			return err
+		}
+	}
+	return BadInput("%s", msg)
 }
 
 func say(ctx context.Context, pr PullRequest, body string) error {
@@ -330,11 +398,38 @@ func (c *commentRun) planOrApply() error {
 	if len(selected) == 0 {
 		return c.refuse("no layer is affected by the change")
 	}
-	locks, err := c.takeLocks(selected, head)
+	if c.cmd.Name == slash.Plan && c.o.PlansDir == "" {
+		return BadInput("/plan needs a place to keep the plans (--plans-dir)")
+	}
+	locks, taken, err := c.takeLocks(selected, head)
 	if err != nil || locks == nil {
 		return err
 	}
+	return c.run(selected, head, locks, taken)
+}
 
+// releaseUnkept: a layer this /plan locked but kept no plan of is not held
+// for nothing; one the pull request held before keeps its lock.
+func (c *commentRun) releaseUnkept(locks map[string]*prlock.Locks, taken []string, kept map[string]bool) {
+	if c.cmd.Name != slash.Plan || c.o.DryRun {
+		return
+	}
+	for _, dir := range taken {
+		if kept[dir] {
+			continue
+		}
+		if ok, err := locks[dir].Release(context.WithoutCancel(c.ctx), c.o.Repo, c.o.Event.PR); err != nil {
+			c.out.warn("releasing the lock of %s: %v", dir, err)
+		} else if ok {
+			c.res.Released = append(c.res.Released, dir)
+		}
+	}
+}
+
+// run plans or applies the selected layers, answering in one comment.
+// taken: the locks this run took.
+func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string]*prlock.Locks, taken []string) error {
+	ctx := c.ctx
 	o := c.o.Apply
 	o.Selection = Selection{Layers: dirsOf(selected)}
 	o.Commit = head
@@ -343,9 +438,6 @@ func (c *commentRun) planOrApply() error {
 	if c.cmd.Name == slash.Plan {
 		o.Op = apply.OpPlan
 		o.ExtraArgs = c.cmd.EngineArgs
-		if c.o.PlansDir == "" {
-			return BadInput("/plan needs a place to keep the plans (--plans-dir)")
-		}
 		for _, l := range selected { // a re-plan replaces the layer's plan
 			_ = os.Remove(filepath.Join(dir, plan.FileName(l.Dir)))
 			_ = os.Remove(filepath.Join(dir, plan.MetaName(l.Dir)))
@@ -358,6 +450,7 @@ func (c *commentRun) planOrApply() error {
 	}
 	live, err := c.pr.Live().Post(ctx, fmt.Sprintf("⏳ `%s`: %s %s at %s …", c.cmd, verb, strings.Join(dirsOf(selected), ", "), short(head)))
 	if err != nil {
+		c.releaseUnkept(locks, taken, nil)
 		return ToolError(err)
 	}
 	var mu sync.Mutex
@@ -385,10 +478,28 @@ func (c *commentRun) planOrApply() error {
 		}
 	}
 	if err != nil {
-		_ = live.Edit(context.WithoutCancel(ctx), fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err))
+		c.releaseUnkept(locks, taken, nil)
+		c.record(head, "error", fmt.Sprintf("%s failed: %s", c.cmd, err))
+		body := fmt.Sprintf("❌ `%s` failed: %s", c.cmd, err)
+		if len(c.res.Released) > 0 {
+			body += "\n\n🔓 no plan kept; released: " + strings.Join(c.res.Released, ", ")
+		}
+		_ = live.Edit(context.WithoutCancel(ctx), body)
 		return err
 	}
 	c.res.Report, c.res.Masker = res.Report, res.Masker
+	kept := map[string]bool{}
+	for _, r := range res.Report.Layers {
+		if r.Status == apply.Planned || r.Status == apply.NoChanges {
+			kept[r.Layer.Dir] = true
+		}
+	}
+	c.releaseUnkept(locks, taken, kept)
+	state := "success"
+	if res.Report.ExitCode() != report.ExitOK {
+		state = "failure"
+	}
+	c.record(head, state, outcomes(res.Report))
 	var b strings.Builder
 	if err := apply.Render(&b, res.Report, "markdown", res.Masker); err != nil {
 		return ToolError(err)
@@ -403,10 +514,21 @@ func (c *commentRun) planOrApply() error {
 		}
 	}
 	body := b.String()
-	if len(c.res.Released) > 0 {
+	if c.cmd.Name == slash.Plan {
+		var held []string // kept now, or held from an earlier /plan
+		for _, l := range selected {
+			if !slices.Contains(c.res.Released, l.Dir) && !c.o.DryRun {
+				held = append(held, l.Dir)
+			}
+		}
+		if len(held) > 0 {
+			body += fmt.Sprintf("\n\n🔒 locked for #%d until `/apply`, `/unlock` or the pull request closes: %s", c.o.Event.PR, strings.Join(held, ", "))
+		}
+		if len(c.res.Released) > 0 {
+			body += fmt.Sprintf("\n\n🔓 no plan kept of %s: released", strings.Join(c.res.Released, ", "))
+		}
+	} else if len(c.res.Released) > 0 {
 		body += fmt.Sprintf("\n\n🔓 released: %s", strings.Join(c.res.Released, ", "))
-	} else if c.cmd.Name == slash.Plan {
-		body += fmt.Sprintf("\n\n🔒 locked for #%d until `/apply`, `/unlock` or the pull request closes: %s", c.o.Event.PR, strings.Join(dirsOf(selected), ", "))
 	}
 	if err := live.Edit(context.WithoutCancel(ctx), body); err != nil {
 		return ToolError(err)
@@ -414,11 +536,32 @@ func (c *commentRun) planOrApply() error {
 	return nil
 }
 
-// applyAllowed: the pull request approved and its head's checks green, as the
+// record notes the command's outcome on the commit; failing to is said, not fatal.
+func (c *commentRun) record(head, state, description string) {
+	if err := c.pr.Record(context.WithoutCancel(c.ctx), head, c.cmd.Name, state, description); err != nil {
+		c.out.warn("recording %s on %s: %v", c.cmd.Name, short(head), err)
+	}
+}
+
+// outcomes is one line of each layer's outcome: "1.one planned (+1 ~0 -0);
+// 2.two no changes".
+func outcomes(r *apply.Report) string {
+	parts := make([]string, 0, len(r.Layers))
+	for _, l := range r.Layers {
+		p := l.Layer.Dir + " " + string(l.Status)
+		if s := l.Plan; s != nil && (l.Status == apply.Planned || l.Status == apply.Applied) {
+			p += fmt.Sprintf(" (+%d ~%d -%d)", s.Add, s.Change, s.Destroy)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// applyAllowed: the pull request approved at its head and the head's checks green, as the
 // policy asks; plans for the head must exist.
 func (c *commentRun) applyAllowed(head string) (bool, string) {
 	if c.o.Policy.RequireApproval {
-		ok, why, err := c.pr.Approval(c.ctx)
+		ok, why, err := c.pr.Approval(c.ctx, head, c.o.Policy.trusted())
 		if err != nil {
 			return false, "the approval could not be read: " + err.Error()
 		}
@@ -506,43 +649,49 @@ func (c *commentRun) olderPlans(head string) string {
 }
 
 // takeLocks holds every selected layer for this pull request, or refuses
-// naming who holds one (releasing what it took). nil, nil: refused.
-func (c *commentRun) takeLocks(selected []*layers.Layer, head string) (map[string]*prlock.Locks, error) {
+// naming who holds one (releasing what it took). taken: the layers it locked
+// that the pull request did not hold before. nil locks, nil error: refused.
+func (c *commentRun) takeLocks(selected []*layers.Layer, head string) (map[string]*prlock.Locks, []string, error) {
 	locks := map[string]*prlock.Locks{}
 	var taken []string
+	giveBack := func() {
+		for _, dir := range taken {
+			_, _ = locks[dir].Release(context.WithoutCancel(c.ctx), c.o.Repo, c.o.Event.PR)
+		}
+	}
 	for _, l := range selected {
 		lk, err := c.locksFor(l)
 		if err != nil {
-			return nil, BadInput("%s: %v", l.Dir, err)
+			giveBack()
+			return nil, nil, BadInput("%s: %v", l.Dir, err)
 		}
 		locks[l.Dir] = lk
 		before, err := lk.Holder(c.ctx)
 		if err != nil {
-			return nil, ToolError(err)
+			giveBack()
+			return nil, nil, ToolError(err)
 		}
 		if c.o.DryRun {
 			if before != nil && (before.PR != c.o.Event.PR || before.Repo != c.o.Repo) {
-				return nil, c.refuse("%s", (&prlock.HeldError{Holder: *before}).Error())
+				return nil, nil, c.refuse("%s", (&prlock.HeldError{Holder: *before}).Error())
 			}
 			c.out.progress("dry run: would lock %s for #%d", l.Dir, c.o.Event.PR)
 			continue
 		}
 		_, err = lk.Acquire(c.ctx, prlock.Lock{Repo: c.o.Repo, PR: c.o.Event.PR, Layer: l.Dir, Commit: head, By: c.o.Event.Comment.Author})
-		var held *prlock.HeldError
-		if errors.As(err, &held) {
-			for _, dir := range taken {
-				_, _ = locks[dir].Release(c.ctx, c.o.Repo, c.o.Event.PR)
-			}
-			return nil, c.refuse("%s", held.Error())
-		}
 		if err != nil {
-			return nil, ToolError(err)
+			giveBack()
+			var held *prlock.HeldError
+			if errors.As(err, &held) {
+				return nil, nil, c.refuse("%s", held.Error())
+			}
+			return nil, nil, ToolError(err)
 		}
 		if before == nil {
 			taken = append(taken, l.Dir)
 		}
 	}
-	return locks, nil
+	return locks, taken, nil
 }
 
 // unlock releases the pull request's locks: all, or the named layer's.

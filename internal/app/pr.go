@@ -7,6 +7,7 @@ import (
 	"github.com/infra-flash/infra/internal/actions"
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/prloop"
+	"github.com/infra-flash/infra/internal/repoconfig"
 	"github.com/infra-flash/infra/internal/report"
 )
 
@@ -43,7 +44,7 @@ func Flash(ctx context.Context, repo Repo, o FlashOptions, client *forge.Client,
 		return nil, err
 	}
 	posted, err := prloop.Flash(ctx, client, prloop.FlashInput{Target: t, Report: checked.Report, Layers: checked.Model.Set.Layers,
-		AtlantisUsers: o.AtlantisUsers, Log: out.log()})
+		AtlantisUsers: o.AtlantisUsers, CommentMode: checked.Model.Config.PRAutomation == repoconfig.PRComments, Log: out.log()})
 	return &FlashResult{CheckResult: checked, Posted: posted, PostErr: ForgeError(err)}, nil
 }
 

@@ -22,6 +22,7 @@ func (a *app) commentCommand() *cobra.Command {
 	f := &applyFlags{}
 	var plansDir string
 	var release bool
+	var workflowTrusted string
 	c := &cobra.Command{
 		Use:   "comment",
 		Short: "answer a pull-request comment command: /check, /plan, /apply, /unlock, /dig, /help",
@@ -36,7 +37,7 @@ releases the locks. Anything else, and anyone else, is refused with the reason
 pull request's locks are released. --dry-run prints the requests instead.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			return a.comment(c, &gh, f, plansDir, release)
+			return a.comment(c, &gh, f, plansDir, release, workflowTrusted)
 		},
 	}
 	gh.addFlags(c)
@@ -44,10 +45,11 @@ pull request's locks are released. --dry-run prints the requests instead.`,
 	c.Flags().StringSliceVar(&f.varFiles, "var-file", nil, "a .tfvars or .tfvars.json file passed to every layer by /plan (repeatable)")
 	c.Flags().StringVar(&plansDir, "plans-dir", "", "where /plan keeps the plans for /apply (default: the state bucket of --backend-config, else .infra/plans in the source)")
 	c.Flags().BoolVar(&release, "release", false, "release the locks of the pull request the (closed) event is about")
+	c.Flags().StringVar(&workflowTrusted, "workflow-trusted", "", `the author associations the workflow's if: admits (a JSON list, or "default"); the run fails unless infra.hcl's comments.trusted names the same`)
 	return c
 }
 
-func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir string, release bool) error {
+func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir string, release bool, workflowTrusted string) error {
 	ctx := c.Context()
 	t, err := a.target(gh)
 	if err != nil {
@@ -58,6 +60,11 @@ func (a *app) comment(c *cobra.Command, gh *githubFlags, f *applyFlags, plansDir
 	}
 	o := usecase.CommentOptions{Event: t.Event, Repo: t.Repo, Release: release, DryRun: gh.DryRun, PlansDir: plansDir,
 		Apply: usecase.ApplyOptions{Settings: a.settings(), Format: "markdown", LockTimeout: f.lockTimeout, Getenv: os.Getenv}}
+	if c.Flags().Changed("workflow-trusted") {
+		if o.WorkflowTrusted, err = usecase.WorkflowTrusted(workflowTrusted); err != nil {
+			return a.fail(err)
+		}
+	}
 	if f.backendConfig != "" {
 		if o.Apply.BackendConfig, err = readSmall(f.backendConfig); err != nil {
 			return a.badInput("--backend-config: %v", err)

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ const otherPR = 8
 
 var otherHead = strings.Repeat("8", 40)
 
+// reviewer is a member whose approvals count.
+var reviewer = githubtest.User{Login: "reviewer", Association: "MEMBER"}
+
 func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
 	t.Helper()
 	// The test data first: the tool setup moves INFRA_CACHE_DIR.
@@ -57,7 +61,7 @@ func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
 }
 
 // say runs `infra comment` on a new comment by login (with association) on pr.
-func (c *commentRepo) say(t *testing.T, pr int, login, association, body string) result {
+func (c *commentRepo) say(t *testing.T, pr int, login, association, body string, extra ...string) result {
 	t.Helper()
 	ev := githubtest.Webhook(t, "issue_comment", "created")
 	ev["repository"].(map[string]any)["full_name"] = ghRepo
@@ -72,7 +76,7 @@ func (c *commentRepo) say(t *testing.T, pr int, login, association, body string)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "event.json")
 	require.NoError(t, os.WriteFile(path, data, 0o600))
-	return run(t, append([]string{"comment", "--event", path}, c.common...)...)
+	return run(t, append(append([]string{"comment", "--event", path}, c.common...), extra...)...)
 }
 
 func (c *commentRepo) comments(pr int) []githubtest.Comment { return c.fake.Comments(ghRepo, pr) }
@@ -109,11 +113,17 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	assert.Contains(t, body, "null_resource.this")
 	assert.Contains(t, body, "🔒 locked for #7")
 	w := c.writes()
-	require.GreaterOrEqual(t, len(w), 2)
-	assert.True(t, strings.HasPrefix(w[0], "POST "), w)
-	for _, x := range w[1:] {
+	require.GreaterOrEqual(t, len(w), 3)
+	assert.True(t, strings.HasPrefix(w[0], "POST /repos/"+ghRepo+"/issues/7/comments"), w)
+	assert.Equal(t, "POST /repos/"+ghRepo+"/statuses/"+headSHA, w[len(w)-2], "the outcome recorded on the head")
+	for _, x := range append(w[1:len(w)-2:len(w)-2], w[len(w)-1]) {
 		assert.True(t, strings.HasPrefix(x, "PATCH "), "then only edits: %v", w)
 	}
+	st := c.fake.Statuses(ghRepo, headSHA)
+	require.Len(t, st, 1)
+	assert.Equal(t, "infra-comment/plan", st[0].Context)
+	assert.Equal(t, "success", st[0].State)
+	assert.Equal(t, "1.one planned (+1 ~0 -0)", st[0].Description)
 	var planHash string
 	if inBucket {
 		meta := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7", headSHA, "1.one.tfplan.json")
@@ -139,7 +149,10 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "the pull request is not approved")
-	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: headSHA})
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: githubtest.User{Login: "stranger", Association: "CONTRIBUTOR"}, State: "APPROVED", CommitID: headSHA})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	assert.Contains(t, r.stdout, "the approval of @stranger (CONTRIBUTOR) does not count")
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: reviewer, State: "APPROVED", CommitID: headSHA})
 	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "failure", Context: "ci/lint", Created: time.Now()})
 	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
 	assert.Contains(t, r.stdout, "ci/lint is failure")
@@ -160,7 +173,7 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	// PR 8 pushes: its plan is stale.
 	newHead := strings.Repeat("9", 40)
 	c.fake.PR(ghRepo, otherPR, newHead, "feature/other")
-	c.fake.AddReview(ghRepo, githubtest.Review{PR: otherPR, User: githubtest.User{Login: "reviewer"}, State: "APPROVED", CommitID: newHead})
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: otherPR, User: reviewer, State: "APPROVED", CommitID: newHead})
 	r = c.say(t, otherPR, "octocat", "MEMBER", "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "the plans are of 8888888, before the last push")
@@ -173,6 +186,19 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.NotContains(t, r.stdout, "refused")
+
+	// PR 7 pushes after its approval and plans the new head: the approval was
+	// of the old head and does not cover the push.
+	pushed := strings.Repeat("e", 40)
+	c.fake.PR(ghRepo, ghPR, pushed, "feature/vault")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	c.fake.AddStatus(ghRepo, githubtest.Status{SHA: pushed, State: "success", Context: "ci/lint", Created: time.Now()})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved at its head eeeeeee: @reviewer approved ddddddd, before the last push")
+	assert.NotContains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "applied")
 
 	// PR 7 closes unapplied: its locks go, and PR 8 may plan the layer.
 	closed := githubtest.Webhook(t, "pull_request", "closed")
@@ -212,56 +238,243 @@ func planHashIn(t *testing.T, metaPath string) string {
 
 // The comment loop on a real Gitea, whose comment events carry no author
 // association: the commenter's permission on the repository stands in. The
-// owner's /plan answers in one comment edited with the plan; an outsider's
-// /apply is refused without a comment; the owner's /apply applies that plan
-// and frees the layer.
+// owner's /plan answers in one comment edited with the plan; a second pull
+// request's /plan of the layer is refused naming the first; an outsider's
+// /apply is refused without a comment; /apply waits for a collaborator's
+// approval of the head, which a push makes stale, as it makes the plan stale;
+// then it applies the plan and frees the layer; /unlock frees it too.
 func TestCommentCommandsAgainstGitea(t *testing.T) {
 	g, repoName := giteaJob(t)
 	src, backend, vars, _ := stateRepo(t)
-	// Gitea's API has no reviews this test can give the bot's own pull request.
-	f, err := os.OpenFile(filepath.Join(src, "infra.hcl"), os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString("comments {\n  require_approval = false\n}\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
 	hook := g.Hook(t, repoName)
+	reviewer := g.Collaborator(t, repoName, "reviewer")
 	pr := g.OpenPR(t, repoName, "feature/db", "db.tf", "# db\n")
+	other := g.OpenPR(t, repoName, "feature/other", "other.tf", "# other\n")
 	common := []string{"--source", src, "--backend-config", backend, "--var-file", vars, "--plans-dir", t.TempDir(),
 		"--repo", repoName, "--api-url", g.API, "--event-name", "issue_comment"}
-	say := func(as giteatest.Account, body string) result {
-		g.Comment(t, as, repoName, pr.Number, body)
+	say := func(as giteatest.Account, number int, body string) result {
+		id := g.Comment(t, as, repoName, number, body)
 		ev := hook.Wait(t, func(p giteatest.Payload) bool {
-			return p.Event == "issue_comment" && strings.Contains(string(p.Body), strconv.Quote(body))
+			var got struct {
+				Comment struct {
+					ID int64 `json:"id"`
+				} `json:"comment"`
+			}
+			return p.Event == "issue_comment" && json.Unmarshal(p.Body, &got) == nil && got.Comment.ID == id
 		})
 		return run(t, append([]string{"comment", "--event", writeEvent(t, ev.Body)}, common...)...)
 	}
-	ours := func() []giteatest.IssueComment {
+	ours := func(number int) []giteatest.IssueComment {
 		var out []giteatest.IssueComment
-		for _, c := range g.Comments(t, repoName, pr.Number) {
+		for _, c := range g.Comments(t, repoName, number) {
 			if strings.HasPrefix(c.Body, "<!-- infra-flash:comment ") {
 				out = append(out, c)
 			}
 		}
 		return out
 	}
+	last := func(number int) string {
+		got := ours(number)
+		require.NotEmpty(t, got)
+		return got[len(got)-1].Body
+	}
+	num := "#" + strconv.Itoa(pr.Number)
 
-	r := say(g.Bot, "/plan 1.one")
+	r := say(g.Bot, pr.Number, "/plan 1.one")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	got := ours()
+	got := ours(pr.Number)
 	require.Len(t, got, 1)
 	assert.Contains(t, got[0].Body, "null_resource.this")
-	assert.Contains(t, got[0].Body, "🔒 locked for #"+strconv.Itoa(pr.Number))
+	assert.Contains(t, got[0].Body, "🔒 locked for "+num)
 	assert.NotEqual(t, got[0].Created, got[0].Updated, "posted, then edited")
+	recorded := map[string]string{}
+	for _, st := range g.Statuses(t, repoName, pr.HeadSHA) {
+		recorded[st.Context] = st.Status + ": " + st.Description
+	}
+	assert.Equal(t, "success: 1.one planned (+1 ~0 -0)", recorded["infra-comment/plan"], "for the infra-flash comment's Plans section")
 
-	r = say(g.Outsider, "/apply")
+	r = say(g.Bot, other.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "1.one is locked by pull request "+num)
+	assert.Contains(t, last(other.Number), "1.one is locked by pull request "+num)
+
+	r = say(g.Outsider, pr.Number, "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Contains(t, r.stdout, "@mallory is NONE")
-	assert.Len(t, ours(), 1, "no answer to an outsider")
+	assert.Len(t, ours(pr.Number), 1, "no answer to an outsider")
 
-	r = say(g.Bot, "/apply 1.one") // another body: the hook's payloads are told apart by it
+	r = say(g.Bot, pr.Number, "/apply")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	got = ours()
-	require.Len(t, got, 2, r.stdout+r.stderr)
-	assert.Contains(t, got[1].Body, "applied")
-	assert.Contains(t, got[1].Body, "🔓 released: 1.one")
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved")
+
+	// An outsider's approval does not count (their permission stands in for
+	// the association Gitea's reviews lack).
+	g.Approve(t, g.Outsider, repoName, pr.Number, pr.HeadSHA)
+	r = say(g.Bot, pr.Number, "/apply")
+	assert.Contains(t, r.stdout, "the approval of @mallory (NONE) does not count")
+
+	// Approved, then pushed: neither the approval nor the plan covers the new head.
+	g.Approve(t, reviewer, repoName, pr.Number, pr.HeadSHA)
+	head := g.Push(t, repoName, pr, "db2.tf", "# more\n")
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved at its head "+head[:7]+": @reviewer approved "+pr.HeadSHA[:7]+", before the last push")
+	g.Approve(t, reviewer, repoName, pr.Number, head)
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "the plans are of "+pr.HeadSHA[:7]+", before the last push")
+	assert.NotContains(t, last(pr.Number), "applied")
+
+	r = say(g.Bot, pr.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	// A dismissed approval (Gitea keeps its state, and says "dismissed") is withdrawn.
+	g.Dismiss(t, repoName, pr.Number, g.Approve(t, reviewer, repoName, pr.Number, head))
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "refused: the pull request is not approved")
+	g.Approve(t, reviewer, repoName, pr.Number, head)
+	r = say(g.Bot, pr.Number, "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, last(pr.Number), "applied")
+	assert.Contains(t, last(pr.Number), "🔓 released: 1.one")
+
+	// The other pull request plans the freed layer, then unlocks it.
+	r = say(g.Bot, other.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, last(other.Number), "🔒 locked for #"+strconv.Itoa(other.Number))
+	r = say(g.Bot, pr.Number, "/plan 1.one")
+	assert.Contains(t, r.stdout, "locked by pull request #"+strconv.Itoa(other.Number))
+	r = say(g.Bot, other.Number, "/unlock")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, last(other.Number), "🔓 released: 1.one")
+	r = say(g.Bot, pr.Number, "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+}
+
+// A /plan that keeps no plan of a layer releases the lock it took there, so
+// that a failed plan holds no layer for nothing; a lock the pull request held
+// before, from a plan that succeeded, stays.
+func TestAFailedPlanReleasesTheLocksItTook(t *testing.T) {
+	c := newCommentRepo(t, false)
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(ghPR)[0].Body, "🔒 locked for #7")
+
+	broken := testfixture.Files{"terraform/1.one/broken.tf": "resource \"null_resource\" \"broken\" {\n  triggers = { x = file(\"missing.txt\") }\n}\n"}
+	testfixture.Write(t, c.src, broken)
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "failed")
+	assert.Contains(t, last, "🔒 locked for #7", "held from the earlier plan")
+	assert.NotContains(t, last, "released")
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	assert.Contains(t, r.stdout, "1.one is locked by pull request #7", "the lock of the earlier plan stays")
+
+	r = c.say(t, ghPR, "octocat", "OWNER", "/unlock")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	last = c.comments(otherPR)[len(c.comments(otherPR))-1].Body
+	assert.Contains(t, last, "🔓 no plan kept of 1.one: released")
+	assert.NotContains(t, last, "🔒")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.NotContains(t, r.stdout, "locked by pull request #8", "the failed plan of #8 holds nothing")
+
+	require.NoError(t, os.Remove(filepath.Join(c.src, "terraform/1.one/broken.tf")))
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(otherPR)[len(c.comments(otherPR))-1].Body, "🔒 locked for #8")
+	assert.Empty(t, c.fake.TakeViolations())
+}
+
+// /plan and /apply run the pull request's head only: a checkout of another
+// commit (a push between the comment and the job's checkout) is refused with
+// the reason, and nothing is planned, locked or applied.
+func TestPlanAndApplyRefuseACheckoutThatIsNotTheHead(t *testing.T) {
+	c := newCommentRepo(t, false)
+	git(t, c.src, "init", "-q", "-b", "main")
+	git(t, c.src, "add", "-A")
+	git(t, c.src, "commit", "-qm", "base")
+	out, err := exec.Command("git", "-C", c.src, "rev-parse", "HEAD").Output()
+	require.NoError(t, err)
+	checkout := strings.TrimSpace(string(out))
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: reviewer, State: "APPROVED", CommitID: headSHA})
+
+	for _, cmd := range []string{"/plan 1.one", "/apply"} {
+		r := c.say(t, ghPR, "octocat", "OWNER", cmd)
+		require.Equal(t, 0, r.code, r.stdout+r.stderr)
+		want := "the checkout is " + checkout[:7] + " but the pull request's head is ddddddd"
+		assert.Contains(t, r.stdout, "refused: "+want, cmd)
+		all := c.comments(ghPR)
+		assert.Equal(t, "🚫 `"+cmd+"` refused: "+want, strings.TrimSpace(all[len(all)-1].Body[strings.Index(all[len(all)-1].Body, "\n")+1:]))
+		assert.NotContains(t, r.stderr, "1.one: started", "nothing ran")
+	}
+	assert.NoDirExists(t, filepath.Join(c.plans, "pr-7"), "no plan kept")
+
+	// The other pull request, whose head is the checkout, plans: no lock was left.
+	c.fake.PR(ghRepo, otherPR, checkout, "feature/other")
+	r := c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "refused")
+	assert.Contains(t, c.comments(otherPR)[0].Body, "🔒 locked for #8")
+}
+
+// infra.hcl's comments.trusted decides who commands; the workflow's filter
+// (--workflow-trusted) must name the same associations, in any order, or the
+// run fails (exit 2), says why on the pull request and runs nothing.
+func TestTheWorkflowFilterMustAgreeWithInfraHCL(t *testing.T) {
+	c := newCommentRepo(t, false)
+	for _, agree := range []string{"default", `["COLLABORATOR", "OWNER", "MEMBER"]`} {
+		r := c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", agree)
+		require.Equal(t, 0, r.code, agree+": "+r.stdout+r.stderr)
+	}
+	n := len(c.comments(ghPR))
+
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one", "--workflow-trusted", `["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR"]`)
+	assert.Equal(t, 2, r.code, r.stdout+r.stderr)
+	msg := `the workflow starts for OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR but infra.hcl's comments.trusted is OWNER, MEMBER, COLLABORATOR: ` +
+		`set the repository variable INFRA_COMMENT_ASSOCIATIONS to ["OWNER","MEMBER","COLLABORATOR"] (or change infra.hcl); nothing ran`
+	assert.Contains(t, r.stderr, msg)
+	assert.NotContains(t, r.stderr, "1.one: started")
+	got := c.comments(ghPR)
+	require.Len(t, got, n+1)
+	assert.Contains(t, got[n].Body, "🚫 comment commands are misconfigured: "+msg)
+
+	testfixture.Write(t, c.src, testfixture.Files{"infra.hcl": "engine = \"tofu\"\ncomments {\n  trusted = [\"OWNER\"]\n}\n"})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", "default")
+	assert.Equal(t, 2, r.code, "a narrower infra.hcl than the workflow's default is a mismatch too")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", `["OWNER"]`)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+
+	for _, bad := range []string{"", "OWNER", "[]", `["owner"]`, `["OWNER", "a b"]`} {
+		r = c.say(t, ghPR, "octocat", "OWNER", "/help", "--workflow-trusted", bad)
+		assert.Equal(t, 2, r.code, bad)
+		assert.Contains(t, r.stderr, "--workflow-trusted", bad)
+	}
+	assert.Empty(t, c.fake.TakeViolations())
+}
+
+// A /plan whose run fails after planning (here the plans cannot be kept in the
+// bucket: the S3 server refuses the key) releases the locks it took, and says so.
+func TestAPlanThatCannotKeepItsPlansReleasesItsLocks(t *testing.T) {
+	c := newCommentRepo(t, true)
+	// On the S3 server's disk a file where the pull request's plans would need a
+	// directory: every plan key under it is refused.
+	blocker := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7")
+	require.NoError(t, os.MkdirAll(filepath.Dir(blocker), 0o755))
+	require.NoError(t, os.WriteFile(blocker, []byte("in the way"), 0o644))
+
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan 1.one")
+	assert.Equal(t, 3, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "❌ `/plan 1.one` failed: keeping the plans for /apply")
+	assert.Contains(t, last, "🔓 no plan kept; released: 1.one")
+
+	r = c.say(t, otherPR, "octocat", "MEMBER", "/plan 1.one")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.NotContains(t, r.stdout, "locked by pull request #7")
+	assert.Contains(t, c.comments(otherPR)[0].Body, "🔒 locked for #8")
 }

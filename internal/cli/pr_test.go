@@ -170,6 +170,30 @@ func TestFlashDryRunPrintsAndSendsNothing(t *testing.T) {
 	assert.Empty(t, r.fake.Comments(ghRepo, ghPR))
 }
 
+// infra.hcl's pr_automation chooses the comment's plan section: Atlantis's by
+// default; in comment mode, Plans, with what /plan recorded on the head.
+func TestFlashShowsPlansInCommentMode(t *testing.T) {
+	r := newRunner(t, "", nil)
+	testfixture.Tools(t, "terraform")
+	r.fake.AddStatus(ghRepo, githubtest.Status{SHA: headSHA, State: "success", Context: "infra-comment/plan", Description: "2.platform planned (+1 ~0 -0)"})
+	files := threeLayers()
+	flash := func(src string) result {
+		return run(t, "flash", "--source", src, "--layer", "all", "--engine", "terraform", "--dry-run", "--format", "markdown")
+	}
+	res := flash(repo(t, files))
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "### 🔮 Atlantis (Real Plan/Apply)")
+	assert.NotContains(t, res.stdout, "Plans (from comments)")
+
+	files["infra.hcl"] = "pr_automation = \"comments\"\n"
+	res = flash(repo(t, files))
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Contains(t, res.stdout, "### 🔮 Plans (from comments)")
+	assert.Contains(t, res.stdout, "| `/plan` | ✅ 2.platform planned (+1 ~0 -0) |")
+	assert.Contains(t, res.stdout, "| `/apply [layer ...]` |")
+	assert.NotContains(t, res.stdout, "Atlantis (Real")
+}
+
 // A canary token never appears in output, logs, the summary or anything sent.
 func TestFlashNeverShowsTheToken(t *testing.T) {
 	const canary = "ghs_CANARYcanary0123456789CANARY"

@@ -1,6 +1,7 @@
 // Package flash composes the one infra-flash comment a PR carries: the branch and
 // commit, the CI status matrix with each failing layer's findings collapsed under
-// it, the layer graph, what Atlantis last did per layer, and a link to the run.
+// it, the layer graph, what Atlantis last did per layer (or, in comment mode,
+// what /plan and /apply did on the commit), and a link to the run.
 // It is pure: values in, markdown out, always within the size it is given.
 package flash
 
@@ -12,6 +13,7 @@ import (
 	"github.com/infra-flash/infra/internal/atlantis"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/report"
+	"github.com/infra-flash/infra/internal/slash"
 )
 
 // Commit is what the comment says about the commit it reports on.
@@ -29,6 +31,9 @@ type Input struct {
 	Layers   []*layers.Layer
 	Commit   Commit
 	Atlantis atlantis.Status
+	// Comments, when set, is comment mode (infra.hcl's pr_automation =
+	// "comments"): a Plans section about /plan and /apply replaces Atlantis's.
+	Comments *CommentPlans
 	RunURL   string
 	// FullText says where the complete report is when the comment had to leave
 	// findings out ("the job summary"); empty for the job summary itself.
@@ -36,6 +41,18 @@ type Input struct {
 	// FullCut: the text FullText names had to leave findings out too, so it
 	// is not called the full report.
 	FullCut bool
+}
+
+// CommentPlans is what comment mode's /plan and /apply last recorded on the
+// commit (their commit statuses); a zero Step: not run on it.
+type CommentPlans struct {
+	Plan, Apply Step
+}
+
+// Step is one command's record: its state (success, failure, error, pending),
+// its one-line description and the run that made it.
+type Step struct {
+	State, Description, URL string
 }
 
 // Compose renders the comment within limit bytes. When it must shrink, findings
@@ -46,6 +63,9 @@ func Compose(in Input, limit int) string {
 	ciHead := "### 🔍 CI Status (Syntax Only)\n\n"
 	graph := graphSection(in)
 	status, hints := atlantisSection(in)
+	if in.Comments != nil {
+		status, hints = plansSection(in)
+	}
 	end := footer(in)
 
 	fixed := len(head) + len(ciHead) + len(status) + len(end)
@@ -86,11 +106,7 @@ func header(c Commit) string {
 	b.WriteString("\n\n")
 	if c.SHA != "" || c.Subject != "" {
 		b.WriteString("### 📍 Commit\n")
-		sha := c.SHA
-		if len(sha) > 7 {
-			sha = sha[:7]
-		}
-		if sha != "" {
+		if sha := shortSHA(c.SHA); sha != "" {
 			b.WriteString(report.CodeSpan(sha))
 		}
 		if c.Subject != "" {
@@ -175,6 +191,57 @@ func atlantisSection(in Input) (status, hints string) {
 	return status, h.String()
 }
 
+var stepMark = map[string]string{"success": "✅", "failure": "❌", "error": "⚠️", "pending": "⏳"}
+
+// plansSection is comment mode's status (kept) and command hints (optional).
+func plansSection(in Input) (status, hints string) {
+	var b strings.Builder
+	b.WriteString("### 🔮 Plans (from comments)\n\n")
+	b.WriteString("> CI checks syntax only. **Plans and applies run from comments on this pull request**, not Atlantis: comment `/plan`, then `/apply` once the pull request is approved.\n\n")
+	st := in.Comments
+	at := "this commit"
+	if in.Commit.SHA != "" {
+		at = report.CodeSpan(shortSHA(in.Commit.SHA))
+	}
+	if st.Plan.State == "" && st.Apply.State == "" {
+		fmt.Fprintf(&b, "_No `/plan` on %s yet._\n\n", at)
+	} else {
+		fmt.Fprintf(&b, "| Command | On %s |\n|:--|:--|\n", at)
+		fmt.Fprintf(&b, "| `/plan` | %s |\n| `/apply` | %s |\n\n", stepCell(st.Plan), stepCell(st.Apply))
+	}
+	status = b.String()
+
+	var h strings.Builder
+	h.WriteString("<details><summary>Comment commands</summary>\n\n| Comment | What it does |\n|:--|:--|\n")
+	for _, n := range slash.Names {
+		u := slash.Usage[n]
+		fmt.Fprintf(&h, "| %s | %s |\n", report.CellCode(u[0]), report.CellText(u[1]))
+	}
+	h.WriteString("\n</details>\n\n")
+	return status, h.String()
+}
+
+func stepCell(s Step) string {
+	if s.State == "" {
+		return "—"
+	}
+	mark, ok := stepMark[s.State]
+	if !ok {
+		mark = report.CellText(s.State)
+	}
+	if s.Description != "" {
+		mark += " " + report.CellText(clip(s.Description, 140))
+	}
+	return mark + runLink(s.URL)
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
 type dirRow struct {
 	dir, label string
 	selected   bool // checked in this run
@@ -232,11 +299,15 @@ func runCell(r atlantis.Run, ok bool) string {
 	return s + link(r.URL)
 }
 
-func link(url string) string {
+func link(url string) string { return linkAs("comment", url) }
+
+func runLink(url string) string { return linkAs("run", url) }
+
+func linkAs(text, url string) string {
 	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
 		return ""
 	}
-	return " ([comment](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C").Replace(url) + "))"
+	return " ([" + text + "](" + strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "|", "%7C").Replace(url) + "))"
 }
 
 func clip(s string, n int) string {

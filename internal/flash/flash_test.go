@@ -121,6 +121,57 @@ func TestComposeWithoutAtlantisOrCommit(t *testing.T) {
 	assert.NotContains(t, out, "[The run]")
 }
 
+// In comment mode the Atlantis section becomes a Plans section: the commands
+// to comment, and what /plan and /apply recorded on the commit; in Atlantis
+// mode (the default) nothing of it shows.
+func TestComposeInCommentModeShowsPlansNotAtlantis(t *testing.T) {
+	atl := flash.Compose(input(ok()), limit)
+	assert.Contains(t, atl, "### 🔮 Atlantis (Real Plan/Apply)")
+	assert.NotContains(t, atl, "Plans (from comments)")
+	assert.NotContains(t, atl, "`/plan")
+
+	in := input(ok())
+	in.Comments = &flash.CommentPlans{}
+	out := flash.Compose(in, limit)
+	for _, want := range []string{
+		"### 🔮 Plans (from comments)\n",
+		"**Plans and applies run from comments on this pull request**, not Atlantis: comment `/plan`, then `/apply` once the pull request is approved.",
+		"_No `/plan` on `abc1234` yet._",
+		"<details><summary>Comment commands</summary>",
+		"| `/plan [layer ...] [-- engine args]` | plan the layers against the real backend and keep the plans |",
+		"| `/apply [layer ...]` |",
+		"| `/unlock [layer]` |",
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, "Atlantis (Real", "Atlantis's results are not shown in comment mode")
+	assert.NotContains(t, out, "atlantis plan")
+	wellFormed(t, out)
+
+	in.Comments = &flash.CommentPlans{
+		Plan:  flash.Step{State: "success", Description: "planned 2.platform (1 to add), 3.data (no changes) | <b>", URL: "https://github.com/o/r/actions/runs/43"},
+		Apply: flash.Step{State: "failure", Description: "3.data failed"},
+	}
+	out = flash.Compose(in, limit)
+	assert.Contains(t, out, "| Command | On `abc1234` |\n|:--|:--|\n")
+	assert.Contains(t, out, "| `/plan` | ✅ planned 2.platform (1 to add), 3.data (no changes) \\| &lt;b&gt; ([run](https://github.com/o/r/actions/runs/43)) |\n")
+	assert.Contains(t, out, "| `/apply` | ❌ 3.data failed |\n")
+	assert.NotContains(t, out, "_No `/plan`")
+
+	// Squeezed, the status stays and the command list goes.
+	in = input(findings(50, 100))
+	in.Comments = &flash.CommentPlans{Plan: flash.Step{State: "success", Description: "planned 2.platform"}}
+	var sawNoHints bool
+	for l := 3500; l > 1000; l -= 50 {
+		out := flash.Compose(in, l)
+		require.LessOrEqual(t, len(out), l)
+		wellFormed(t, out)
+		assert.Contains(t, out, "| `/plan` | ✅ planned 2.platform |", "the status stays at %d", l)
+		sawNoHints = sawNoHints || !strings.Contains(out, "Comment commands")
+	}
+	assert.True(t, sawNoHints, "the command list was dropped somewhere")
+}
+
 // Text from the PR (branch, subject, Atlantis output) cannot break out of its place.
 func TestComposeEscapesUntrustedText(t *testing.T) {
 	in := input(ok())

@@ -574,3 +574,55 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 	require.Error(t, err4)
 	assert.NotContains(t, err4.Error(), "CANARY")
 }
+
+// An approval counts for the commit it was given on: a push after it leaves
+// the pull request unapproved until someone approves the new head; a request
+// for changes blocks on any commit; reviewers outside the trusted
+// associations count neither way.
+func TestApprovalIsForTheHeadCommit(t *testing.T) {
+	alice := githubtest.User{Login: "alice", Association: "MEMBER"}
+	bob := githubtest.User{Login: "bob", Association: "COLLABORATOR"}
+	mallory := githubtest.User{Login: "mallory", Association: "CONTRIBUTOR"}
+	trusted := []string{"OWNER", "MEMBER", "COLLABORATOR"}
+	for _, tc := range []struct {
+		name    string
+		reviews []githubtest.Review
+		ok      bool
+		reason  string
+	}{
+		{"none", nil, false, "the pull request is not approved"},
+		{"approved at the head", []githubtest.Review{{User: alice, State: "APPROVED", CommitID: shaB}}, true, "approved by @alice at bbbbbbb"},
+		{"approved before a push", []githubtest.Review{{User: alice, State: "APPROVED", CommitID: shaA}}, false,
+			"the pull request is not approved at its head bbbbbbb: @alice approved aaaaaaa, before the last push"},
+		{"approved again after the push", []githubtest.Review{{User: alice, State: "APPROVED", CommitID: shaA}, {User: alice, State: "APPROVED", CommitID: shaB}}, true, "approved by @alice"},
+		{"one stale, one fresh", []githubtest.Review{{User: alice, State: "APPROVED", CommitID: shaA}, {User: bob, State: "APPROVED", CommitID: shaB}}, true, "approved by @bob at bbbbbbb"},
+		{"approval without a commit", []githubtest.Review{{User: alice, State: "APPROVED"}}, false, "not approved at its head"},
+		{"comment after approval keeps it", []githubtest.Review{{User: alice, State: "APPROVED", CommitID: shaB}, {User: alice, State: "COMMENTED", CommitID: shaB}}, true, "approved by @alice"},
+		{"dismissed", []githubtest.Review{{User: alice, State: "APPROVED", CommitID: shaB}, {User: alice, State: "DISMISSED", CommitID: shaB}}, false, "the pull request is not approved"},
+		{"an outsider's approval does not count", []githubtest.Review{{User: mallory, State: "APPROVED", CommitID: shaB}}, false,
+			"the pull request is not approved by OWNER, MEMBER, COLLABORATOR: the approval of @mallory (CONTRIBUTOR) does not count"},
+		{"an outsider's approval beside a member's", []githubtest.Review{{User: mallory, State: "APPROVED", CommitID: shaB}, {User: alice, State: "APPROVED", CommitID: shaB}}, true, "approved by @alice at"},
+		{"an outsider's request for changes does not block", []githubtest.Review{{User: mallory, State: "CHANGES_REQUESTED", CommitID: shaB}, {User: alice, State: "APPROVED", CommitID: shaB}}, true, "approved by @alice"},
+		{"changes requested before the push still block", []githubtest.Review{{User: bob, State: "CHANGES_REQUESTED", CommitID: shaA}, {User: alice, State: "APPROVED", CommitID: shaB}}, false, "changes are requested by @bob"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := setup(t)
+			e.fake.PR(repo, pr, shaB, "feature/x")
+			for _, rv := range tc.reviews {
+				rv.PR = pr
+				e.fake.AddReview(repo, rv)
+			}
+			ok, reason, err := e.client.Approval(context.Background(), pr, shaB, trusted)
+			require.NoError(t, err)
+			assert.Equal(t, tc.ok, ok, reason)
+			assert.Contains(t, reason, tc.reason)
+			assert.Empty(t, e.fake.TakeViolations())
+		})
+	}
+	e := setup(t)
+	_, _, err := e.client.Approval(context.Background(), pr, "", trusted)
+	var in *forge.InputError
+	assert.ErrorAs(t, err, &in, "no head, no judgement")
+	_, _, err = e.client.Approval(context.Background(), pr, shaB, nil)
+	assert.ErrorAs(t, err, &in, "no trusted reviewers, no judgement")
+}

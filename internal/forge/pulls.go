@@ -2,7 +2,9 @@ package forge
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,35 +59,68 @@ func (c *Client) Commit(ctx context.Context, sha string) (Commit, error) {
 	return Commit{SHA: rc.GetSHA(), Subject: strings.TrimSpace(subject), Time: rc.GetCommit().GetCommitter().GetDate().Time}, nil
 }
 
-// Approval says whether a pull request is approved: at least one reviewer's
-// latest verdict is an approval and none's is a request for changes (a
+// Approval says whether a pull request is approved for its head commit: at
+// least one reviewer's latest verdict is an approval given on head (a review's
+// commit_id; an approval of an earlier commit does not cover what was pushed
+// since) and none's is a request for changes, on whatever commit (a
 // comment-only review changes no verdict; a dismissed one withdraws it).
+// Only reviewers of a trusted association count, either way (anyone may
+// review a public repository's pull request): the review's author_association,
+// or where the forge sends none (Gitea, Forgejo) the reviewer's permission.
 // reason says, in words for the PR, why not.
-func (c *Client) Approval(ctx context.Context, number int) (approved bool, reason string, err error) {
-	verdict := map[string]string{}
+func (c *Client) Approval(ctx context.Context, number int, head string, trusted []string) (approved bool, reason string, err error) {
+	if head == "" {
+		return false, "", &InputError{Msg: "an approval is judged for a head commit, and none was given"}
+	}
+	if len(trusted) == 0 {
+		return false, "", &InputError{Msg: "an approval is judged for trusted reviewers, and none were named"}
+	}
+	type verdict struct{ state, commit, association string }
+	verdicts := map[string]verdict{}
 	var order []string
 	for page := 1; page > 0; {
-		list, resp, err := c.gh.PullRequests.ListReviews(ctx, c.Owner, c.Repo, number, &gh.ListOptions{PerPage: 100, Page: page})
+		var list []apiReview
+		resp, err := c.read(ctx, c.path("pulls/%d/reviews?per_page=100&page=%d", number, page), &list)
 		if err != nil {
-			return false, "", c.got(c.path("pulls/%d/reviews", number), err)
+			return false, "", err
 		}
 		for _, rv := range list { // oldest first
-			who := rv.GetUser().GetLogin()
-			switch state := strings.ToUpper(rv.GetState()); state {
+			who := rv.User.Login
+			state := strings.ToUpper(rv.State)
+			if rv.Dismissed {
+				state = "DISMISSED"
+			}
+			switch state {
 			case "APPROVED", "CHANGES_REQUESTED", "DISMISSED", "REQUEST_CHANGES": // the last is Gitea's word
-				if _, seen := verdict[who]; !seen {
+				if _, seen := verdicts[who]; !seen {
 					order = append(order, who)
 				}
-				verdict[who] = state
+				verdicts[who] = verdict{state, rv.CommitID, rv.AuthorAssociation}
 			}
 		}
 		page = resp.NextPage
 	}
-	var approvers, blockers []string
+	var approvers, stale, blockers, ignored []string
 	for _, who := range order {
-		switch verdict[who] {
+		v := verdicts[who]
+		if v.association == "" {
+			if v.association, err = c.Association(ctx, who); err != nil {
+				return false, "", err
+			}
+		}
+		if !slices.Contains(trusted, v.association) {
+			if v.state == "APPROVED" {
+				ignored = append(ignored, fmt.Sprintf("@%s (%s)", who, v.association))
+			}
+			continue
+		}
+		switch v.state {
 		case "APPROVED":
-			approvers = append(approvers, "@"+who)
+			if v.commit == head {
+				approvers = append(approvers, "@"+who)
+			} else {
+				stale = append(stale, fmt.Sprintf("@%s approved %s", who, short(v.commit)))
+			}
 		case "CHANGES_REQUESTED", "REQUEST_CHANGES":
 			blockers = append(blockers, "@"+who)
 		}
@@ -93,10 +128,27 @@ func (c *Client) Approval(ctx context.Context, number int) (approved bool, reaso
 	switch {
 	case len(blockers) > 0:
 		return false, "changes are requested by " + strings.Join(blockers, ", "), nil
+	case len(approvers) == 0 && len(stale) > 0:
+		return false, fmt.Sprintf("the pull request is not approved at its head %s: %s, before the last push; an approval of the head is needed", short(head), strings.Join(stale, ", ")), nil
+	case len(approvers) == 0 && len(ignored) > 0:
+		return false, fmt.Sprintf("the pull request is not approved by %s: the approval of %s does not count", strings.Join(trusted, ", "), strings.Join(ignored, ", ")), nil
 	case len(approvers) == 0:
 		return false, "the pull request is not approved", nil
 	}
-	return true, "approved by " + strings.Join(approvers, ", "), nil
+	return true, "approved by " + strings.Join(approvers, ", ") + " at " + short(head), nil
+}
+
+// apiReview is a pull request review as GitHub and Gitea list it: Gitea keeps
+// a dismissed review's state and says "dismissed" beside it (go-github's type
+// has no such field), and sends no author association.
+type apiReview struct {
+	User struct {
+		Login string `json:"login"`
+	} `json:"user"`
+	State             string `json:"state"`
+	CommitID          string `json:"commit_id"`
+	AuthorAssociation string `json:"author_association"`
+	Dismissed         bool   `json:"dismissed"`
 }
 
 // ChecksPassed says whether every check on a commit (check runs and commit

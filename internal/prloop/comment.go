@@ -5,7 +5,15 @@ import (
 	"strings"
 
 	"github.com/infra-flash/infra/internal/forge"
+	"github.com/infra-flash/infra/internal/slash"
 )
+
+// CommentStatus is the commit status /plan and /apply record on the head
+// ("infra-comment/plan", "infra-comment/apply"); the infra-flash comment's Plans
+// section reads them, and /apply's checks gate leaves them out.
+func CommentStatus(cmd slash.Name) string { return commentStatusPrefix + string(cmd) }
+
+const commentStatusPrefix = "infra-comment/"
 
 // CommentPR is the pull request a comment command is about, through the
 // forge: its head, its approval, its head's checks and the live comment.
@@ -28,13 +36,13 @@ func (p CommentPR) Head(ctx context.Context) (string, error) {
 	return pr.HeadSHA, nil
 }
 
-func (p CommentPR) Approval(ctx context.Context) (bool, string, error) {
-	return p.Client.Approval(ctx, p.Target.PR)
+func (p CommentPR) Approval(ctx context.Context, head string, trusted []string) (bool, string, error) {
+	return p.Client.Approval(ctx, p.Target.PR, head, trusted)
 }
 
 // ChecksPassed leaves out the comment flow's own statuses and checks.
 func (p CommentPR) ChecksPassed(ctx context.Context, sha string) (bool, string, error) {
-	return p.Client.ChecksPassed(ctx, sha, func(name string) bool { return strings.HasPrefix(name, "infra-comment") })
+	return p.Client.ChecksPassed(ctx, sha, func(name string) bool { return strings.HasPrefix(name, commentStatusPrefix) })
 }
 
 func (p CommentPR) Live() forge.Commenter {
@@ -43,4 +51,8 @@ func (p CommentPR) Live() forge.Commenter {
 
 func (p CommentPR) Association(ctx context.Context, login string) (string, error) {
 	return p.Client.Association(ctx, login)
+}
+
+func (p CommentPR) Record(ctx context.Context, sha string, cmd slash.Name, state, description string) error {
+	return p.Client.SetStatus(ctx, sha, forge.Check{Name: CommentStatus(cmd), State: state, Description: description, TargetURL: p.Target.RunURL})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/report"
+	"github.com/infra-flash/infra/internal/slash"
 	"github.com/infra-flash/infra/internal/stage"
 )
 
@@ -30,7 +31,11 @@ type FlashInput struct {
 	// AtlantisUsers are the accounts whose comments are read as Atlantis's;
 	// empty: any bot account.
 	AtlantisUsers []string
-	Log           func(string)
+	// CommentMode: pull requests plan and apply from comments (infra.hcl's
+	// pr_automation = "comments"); the comment shows a Plans section in place
+	// of Atlantis's.
+	CommentMode bool
+	Log         func(string)
 }
 
 // FlashResult is what a flash run did and what it leaves for the runner.
@@ -106,8 +111,12 @@ func Flash(ctx context.Context, c *forge.Client, in FlashInput) (FlashResult, er
 			return FlashResult{}, err
 		}
 	}
-	view := flash.Input{Report: in.Report, Layers: in.Layers, Commit: commit, RunURL: t.RunURL,
-		Atlantis: atlantis.Latest(atlantisComments(comments, in.AtlantisUsers)), FullText: "the run's job summary"}
+	view := flash.Input{Report: in.Report, Layers: in.Layers, Commit: commit, RunURL: t.RunURL, FullText: "the run's job summary"}
+	if in.CommentMode {
+		view.Comments = commentPlans(ctx, c, t.SHA, logf)
+	} else {
+		view.Atlantis = atlantis.Latest(atlantisComments(comments, in.AtlantisUsers))
+	}
 	res := FlashResult{Annotations: actions.Annotations(in.Report)}
 	full := view
 	full.FullText = ""
@@ -159,6 +168,21 @@ func Flash(ctx context.Context, c *forge.Client, in FlashInput) (FlashResult, er
 		logf(fmt.Sprintf("infra-flash: %d %s set on %s", len(checks), kind, short(t.SHA)))
 	}
 	return res, nil
+}
+
+// commentPlans reads what /plan and /apply recorded on the commit. Not
+// knowing is no reason to fail after the checks ran: the section then shows
+// the commands only.
+func commentPlans(ctx context.Context, c *forge.Client, sha string, logf func(string)) *flash.CommentPlans {
+	st, err := c.Statuses(ctx, sha)
+	if err != nil && !forge.IsDryRead(err) {
+		logf(fmt.Sprintf("infra-flash: reading the /plan and /apply statuses of %s: %v; the Plans section shows the commands only", short(sha), err))
+	}
+	step := func(cmd slash.Name) flash.Step {
+		ch := st[CommentStatus(cmd)]
+		return flash.Step{State: ch.State, Description: ch.Description, URL: ch.TargetURL}
+	}
+	return &flash.CommentPlans{Plan: step(slash.Plan), Apply: step(slash.Apply)}
 }
 
 func short(sha string) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/infra-flash/infra/internal/layers"
 	"github.com/infra-flash/infra/internal/prloop"
 	"github.com/infra-flash/infra/internal/report"
+	"github.com/infra-flash/infra/internal/slash"
 	"github.com/infra-flash/infra/internal/stage"
 )
 
@@ -150,6 +151,40 @@ func TestFlashReadsAtlantisFromTheSameListItEdits(t *testing.T) {
 	res, err = prloop.Flash(context.Background(), c, prloop.FlashInput{Target: in.Target, Report: rep, Layers: ls, AtlantisUsers: []string{"atlantis"}})
 	require.NoError(t, err)
 	assert.Contains(t, res.CommentText, "_No Atlantis plan on this PR yet._")
+}
+
+// In comment mode the comment's Plans section shows what /plan and /apply
+// recorded on the head (through the comment flow's own writer) and the
+// commands; Atlantis's comments are not read as results.
+func TestFlashInCommentModeShowsThePlansOfTheHead(t *testing.T) {
+	fake, c := fixture(t)
+	fake.AddComment(repo, 3, atl, "Ran Plan for dir: `terraform/2.platform` workspace: `default`\n\nPlan: 2 to add, 0 to change, 0 to destroy.\n")
+	rep, ls := sampleReport()
+	target := prloop.Target{Repo: repo, PR: 3, SHA: head, Branch: "feature/x", RunURL: "https://github.com/octo/infra/actions/runs/9"}
+	in := prloop.FlashInput{Target: target, Report: rep, Layers: ls, CommentMode: true}
+
+	res, err := prloop.Flash(context.Background(), c, in)
+	require.NoError(t, err)
+	assert.Contains(t, res.CommentText, "### 🔮 Plans (from comments)")
+	assert.Contains(t, res.CommentText, "_No `/plan` on `1111111` yet._")
+	assert.NotContains(t, res.CommentText, "2 to add", "Atlantis's comments are no results in comment mode")
+
+	pr := prloop.CommentPR{Client: c, Target: target}
+	require.NoError(t, pr.Record(context.Background(), head, slash.Plan, "success", "2.platform planned (+2 ~0 -0)"))
+	require.NoError(t, pr.Record(context.Background(), older, slash.Apply, "success", "an older commit's apply"))
+	res, err = prloop.Flash(context.Background(), c, in)
+	require.NoError(t, err)
+	assert.Contains(t, res.CommentText, "| `/plan` | ✅ 2.platform planned (+2 ~0 -0) ([run](https://github.com/octo/infra/actions/runs/9)) |")
+	assert.Contains(t, res.CommentText, "| `/apply` | — |", "the older commit's apply is not the head's")
+	assert.Equal(t, "success", fake.Statuses(repo, head)[0].State)
+	assert.Equal(t, "infra-comment/plan", fake.Statuses(repo, head)[0].Context)
+
+	// The comment flow's statuses do not gate /apply's checks.
+	require.NoError(t, pr.Record(context.Background(), head, slash.Plan, "failure", "2.platform failed"))
+	_, why, err := pr.ChecksPassed(context.Background(), head)
+	require.NoError(t, err)
+	assert.Equal(t, "checks on 1111111: infra-flash/2.platform is failure", why, "the lint failure only")
+	assert.Empty(t, fake.TakeViolations())
 }
 
 func TestFlashForAnOlderCommitKeepsTheComment(t *testing.T) {

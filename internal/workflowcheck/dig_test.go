@@ -1,9 +1,12 @@
 package workflowcheck_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -149,4 +152,102 @@ func TestCommentWorkflowWakesForTheCommandsTheCLIRuns(t *testing.T) {
 	v, err = workflowcheck.Eval(jobIf(t, "comment.yml", "release"), closed)
 	require.NoError(t, err)
 	assert.True(t, workflowcheck.Truthy(v))
+}
+
+// comment.yml's queues: every command that takes or frees a pull request's
+// locks and plans (and the release when it closes) shares that pull request's
+// one queue, which keeps every waiting run (queue: max) and cancels none;
+// /check and /help get a group per comment, so no comment waits behind
+// another or replaces it.
+func TestCommentWorkflowQueuesLockingCommandsPerPullRequest(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(workflowsDir, "comment.yml"))
+	require.NoError(t, err)
+	var wf struct {
+		Concurrency *yaml.Node `yaml:"concurrency"`
+		Jobs        map[string]struct {
+			Concurrency struct {
+				Group            string `yaml:"group"`
+				CancelInProgress string `yaml:"cancel-in-progress"`
+				Queue            string `yaml:"queue"`
+			} `yaml:"concurrency"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &wf))
+	assert.Nil(t, wf.Concurrency, "no workflow-wide group: read-only commands must not queue behind an apply")
+	for _, job := range []string{"command", "release"} {
+		c := wf.Jobs[job].Concurrency
+		assert.Equal(t, "false", c.CancelInProgress, job)
+		assert.Equal(t, "max", c.Queue, "%s: a waiting run is queued, never replaced", job)
+	}
+	group := func(job string, event map[string]any) string {
+		ctx := map[string]any{"github": map[string]any{"event": event}}
+		out := interpolation.ReplaceAllStringFunc(wf.Jobs[job].Concurrency.Group, func(m string) string {
+			v, err := workflowcheck.Eval(interpolation.FindStringSubmatch(m)[1], ctx)
+			require.NoError(t, err, m)
+			return fmt.Sprint(v)
+		})
+		return out
+	}
+	serial := group("release", map[string]any{"action": "closed", "pull_request": map[string]any{"number": 7.0}})
+	assert.Equal(t, "comment-7-serial", serial)
+	for i, ex := range slash.Examples {
+		if !ex.Wakes {
+			continue
+		}
+		ev := commentEvent(ex.Body, "OWNER", true)
+		ev["comment"].(map[string]any)["id"] = float64(100 + i)
+		got := group("command", ev)
+		cmd, _ := slash.Parse(ex.Body)
+		switch {
+		case cmd != nil && (cmd.Name == slash.Plan || cmd.Name == slash.Apply || cmd.Name == slash.Unlock):
+			assert.Equal(t, serial, got, "%q queues with the pull request's other lock commands", ex.Body)
+		case cmd != nil:
+			assert.Equal(t, fmt.Sprintf("comment-7-%d", 100+i), got, "%q runs in a group of its own", ex.Body)
+		}
+	}
+}
+
+var interpolation = regexp.MustCompile(`(?s)\$\{\{(.*?)\}\}`)
+
+// The list comment.yml hands the module (--workflow-trusted) is exactly the
+// set its `if:` admits, with the repository variable unset or set: so the
+// module's check that it equals infra.hcl's comments.trusted covers the filter.
+func TestCommentWorkflowPassesTheListItsFilterAdmits(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(workflowsDir, "comment.yml"))
+	require.NoError(t, err)
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Env  map[string]string `yaml:"env"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(src, &wf))
+	var envExpr string
+	for _, st := range wf.Jobs["command"].Steps {
+		if strings.Contains(st.With["call"], "comment") {
+			assert.Contains(t, st.With["call"], `comment --workflow-trusted "$INFRA_COMMENT_ASSOCIATIONS"`)
+			envExpr = interpolation.FindStringSubmatch(st.Env["INFRA_COMMENT_ASSOCIATIONS"])[1]
+		}
+	}
+	require.NotEmpty(t, envExpr)
+	cond := jobIf(t, "comment.yml", "command")
+	all := []string{"OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"}
+	for _, vars := range []map[string]any{{}, {"INFRA_COMMENT_ASSOCIATIONS": `["OWNER"]`}, {"INFRA_COMMENT_ASSOCIATIONS": `["OWNER", "CONTRIBUTOR"]`}} {
+		v, err := workflowcheck.Eval(envExpr, map[string]any{"vars": vars})
+		require.NoError(t, err)
+		passed, err := usecase.WorkflowTrusted(fmt.Sprint(v))
+		require.NoError(t, err, v)
+		var admitted []string
+		for _, assoc := range all {
+			ev := commentEvent("/plan", assoc, true)
+			ok, err := workflowcheck.Eval(cond, map[string]any{"github": map[string]any{"event_name": "issue_comment", "event": ev}, "vars": vars})
+			require.NoError(t, err)
+			if workflowcheck.Truthy(ok) {
+				admitted = append(admitted, assoc)
+			}
+		}
+		assert.ElementsMatch(t, admitted, passed, "vars %v", vars)
+	}
 }

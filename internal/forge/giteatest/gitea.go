@@ -226,14 +226,7 @@ type PR struct {
 // OpenPR commits a file on a new branch and opens a pull request from it.
 func (g *Gitea) OpenPR(t testing.TB, repo, branch, file, content string) PR {
 	t.Helper()
-	var created struct {
-		Commit struct {
-			SHA string `json:"sha"`
-		} `json:"commit"`
-	}
-	g.Do(t, g.Bot, http.MethodPost, "repos/"+repo+"/contents/"+file, map[string]any{
-		"content": base64.StdEncoding.EncodeToString([]byte(content)), "branch": "main", "new_branch": branch,
-		"message": "feat: " + file + "\n\nadded by the test"}, &created)
+	sha := g.commitFile(t, repo, map[string]any{"branch": "main", "new_branch": branch}, file, content)
 	var pr struct {
 		Number int `json:"number"`
 		Head   struct {
@@ -241,10 +234,98 @@ func (g *Gitea) OpenPR(t testing.TB, repo, branch, file, content string) PR {
 		} `json:"head"`
 	}
 	g.Do(t, g.Bot, http.MethodPost, "repos/"+repo+"/pulls", map[string]any{"head": branch, "base": "main", "title": "Change " + branch}, &pr)
-	if pr.Head.SHA != created.Commit.SHA {
-		t.Fatalf("the PR's head %s is not the commit %s", pr.Head.SHA, created.Commit.SHA)
+	if pr.Head.SHA != sha {
+		t.Fatalf("the PR's head %s is not the commit %s", pr.Head.SHA, sha)
 	}
 	return PR{Number: pr.Number, HeadSHA: pr.Head.SHA, Branch: branch}
+}
+
+// commitFile commits a file as the bot where branching says ("branch", and
+// "new_branch" to start one) and returns the commit.
+func (g *Gitea) commitFile(t testing.TB, repo string, branching map[string]any, file, content string) string {
+	t.Helper()
+	var created struct {
+		Commit struct {
+			SHA string `json:"sha"`
+		} `json:"commit"`
+	}
+	body := map[string]any{"content": base64.StdEncoding.EncodeToString([]byte(content)), "message": "feat: " + file + "\n\nadded by the test"}
+	for k, v := range branching {
+		body[k] = v
+	}
+	g.Do(t, g.Bot, http.MethodPost, "repos/"+repo+"/contents/"+file, body, &created)
+	return created.Commit.SHA
+}
+
+// Collaborator creates an account with write access to the repository (one
+// whose review is an official approval) and returns it.
+func (g *Gitea) Collaborator(t testing.TB, repo, login string) Account {
+	t.Helper()
+	const password = "a-long-test-password-2"
+	g.Do(t, g.Bot, http.MethodPost, "admin/users", map[string]any{"username": login, "email": login + "@example.com",
+		"password": password, "must_change_password": false}, nil)
+	req, err := http.NewRequest(http.MethodPost, g.API+"users/"+login+"/tokens", strings.NewReader(`{"name":"test","scopes":["all"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(login, password)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		SHA1 string `json:"sha1"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.SHA1 == "" {
+		t.Fatalf("gitea gave %s no token (%d): %v", login, resp.StatusCode, err)
+	}
+	g.Do(t, g.Bot, http.MethodPut, "repos/"+repo+"/collaborators/"+login, map[string]any{"permission": "write"}, nil)
+	return Account{Login: login, Token: tok.SHA1}
+}
+
+// Approve submits an approving review of the pull request's commit sha and
+// returns its ID.
+func (g *Gitea) Approve(t testing.TB, as Account, repo string, pr int, sha string) int64 {
+	t.Helper()
+	var rv struct {
+		ID int64 `json:"id"`
+	}
+	g.Do(t, as, http.MethodPost, fmt.Sprintf("repos/%s/pulls/%d/reviews", repo, pr),
+		map[string]any{"event": "APPROVED", "body": "lgtm", "commit_id": sha}, &rv)
+	return rv.ID
+}
+
+// Dismiss dismisses a review as the bot (the repository's owner).
+func (g *Gitea) Dismiss(t testing.TB, repo string, pr int, review int64) {
+	t.Helper()
+	g.Do(t, g.Bot, http.MethodPost, fmt.Sprintf("repos/%s/pulls/%d/reviews/%d/dismissals", repo, pr, review),
+		map[string]any{"message": "dismissed by the test"}, nil)
+}
+
+// Push commits a file on the pull request's branch and waits until Gitea
+// reports the commit as the pull request's head (it updates it
+// asynchronously); it returns the new head.
+func (g *Gitea) Push(t testing.TB, repo string, pr PR, file, content string) string {
+	t.Helper()
+	sha := g.commitFile(t, repo, map[string]any{"branch": pr.Branch}, file, content)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var got struct {
+			Head struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
+		}
+		g.Do(t, g.Bot, http.MethodGet, fmt.Sprintf("repos/%s/pulls/%d", repo, pr.Number), nil, &got)
+		if got.Head.SHA == sha {
+			return sha
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pull request's head is %s, not the pushed %s", got.Head.SHA, sha)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // Comment posts a comment as an account and returns its ID.
