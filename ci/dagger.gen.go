@@ -1027,6 +1027,20 @@ func invoke(ctx context.Context, parentJSON []byte, parentName string, fnName st
 				}
 			}
 			return (*Infra).Report(&parent, ctx, layer, base, format)
+		case "SavedState":
+			var parent Infra
+			err = json.Unmarshal(parentJSON, &parent)
+			if err != nil {
+				panic(fmt.Errorf("%s: %w", "failed to unmarshal parent object", err))
+			}
+			var id string
+			if inputArgs["id"] != nil {
+				err = json.Unmarshal([]byte(inputArgs["id"]), &id)
+				if err != nil {
+					panic(fmt.Errorf("%s: %w", "failed to unmarshal input arg id", err))
+				}
+			}
+			return (*Infra).SavedState(&parent, ctx, id)
 		case "Unlock":
 			var parent Infra
 			err = json.Unmarshal(parentJSON, &parent)
