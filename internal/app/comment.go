@@ -453,6 +453,8 @@ func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string
 		c.releaseUnkept(locks, taken, nil)
 		return ToolError(err)
 	}
+	// The infra-flash comment's Plans section shows the run as under way.
+	c.record(head, "pending", verb+" "+strings.Join(dirsOf(selected), ", "))
 	var mu sync.Mutex
 	var lines []string
 	prev := o.OnEvent

@@ -115,15 +115,19 @@ func commentLoop(t *testing.T, c *commentRepo, inBucket bool) {
 	w := c.writes()
 	require.GreaterOrEqual(t, len(w), 3)
 	assert.True(t, strings.HasPrefix(w[0], "POST /repos/"+ghRepo+"/issues/7/comments"), w)
+	assert.Equal(t, "POST /repos/"+ghRepo+"/statuses/"+headSHA, w[1], "the run recorded on the head as under way")
 	assert.Equal(t, "POST /repos/"+ghRepo+"/statuses/"+headSHA, w[len(w)-2], "the outcome recorded on the head")
-	for _, x := range append(w[1:len(w)-2:len(w)-2], w[len(w)-1]) {
+	for _, x := range append(w[2:len(w)-2:len(w)-2], w[len(w)-1]) {
 		assert.True(t, strings.HasPrefix(x, "PATCH "), "then only edits: %v", w)
 	}
 	st := c.fake.Statuses(ghRepo, headSHA)
-	require.Len(t, st, 1)
-	assert.Equal(t, "infra-comment/plan", st[0].Context)
-	assert.Equal(t, "success", st[0].State)
-	assert.Equal(t, "1.one planned (+1 ~0 -0)", st[0].Description)
+	require.Len(t, st, 2)
+	states := map[string]string{}
+	for _, s := range st {
+		assert.Equal(t, "infra-comment/plan", s.Context)
+		states[s.State] = s.Description
+	}
+	assert.Equal(t, map[string]string{"pending": "planning 1.one", "success": "1.one planned (+1 ~0 -0)"}, states)
 	var planHash string
 	if inBucket {
 		meta := filepath.Join(c.s3.Dir, c.s3.Bucket, "infra-plans", ghRepo, "pr-7", headSHA, "1.one.tfplan.json")
