@@ -105,9 +105,13 @@ func Apply(ctx context.Context, repo Repo, o ApplyOptions, ex Applier, out Sink)
 	}
 	// Real infrastructure: a layer that differs by environment needs --env.
 	o.Selection.NeedsEnv = true
-	selected, err := m.Select(ctx, repo, o.Selection)
+	selected, env, err := m.SelectEnv(ctx, repo, o.Selection)
 	if err != nil {
 		return nil, err
+	}
+	if env != o.Env {
+		out.progress("infra: environment %s: the selected layers that differ by environment are its own", env)
+		o.Env = env
 	}
 	if o.Op == apply.OpUnlock && len(selected) != 1 {
 		return nil, BadInput("unlock works on one layer; --layer %s selects %d", strings.Join(o.Layers, ","), len(selected))

@@ -43,21 +43,11 @@ func PlanDig(repo Repo, o DigOptions) (*DigRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Env != "" {
-		e := m.Config.Environment(o.Env)
-		if e == nil {
-			_, err := m.Set.ForEnv(o.Env)
-			return nil, BadInput("%v", err)
-		}
-		if o.Input.Domain == "" {
-			o.Input.Domain = e.Domain
-		}
+	if o.Env != "" && m.Config.Environment(o.Env) == nil {
+		_, err := m.Set.ForEnv(o.Env)
+		return nil, BadInput("%v", err)
 	}
-	if o.Input.Domain == "" && o.Getenv != nil {
-		o.Input.Domain = o.Getenv("BASE_DOMAIN")
-	}
-	domain, opts, err := o.Input.Validate()
-	if err != nil {
+	if err := dig.CheckFormat(o.Input.Format); err != nil {
 		return nil, BadInput("%v", err)
 	}
 	cat, err := catalog.Open(repo.FS, o.Catalog, m.Set)
@@ -68,7 +58,18 @@ func PlanDig(repo Repo, o DigOptions) (*DigRun, error) {
 	if err != nil {
 		return nil, BadInput("%v", err)
 	}
-	if services, err = servicesInEnv(m.Set, services, o.Env); err != nil {
+	// The environment may be inferred from the services' layers: its domain is then the default.
+	if services, o.Env, err = servicesInEnv(m.Set, services, o.Env); err != nil {
+		return nil, BadInput("%v", err)
+	}
+	if e := m.Config.Environment(o.Env); e != nil && o.Input.Domain == "" {
+		o.Input.Domain = e.Domain
+	}
+	if o.Input.Domain == "" && o.Getenv != nil {
+		o.Input.Domain = o.Getenv("BASE_DOMAIN")
+	}
+	domain, opts, err := o.Input.Validate()
+	if err != nil {
 		return nil, BadInput("%v", err)
 	}
 	return &DigRun{Domain: domain, Services: services, Options: opts}, nil
@@ -77,16 +78,16 @@ func PlanDig(repo Repo, o DigOptions) (*DigRun, error) {
 // servicesInEnv keeps the services of the shared layers and the environment's,
 // which dig needs when a selected service's layer differs by environment: a
 // service follows its layer's environment.
-func servicesInEnv(set *layers.Set, services []catalog.Service, env string) ([]catalog.Service, error) {
+func servicesInEnv(set *layers.Set, services []catalog.Service, env string) (_ []catalog.Service, inferred string, _ error) {
 	var ls []*layers.Layer
 	for _, s := range services {
 		if l := set.Get(s.LayerDir); l != nil && !slices.Contains(ls, l) {
 			ls = append(ls, l)
 		}
 	}
-	kept, err := set.InEnv(ls, env, true)
+	kept, env, err := set.InEnv(ls, env, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var out []catalog.Service
 	for _, s := range services {
@@ -95,7 +96,7 @@ func servicesInEnv(set *layers.Set, services []catalog.Service, env string) ([]c
 		}
 	}
 	if len(out) == 0 && len(services) > 0 {
-		return nil, fmt.Errorf("no service selected is in environment %s or a shared layer", env)
+		return nil, "", fmt.Errorf("no service selected is in environment %s or a shared layer", env)
 	}
-	return out, nil
+	return out, env, nil
 }

@@ -62,6 +62,13 @@ func Load(repo Repo, s Settings) (*Model, error) {
 
 // Select resolves a selection; "changed" asks the repository's git history.
 func (m *Model) Select(ctx context.Context, repo Repo, sel Selection) ([]*layers.Layer, error) {
+	selected, _, err := m.SelectEnv(ctx, repo, sel)
+	return selected, err
+}
+
+// SelectEnv is Select and the environment the layers are for: --env's, or, on
+// real infrastructure, the one environment whose own layers were selected.
+func (m *Model) SelectEnv(ctx context.Context, repo Repo, sel Selection) ([]*layers.Layer, string, error) {
 	selected, err := m.Set.Select(sel.Layers, func() ([]string, error) {
 		if strings.HasPrefix(sel.Base, "-") {
 			return nil, BadInput("--base %q: a ref cannot start with '-'", sel.Base)
@@ -75,12 +82,13 @@ func (m *Model) Select(ctx context.Context, repo Repo, sel Selection) ([]*layers
 		return repo.Changed(ctx, sel.Base)
 	})
 	if err != nil {
-		return nil, &Error{Code: selectionCode(err), Msg: err.Error()}
+		return nil, "", &Error{Code: selectionCode(err), Msg: err.Error()}
 	}
-	if selected, err = m.Set.InEnv(selected, sel.Env, sel.NeedsEnv); err != nil {
-		return nil, BadInput("%v", err)
+	selected, env, err := m.Set.InEnv(selected, sel.Env, sel.NeedsEnv)
+	if err != nil {
+		return nil, "", BadInput("%v", err)
 	}
-	return selected, nil
+	return selected, env, nil
 }
 
 // Warnings says the layer model's warnings through the sink.

@@ -81,17 +81,31 @@ func TestEnvironmentDirectoriesAndSharedLayers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"envs/prod/data", "envs/staging/data"}, pathsOf(byName), "a short name selects it in every environment")
 
-	_, err = set.InEnv(set.Layers, "", true)
-	assert.EqualError(t, err, "envs/prod/data differs by environment (infra.hcl declares staging, prod): pass --env with one of them")
-	all, err := set.InEnv(set.Layers, "", false)
+	_, _, err = set.InEnv(set.Layers, "", true)
+	assert.EqualError(t, err, "the selected layers belong to environments prod and staging: pass --env with one of them")
+	all, env, err := set.InEnv(set.Layers, "", false)
 	require.NoError(t, err)
 	assert.Len(t, all, 4)
-	shared, err := set.InEnv(set.Layers[:2], "", true)
+	assert.Empty(t, env)
+	shared, env, err := set.InEnv(set.Layers[:2], "", true)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"bootstrap", "platform"}, pathsOf(shared), "shared layers are the same in every environment")
-	prod, err := set.InEnv(set.Layers, "prod", true)
+	assert.Empty(t, env)
+	prod, env, err := set.InEnv(set.Layers, "prod", true)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"bootstrap", "platform", "envs/prod/data"}, pathsOf(prod))
+	assert.Equal(t, "prod", env)
+
+	// A layer of one environment's own says which environment: no --env needed.
+	picked, err := set.Select([]string{"staging-data", "platform"}, nil)
+	require.NoError(t, err)
+	got, env, err = set.InEnv(picked, "", true)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"platform", "envs/staging/data"}, pathsOf(got))
+	assert.Equal(t, "staging", env, "inferred")
+	narrowed, _, err := set.InEnv(picked, "prod", true)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"platform"}, pathsOf(narrowed), "--env still narrows: staging's layer is left out")
 }
 
 func TestTheSameCodePerEnvironment(t *testing.T) {
@@ -119,7 +133,7 @@ func TestADirectoryOfSymlinks(t *testing.T) {
 	assert.Equal(t, "stacks/team/a", a.Real)
 	assert.Equal(t, []string{"stacks/team/a/mod"}, a.Modules)
 	assert.Equal(t, []string{"1.a"}, b.DependsOn, "the local state path is read from the real directory")
-	_, err := set.InEnv(set.Layers, "staging", false)
+	_, _, err := set.InEnv(set.Layers, "staging", false)
 	assert.EqualError(t, err, "--env staging: infra.hcl declares no environments; leave --env out")
 }
 

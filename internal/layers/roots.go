@@ -330,29 +330,42 @@ func (s *Set) ForEnv(name string) ([]*Layer, error) {
 
 // InEnv narrows selected layers to an environment (--env): the shared layers
 // and the environment's own. Commands that work on real infrastructure
-// (needsEnv) must name one when a selected layer differs by environment (it is
-// an environment's, or applied per environment with its files); no command may
-// name one when infra.hcl declares none.
-func (s *Set) InEnv(selected []*Layer, env string, needsEnv bool) ([]*Layer, error) {
+// (needsEnv) need one when a selected layer differs by environment. Without
+// --env it is inferred when that is unambiguous: the selected layers that differ
+// are all one environment's own (envs/staging/data), none applied per
+// environment with files (which would be any of them). No command may name one
+// when infra.hcl declares none. env is the environment the layers are for.
+func (s *Set) InEnv(selected []*Layer, env string, needsEnv bool) (_ []*Layer, inferred string, _ error) {
 	declared := len(s.Config.Environments) > 0
 	if env == "" {
-		if needsEnv && declared {
-			for _, l := range selected {
-				if l.Env != "" || len(l.PerEnv) > 0 {
-					return nil, inputErrorf("%s differs by environment (%s declares %s): pass --env with one of them", l.Path, repoconfig.FileName, strings.Join(s.Config.EnvironmentNames(), ", "))
-				}
+		if !needsEnv || !declared {
+			return selected, "", nil
+		}
+		var own []string
+		for _, l := range selected {
+			switch {
+			case len(l.PerEnv) > 0:
+				return nil, "", inputErrorf("%s differs by environment (%s declares %s): pass --env with one of them", l.Path, repoconfig.FileName, strings.Join(s.Config.EnvironmentNames(), ", "))
+			case l.Env != "" && !slices.Contains(own, l.Env):
+				own = append(own, l.Env)
 			}
 		}
-		return selected, nil
-	}
-	if !declared {
-		return nil, inputErrorf("--env %s: %s declares no environments; leave --env out", env, repoconfig.FileName)
+		switch len(own) {
+		case 0:
+			return selected, "", nil
+		case 1:
+			env = own[0]
+		default:
+			return nil, "", inputErrorf("the selected layers belong to environments %s: pass --env with one of them", strings.Join(own, " and "))
+		}
+	} else if !declared {
+		return nil, "", inputErrorf("--env %s: %s declares no environments; leave --env out", env, repoconfig.FileName)
 	}
 	in, err := s.ForEnv(env)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return Within(selected, in), nil
+	return Within(selected, in), env, nil
 }
 
 // EnvFiles are the files a layer is planned and applied with in an environment
