@@ -292,8 +292,8 @@ func TestCommentCommandsAgainstGitea(t *testing.T) {
 	assert.Contains(t, got[0].Body, "🔒 locked for "+num)
 	assert.NotEqual(t, got[0].Created, got[0].Updated, "posted, then edited")
 	recorded := map[string]string{}
-	for _, st := range g.Statuses(t, repoName, pr.HeadSHA) {
-		recorded[st.Context] = st.Status + ": " + st.Description
+	for name, st := range g.LatestStatuses(t, repoName, pr.HeadSHA) {
+		recorded[name] = st.Status + ": " + st.Description
 	}
 	assert.Equal(t, "success: 1.one planned (+1 ~0 -0)", recorded["infra-comment/plan"], "for the infra-flash comment's Plans section")
 

@@ -74,8 +74,8 @@ func TestPRCommandsAgainstGitea(t *testing.T) {
 	assert.Contains(t, own[0].Body, "`"+pr.HeadSHA[:7]+"` - feat: vault.tf", "the commit read where Gitea keeps it")
 	assert.Contains(t, own[0].Body, "| **L3** Data | ✅")
 	states := map[string]string{}
-	for _, s := range g.Statuses(t, repoName, pr.HeadSHA) {
-		states[s.Context] = s.Status
+	for name, s := range g.LatestStatuses(t, repoName, pr.HeadSHA) {
+		states[name] = s.Status
 	}
 	assert.Equal(t, "success", states["infra-flash/3.data"], "commit statuses stand in for check runs")
 

@@ -374,6 +374,7 @@ func (g *Gitea) Issues(t testing.TB, repo string) []Issue {
 
 // Status is a commit status as Gitea lists it: its state under "status".
 type Status struct {
+	ID          int64  `json:"id"` // increasing: statuses made in one second are ordered by it
 	Context     string `json:"context"`
 	Status      string `json:"status"`
 	Description string `json:"description"`
@@ -384,6 +385,19 @@ func (g *Gitea) Statuses(t testing.TB, repo, sha string) []Status {
 	t.Helper()
 	var out []Status
 	g.Do(t, g.Bot, http.MethodGet, "repos/"+repo+"/commits/"+sha+"/statuses", nil, &out)
+	return out
+}
+
+// LatestStatuses is each context's newest status: by ID, since a pending status
+// and its outcome may be made in the same second.
+func (g *Gitea) LatestStatuses(t testing.TB, repo, sha string) map[string]Status {
+	t.Helper()
+	out := map[string]Status{}
+	for _, s := range g.Statuses(t, repo, sha) {
+		if prev, ok := out[s.Context]; !ok || s.ID > prev.ID {
+			out[s.Context] = s
+		}
+	}
 	return out
 }
 
