@@ -101,8 +101,9 @@ type PullRequest interface {
 
 // PlanStore keeps plans between runs, keyed by pull request and commit.
 type PlanStore interface {
-	Keep(ctx context.Context, pr int, commit, dir string, layers []string) error
-	Fetch(ctx context.Context, pr int, commit, dir string, layers []string) error
+	// env is the environment the plans are for ("" for none).
+	Keep(ctx context.Context, pr int, env, commit, dir string, layers []string) error
+	Fetch(ctx context.Context, pr int, env, commit, dir string, layers []string) error
 	Latest(ctx context.Context, pr int) (string, error)
 }
 
@@ -238,6 +239,12 @@ func Comment(ctx context.Context, repo Repo, o CommentOptions, pr PullRequest, e
 		}
 		return res, hooks.Check(ctx, sel)
 	}
+	if cmd.Env != "" {
+		if o.Apply.Env != "" && o.Apply.Env != cmd.Env {
+			return res, say(ctx, pr, fmt.Sprintf("🚫 `%s`: this workflow runs for environment %s only", cmd, o.Apply.Env))
+		}
+		o.Apply.Env = cmd.Env
+	}
 	c := &commentRun{ctx: ctx, repo: repo, o: o, pr: pr, ex: ex, out: out, res: res, cmd: cmd}
 	switch cmd.Name {
 	case slash.Plan, slash.Apply:
@@ -364,9 +371,10 @@ func LocksNextToState(fsys fs.FS, root string, backendConfig []byte, getenv func
 	}
 }
 
-// planDir is where the plans of the pull request's commit are kept.
+// planDir is where the plans of the pull request's commit are kept: an
+// environment's beside the others', so that one never stands for another.
 func (c *commentRun) planDir(commit string) string {
-	return filepath.Join(c.o.PlansDir, fmt.Sprintf("pr-%d", c.o.Event.PR), commit)
+	return filepath.Join(c.o.PlansDir, fmt.Sprintf("pr-%d", c.o.Event.PR), planstore.EnvDir(c.o.Apply.Env), commit)
 }
 
 // planOrApply runs /plan or /apply: on the pull request's head, checked out,
@@ -431,7 +439,7 @@ func (c *commentRun) releaseUnkept(locks map[string]*prlock.Locks, taken []strin
 func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string]*prlock.Locks, taken []string) error {
 	ctx := c.ctx
 	o := c.o.Apply
-	o.Selection = Selection{Layers: dirsOf(selected)}
+	o.Selection = Selection{Layers: dirsOf(selected), Env: c.o.Apply.Env}
 	o.Commit = head
 	dir := c.planDir(head)
 	verb := "planning"
@@ -475,7 +483,7 @@ func (c *commentRun) run(selected []*layers.Layer, head string, locks map[string
 	}
 	res, err := Apply(ctx, c.repo, o, c.ex, c.out)
 	if err == nil && c.cmd.Name == slash.Plan && c.o.PlanStore != nil && !c.o.DryRun {
-		if kerr := c.o.PlanStore.Keep(ctx, c.o.Event.PR, head, dir, dirsOf(selected)); kerr != nil {
+		if kerr := c.o.PlanStore.Keep(ctx, c.o.Event.PR, c.o.Apply.Env, head, dir, dirsOf(selected)); kerr != nil {
 			err = ToolError(fmt.Errorf("keeping the plans for /apply: %w", kerr))
 		}
 	}
@@ -591,17 +599,23 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 		if len(sel) == 0 {
 			sel = []string{layers.Changed}
 		}
-		return c.m.Select(c.ctx, c.repo, Selection{Layers: sel})
+		return c.selectIn(sel)
+	}
+	if len(c.cmd.Layers) > 0 {
+		// The environment first: it says where the plans are.
+		if _, err := c.selectIn(c.cmd.Layers); err != nil {
+			return nil, err
+		}
 	}
 	dir := c.planDir(head)
 	if c.o.PlanStore != nil {
-		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
+		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, c.o.Apply.Env, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
 			return nil, ToolError(fmt.Errorf("fetching the plans of /plan: %w", err))
 		}
 	}
 	var want []*layers.Layer
 	if len(c.cmd.Layers) > 0 {
-		sel, err := c.m.Select(c.ctx, c.repo, Selection{Layers: c.cmd.Layers})
+		sel, err := c.selectIn(c.cmd.Layers)
 		if err != nil {
 			return nil, err
 		}
@@ -630,6 +644,17 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 		return nil, c.refuse("%s for the head %s; comment `/plan` first", what, short(head))
 	}
 	return want, nil
+}
+
+// selectIn selects layers in the command's environment, or the one they
+// infer (one environment's own layers), which the rest of the run then uses.
+func (c *commentRun) selectIn(sel []string) ([]*layers.Layer, error) {
+	selected, env, err := c.m.SelectEnv(c.ctx, c.repo, Selection{Layers: sel, Env: c.o.Apply.Env, NeedsEnv: true})
+	if err != nil {
+		return nil, err
+	}
+	c.o.Apply.Env = env
+	return selected, nil
 }
 
 // olderPlans names the commits other plans of this pull request were made for.

@@ -26,13 +26,7 @@ func stateRepo(t *testing.T) (src, backend, vars string, s3 *testfixture.S3) {
 	)
 	files["infra.hcl"] = "engine = \"tofu\"\n"
 	src = repo(t, files)
-	dir := t.TempDir()
-	backend = filepath.Join(dir, "backend.hcl")
-	require.NoError(t, os.WriteFile(backend, []byte(s3.BackendConfig()), 0o600))
-	data, err := json.Marshal(map[string]any{"state": s3.StateSettings()})
-	require.NoError(t, err)
-	vars = filepath.Join(dir, "vars.tfvars.json")
-	require.NoError(t, os.WriteFile(vars, data, 0o600))
+	backend, vars = runFiles(t, s3)
 	return src, backend, vars, s3
 }
 

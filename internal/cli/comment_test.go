@@ -42,6 +42,13 @@ func newCommentRepo(t *testing.T, inBucket bool) *commentRepo {
 	// The test data first: the tool setup moves INFRA_CACHE_DIR.
 	t.Setenv("INFRA_TESTDATA_DIR", githubtest.Dir())
 	src, backend, vars, s3 := stateRepo(t)
+	return commentRepoAt(t, src, backend, vars, s3, inBucket)
+}
+
+// commentRepoAt is the GitHub fake with two pull requests on a repository whose
+// state is on s3.
+func commentRepoAt(t *testing.T, src, backend, vars string, s3 *testfixture.S3, inBucket bool) *commentRepo {
+	t.Helper()
 	fake := githubtest.New(t)
 	fake.Repo(ghRepo)
 	fake.PR(ghRepo, ghPR, headSHA, "feature/vault")

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/infra-flash/infra/internal/forge/githubtest"
 	"github.com/infra-flash/infra/internal/testfixture"
 )
 
@@ -20,17 +22,10 @@ import (
 func TestEnvironmentFilesReachPlanApplyAndDrift(t *testing.T) {
 	testfixture.Tools(t, "tofu")
 	s3 := testfixture.StartS3(t)
-	env := func(name string) string {
-		return `environment "` + name + `" {
-  var_files      = ["env/` + name + `.tfvars"]
-  backend_config = "env/` + name + `.s3.hcl"
-}
-`
-	}
-	src := repo(t, testfixture.Files{
+	src := repo(t, perEnvironment(testfixture.Files{
 		// app reads network's state through var.state, which the layer model cannot
 		// follow: depends_on says it.
-		"infra.hcl": "engine = \"tofu\"\nlayers = [\"network\", \"app\"]\n\nlayer \"app\" {\n  depends_on = [\"network\"]\n}\n\n" + env("staging") + "\n" + env("prod"),
+		"infra.hcl": "engine = \"tofu\"\nlayers = [\"network\", \"app\"]\n\nlayer \"app\" {\n  depends_on = [\"network\"]\n}\n",
 		"network/main.tf": `terraform {
   backend "s3" {
     key = "network.tfstate"
@@ -66,18 +61,8 @@ output "replicas" {
   value = "${data.terraform_remote_state.network.outputs.name}:${var.replicas}"
 }
 `,
-		"app/env/staging.tfvars": "replicas = 1\n",
-		"app/env/prod.tfvars":    "replicas = 3\n",
-		"app/env/staging.s3.hcl": "key = \"staging/app.tfstate\"\n",
-		"app/env/prod.s3.hcl":    "key = \"prod/app.tfstate\"\n",
-	})
-	dir := t.TempDir()
-	backend := filepath.Join(dir, "backend.hcl")
-	require.NoError(t, os.WriteFile(backend, []byte(s3.BackendConfig()), 0o600))
-	data, err := json.Marshal(map[string]any{"state": s3.StateSettings()})
-	require.NoError(t, err)
-	vars := filepath.Join(dir, "vars.tfvars.json")
-	require.NoError(t, os.WriteFile(vars, data, 0o600))
+	}))
+	backend, vars := runFiles(t, s3)
 	common := []string{"--source", src, "--backend-config", backend, "--var-file", vars}
 
 	r := run(t, append([]string{"apply"}, common...)...)
@@ -102,7 +87,7 @@ output "replicas" {
 		assert.Equal(t, want, output(name+"/app.tfstate"), "environment %s's variables and backend key", name)
 		assert.Less(t, strings.Index(r.stderr, "apply network: applied"), strings.Index(r.stderr, "apply app: started"), "app after the layer it reads")
 	}
-	_, err = os.Stat(filepath.Join(s3.Dir, s3.Bucket, "app.tfstate"))
+	_, err := os.Stat(filepath.Join(s3.Dir, s3.Bucket, "app.tfstate"))
 	assert.True(t, os.IsNotExist(err), "no state outside the environments' keys")
 
 	r = run(t, append([]string{"drift", "--env", "prod"}, common...)...)
@@ -119,4 +104,90 @@ output "replicas" {
 	r = run(t, append([]string{"apply", "--env", "staging", "--layer", "app", "--plans", plans}, common...)...)
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Equal(t, "net:1", output("staging/app.tfstate"))
+}
+
+// Comment mode on the same code per environment: a command names the
+// environment (/plan --env staging), its plans are kept apart from another
+// environment's, and /apply --env applies exactly that environment's plan to
+// that environment's state.
+func TestCommentCommandsTakeAnEnvironment(t *testing.T) {
+	t.Setenv("INFRA_TESTDATA_DIR", githubtest.Dir())
+	testfixture.Tools(t, "tofu")
+	s3 := testfixture.StartS3(t)
+	src := repo(t, perEnvironment(testfixture.Files{
+		"infra.hcl": "engine = \"tofu\"\nlayers = [\"app\"]\n",
+		"app/main.tf": `terraform {
+  backend "s3" {}
+}
+
+variable "state" {
+  type = any
+}
+
+variable "replicas" {
+  type = number
+}
+
+resource "terraform_data" "replicas" {
+  input = var.replicas
+}
+
+output "replicas" {
+  value = terraform_data.replicas.output
+}
+`,
+	}))
+	backend, vars := runFiles(t, s3)
+	c := commentRepoAt(t, src, backend, vars, s3, false)
+
+	r := c.say(t, ghPR, "octocat", "OWNER", "/plan app")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "app differs by environment")
+	assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "pass --env", "refused with the reason, on the pull request")
+
+	for _, name := range []string{"staging", "prod"} {
+		r = c.say(t, ghPR, "octocat", "OWNER", "/plan --env "+name+" app")
+		require.Equal(t, 0, r.code, r.stdout+r.stderr)
+		assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "terraform_data.replicas")
+		meta := filepath.Join(c.plans, "pr-7", "env-"+name, headSHA, "app.tfplan.json")
+		raw, err := os.ReadFile(meta)
+		require.NoError(t, err, "%s's plan kept apart", name)
+		assert.Contains(t, string(raw), `"env": "`+name+`"`)
+	}
+
+	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: reviewer, State: "APPROVED", CommitID: headSHA})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply --env prod")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
+	assert.Contains(t, last, "applied")
+	raw, err := os.ReadFile(filepath.Join(s3.Dir, s3.Bucket, "prod", "app.tfstate"))
+	require.NoError(t, err, "prod's state, under prod's key")
+	assert.Contains(t, string(raw), `"outputs":{"replicas":{"value":3,`, "with prod's variables")
+	_, err = os.Stat(filepath.Join(s3.Dir, s3.Bucket, "staging", "app.tfstate"))
+	assert.True(t, os.IsNotExist(err), "staging untouched: %v", err)
+}
+
+// runFiles writes the backend config and the var file a run on s3 is given:
+// the server's settings, and its state settings as the layers' "state" variable.
+func runFiles(t *testing.T, s3 *testfixture.S3) (backend, vars string) {
+	t.Helper()
+	dir := t.TempDir()
+	backend = filepath.Join(dir, "backend.hcl")
+	require.NoError(t, os.WriteFile(backend, []byte(s3.BackendConfig()), 0o600))
+	data, err := json.Marshal(map[string]any{"state": s3.StateSettings()})
+	require.NoError(t, err)
+	vars = filepath.Join(dir, "vars.tfvars.json")
+	require.NoError(t, os.WriteFile(vars, data, 0o600))
+	return backend, vars
+}
+
+// perEnvironment adds two environments, staging and prod, to files: their
+// blocks in infra.hcl and, in app/env/, each one's replicas and state key.
+func perEnvironment(files testfixture.Files) testfixture.Files {
+	for name, replicas := range map[string]int{"staging": 1, "prod": 3} {
+		files["infra.hcl"] += fmt.Sprintf("\nenvironment %q {\n  var_files      = [\"env/%s.tfvars\"]\n  backend_config = \"env/%s.s3.hcl\"\n}\n", name, name, name)
+		files["app/env/"+name+".tfvars"] = fmt.Sprintf("replicas = %d\n", replicas)
+		files["app/env/"+name+".s3.hcl"] = fmt.Sprintf("key = %q\n", name+"/app.tfstate")
+	}
+	return files
 }

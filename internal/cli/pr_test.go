@@ -190,7 +190,7 @@ func TestFlashShowsPlansInCommentMode(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Contains(t, res.stdout, "### 🔮 Plans (from comments)")
 	assert.Contains(t, res.stdout, "| `/plan` | ✅ 2.platform planned (+1 ~0 -0) |")
-	assert.Contains(t, res.stdout, "| `/apply [layer ...]` |")
+	assert.Contains(t, res.stdout, "| `/apply [--env NAME] [layer ...]` |")
 	assert.NotContains(t, res.stdout, "Atlantis (Real")
 }
 

@@ -138,9 +138,9 @@ func TestComposeInCommentModeShowsPlansNotAtlantis(t *testing.T) {
 		"**Plans and applies run from comments on this pull request**, not Atlantis: comment `/plan`, then `/apply` once the pull request is approved.",
 		"_No `/plan` on `abc1234` yet._",
 		"<details><summary>Comment commands</summary>",
-		"| `/plan [layer ...] [-- engine args]` | plan the layers against the real backend and keep the plans |",
-		"| `/apply [layer ...]` |",
-		"| `/unlock [layer]` |",
+		"| `/plan [--env NAME] [layer ...] [-- engine args]` | plan the layers against the real backend and keep the plans |",
+		"| `/apply [--env NAME] [layer ...]` |",
+		"| `/unlock [--env NAME] [layer]` |",
 	} {
 		assert.Contains(t, out, want)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/infra-flash/infra/internal/forge"
@@ -24,16 +25,35 @@ type Objects interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// Bucket keeps plans under Prefix/pr-N/COMMIT/ and the commit of a pull
-// request's latest plans in Prefix/pr-N/latest.
+// Bucket keeps plans under Prefix/pr-N/COMMIT/ (Prefix/pr-N/env-NAME/COMMIT/
+// for an environment's) and the commit of a pull request's latest plans in
+// Prefix/pr-N/latest.
 type Bucket struct {
 	Objects Objects
 	Prefix  string // e.g. infra-plans/owner/repo
 }
 
-func (b Bucket) dir(pr int, commit string) string {
-	return path.Join(b.Prefix, fmt.Sprintf("pr-%d", pr), commit)
+func (b Bucket) dir(pr int, env, commit string) string {
+	return path.Join(b.Prefix, fmt.Sprintf("pr-%d", pr), EnvDir(env), commit)
 }
+
+// EnvDir is the directory an environment's plans are kept under, beside the
+// commits' directories: "" for none.
+func EnvDir(env string) string {
+	if env == "" {
+		return ""
+	}
+	return "env-" + env
+}
+
+func checkEnv(env string) error {
+	if env != "" && !envPattern.MatchString(env) {
+		return fmt.Errorf("%q is not an environment's name", env)
+	}
+	return nil
+}
+
+var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func checkCommit(commit string) error {
 	if !forge.ValidSHA(commit) {
@@ -44,8 +64,8 @@ func checkCommit(commit string) error {
 
 // Keep uploads the plans of layers saved in dir and records commit as the
 // pull request's latest.
-func (b Bucket) Keep(ctx context.Context, pr int, commit, dir string, layers []string) error {
-	if err := checkCommit(commit); err != nil {
+func (b Bucket) Keep(ctx context.Context, pr int, env, commit, dir string, layers []string) error {
+	if err := errors.Join(checkCommit(commit), checkEnv(env)); err != nil {
 		return err
 	}
 	for _, l := range layers {
@@ -57,7 +77,7 @@ func (b Bucket) Keep(ctx context.Context, pr int, commit, dir string, layers []s
 			if err != nil {
 				return err
 			}
-			if err := b.Objects.Put(ctx, path.Join(b.dir(pr, commit), name), data); err != nil {
+			if err := b.Objects.Put(ctx, path.Join(b.dir(pr, env, commit), name), data); err != nil {
 				return err
 			}
 		}
@@ -67,22 +87,22 @@ func (b Bucket) Keep(ctx context.Context, pr int, commit, dir string, layers []s
 
 // Fetch downloads into dir the plans of layers kept for commit; a layer
 // without one is left out.
-func (b Bucket) Fetch(ctx context.Context, pr int, commit, dir string, layers []string) error {
-	if err := checkCommit(commit); err != nil {
+func (b Bucket) Fetch(ctx context.Context, pr int, env, commit, dir string, layers []string) error {
+	if err := errors.Join(checkCommit(commit), checkEnv(env)); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	for _, l := range layers {
-		meta, err := b.Objects.Get(ctx, path.Join(b.dir(pr, commit), plan.MetaName(l)))
+		meta, err := b.Objects.Get(ctx, path.Join(b.dir(pr, env, commit), plan.MetaName(l)))
 		if err != nil {
 			return err
 		}
 		if meta == nil {
 			continue
 		}
-		data, err := b.Objects.Get(ctx, path.Join(b.dir(pr, commit), plan.FileName(l)))
+		data, err := b.Objects.Get(ctx, path.Join(b.dir(pr, env, commit), plan.FileName(l)))
 		if err != nil {
 			return err
 		}

@@ -33,13 +33,13 @@ func TestPlansTravelThroughARealBucket(t *testing.T) {
 
 	made := t.TempDir()
 	require.NoError(t, plan.Save(made, plan.Meta{Layer: "1.one", Commit: commit, PlanHash: plan.Hash([]byte("PLAN"))}, []byte("PLAN")))
-	require.NoError(t, b.Keep(ctx, 7, commit, made, []string{"1.one", "2.two"}), "2.two has no plan: left out")
+	require.NoError(t, b.Keep(ctx, 7, "", commit, made, []string{"1.one", "2.two"}), "2.two has no plan: left out")
 	latest, err = b.Latest(ctx, 7)
 	require.NoError(t, err)
 	assert.Equal(t, commit, latest)
 
 	got := t.TempDir()
-	require.NoError(t, b.Fetch(ctx, 7, commit, got, []string{"1.one", "2.two"}))
+	require.NoError(t, b.Fetch(ctx, 7, "", commit, got, []string{"1.one", "2.two"}))
 	meta, data, err := plan.Load(os.DirFS(got), ".", "1.one")
 	require.NoError(t, err)
 	assert.Equal(t, "PLAN", string(data))
@@ -47,11 +47,21 @@ func TestPlansTravelThroughARealBucket(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(got, plan.FileName("2.two")))
 
 	other := t.TempDir()
-	require.NoError(t, b.Fetch(ctx, 7, later, other, []string{"1.one"}))
+	require.NoError(t, b.Fetch(ctx, 7, "", later, other, []string{"1.one"}))
 	assert.NoFileExists(t, filepath.Join(other, plan.FileName("1.one")), "no plan for another commit")
-	require.NoError(t, b.Fetch(ctx, 8, commit, other, []string{"1.one"}))
+	require.NoError(t, b.Fetch(ctx, 8, "", commit, other, []string{"1.one"}))
 	assert.NoFileExists(t, filepath.Join(other, plan.FileName("1.one")), "nor for another pull request")
 
-	assert.ErrorContains(t, b.Keep(ctx, 7, "../x", made, nil), "is not a full commit SHA")
-	assert.ErrorContains(t, b.Fetch(ctx, 7, "main", got, nil), "is not a full commit SHA")
+	require.NoError(t, b.Fetch(ctx, 7, "staging", commit, other, []string{"1.one"}))
+	assert.NoFileExists(t, filepath.Join(other, plan.FileName("1.one")), "nor for an environment")
+	require.NoError(t, b.Keep(ctx, 7, "staging", commit, made, []string{"1.one"}))
+	staging := t.TempDir()
+	require.NoError(t, b.Fetch(ctx, 7, "staging", commit, staging, []string{"1.one"}))
+	assert.FileExists(t, filepath.Join(staging, plan.FileName("1.one")), "an environment's plans under its own directory")
+	require.NoError(t, b.Fetch(ctx, 7, "prod", commit, other, []string{"1.one"}))
+	assert.NoFileExists(t, filepath.Join(other, plan.FileName("1.one")), "never another environment's")
+
+	assert.ErrorContains(t, b.Keep(ctx, 7, "", "../x", made, nil), "is not a full commit SHA")
+	assert.ErrorContains(t, b.Fetch(ctx, 7, "", "main", got, nil), "is not a full commit SHA")
+	assert.ErrorContains(t, b.Fetch(ctx, 7, "../x", commit, got, nil), "is not an environment's name")
 }

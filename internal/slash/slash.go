@@ -29,9 +29,9 @@ var Names = []Name{Check, Plan, Apply, Unlock, Dig, Help}
 // Usage is each command's synopsis and what it does, for /help and errors.
 var Usage = map[Name][2]string{
 	Check:  {"/check [layer ...]", "format, lint and validate the layers (default: the changed ones)"},
-	Plan:   {"/plan [layer ...] [-- engine args]", "plan the layers against the real backend and keep the plans"},
-	Apply:  {"/apply [layer ...]", "apply the plans /plan made for the head commit (PR approved, checks passed)"},
-	Unlock: {"/unlock [layer]", "release the locks this pull request holds (all, or one layer's)"},
+	Plan:   {"/plan [--env NAME] [layer ...] [-- engine args]", "plan the layers against the real backend and keep the plans"},
+	Apply:  {"/apply [--env NAME] [layer ...]", "apply the plans /plan made for the head commit (PR approved, checks passed)"},
+	Unlock: {"/unlock [--env NAME] [layer]", "release the locks this pull request holds (all, or one layer's)"},
 	Dig:    {"/dig", "probe every documented service"},
 	Help:   {"/help", "list the commands"},
 }
@@ -41,10 +41,16 @@ type Command struct {
 	Name       Name
 	Layers     []string // as written, duplicates dropped; empty means the default set
 	EngineArgs []string // /plan only: after "--"
+	// Env is --env's environment (/plan, /apply, /unlock); "" when not given.
+	Env string
 }
 
 func (c *Command) String() string {
-	parts := append([]string{"/" + string(c.Name)}, c.Layers...)
+	parts := []string{"/" + string(c.Name)}
+	if c.Env != "" {
+		parts = append(parts, "--env", c.Env)
+	}
+	parts = append(parts, c.Layers...)
 	if len(c.EngineArgs) > 0 {
 		parts = append(append(parts, "--"), c.EngineArgs...)
 	}
@@ -64,6 +70,12 @@ func (e *Error) Error() string { return e.Msg }
 func errorf(unknown bool, format string, args ...any) *Error {
 	return &Error{Unknown: unknown, Msg: fmt.Sprintf(format, args...)}
 }
+
+// envPattern is an environment's name as infra.hcl allows it.
+var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// takesEnv are the commands that work on one environment's state.
+var takesEnv = []Name{Plan, Apply, Unlock}
 
 // layerPattern admits a layer directory's name ("2.platform") or its bare
 // name ("platform"); which layers exist is the repository's business.
@@ -118,9 +130,31 @@ func Parse(body string) (*Command, error) {
 			}
 		}
 	}
-	for _, a := range args {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a == "--" {
 			return nil, errorf(false, "only /plan takes engine arguments after --")
+		}
+		if a == "--env" || strings.HasPrefix(a, "--env=") {
+			if !slices.Contains(takesEnv, name) {
+				return nil, errorf(false, "/%s takes no --env; usage: %s", name, Usage[name][0])
+			}
+			env, given := strings.CutPrefix(a, "--env=")
+			if !given {
+				if i+1 == len(args) {
+					return nil, errorf(false, "--env needs an environment's name; usage: %s", Usage[name][0])
+				}
+				i++
+				env = args[i]
+			}
+			if !envPattern.MatchString(env) {
+				return nil, errorf(false, "%q is not an environment's name; usage: %s", clip(env), Usage[name][0])
+			}
+			if cmd.Env != "" && cmd.Env != env {
+				return nil, errorf(false, "one --env per command; usage: %s", Usage[name][0])
+			}
+			cmd.Env = env
+			continue
 		}
 		if !layerPattern.MatchString(a) {
 			return nil, errorf(false, "%q is not a layer name; usage: %s", clip(a), Usage[name][0])

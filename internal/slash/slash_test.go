@@ -28,6 +28,9 @@ func TestParseFields(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &slash.Command{Name: slash.Plan, Layers: []string{"2.platform", "3.data"},
 		EngineArgs: []string{"-target=a.b", "-replace=c.d"}}, cmd)
+	cmd, err = slash.Parse("/apply app --env staging")
+	require.NoError(t, err)
+	assert.Equal(t, &slash.Command{Name: slash.Apply, Layers: []string{"app"}, Env: "staging"}, cmd)
 }
 
 // A refusal says why, in words for the comment's author.
@@ -41,6 +44,10 @@ func TestParseReasons(t *testing.T) {
 		"/apply -- -auto-approve":      "only /plan takes engine arguments after --",
 		"/plan -- -var-file=x":         `not "-var-file=x"`,
 		"/check ../x":                  `"../x" is not a layer name`,
+		"/check --env staging":         "/check takes no --env",
+		"/plan --env":                  "--env needs an environment's name",
+		"/apply --env ../x":            `"../x" is not an environment's name`,
+		"/plan --env a --env=b":        "one --env per command",
 		"/" + strings.Repeat("x", 300): "/" + strings.Repeat("x", 40) + "… is not a command",
 	} {
 		cmd, err := slash.Parse(body)
