@@ -607,11 +607,22 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 			return nil, err
 		}
 	}
-	dir := c.planDir(head)
-	if c.o.PlanStore != nil {
-		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, c.o.Apply.Env, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
-			return nil, ToolError(fmt.Errorf("fetching the plans of /plan: %w", err))
+	if len(c.cmd.Layers) == 0 && c.o.Apply.Env == "" {
+		// No layer and no environment named: the plans say which environment.
+		planned, err := c.plannedEnvs(head)
+		if err != nil {
+			return nil, err
 		}
+		switch {
+		case len(planned) == 1:
+			c.o.Apply.Env = planned[0]
+		case len(planned) > 1:
+			return nil, c.refuse("the head %s has plans for %s: comment `/apply --env NAME`", short(head), strings.Join(planned, " and "))
+		}
+	}
+	dir, err := c.fetchPlans(head)
+	if err != nil {
+		return nil, err
 	}
 	var want []*layers.Layer
 	if len(c.cmd.Layers) > 0 {
@@ -644,6 +655,51 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 		return nil, c.refuse("%s for the head %s; comment `/plan` first", what, short(head))
 	}
 	return want, nil
+}
+
+// fetchPlans brings the plans /plan kept for the head, in the run's
+// environment, into their directory.
+func (c *commentRun) fetchPlans(head string) (string, error) {
+	dir := c.planDir(head)
+	if c.o.PlanStore != nil {
+		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, c.o.Apply.Env, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
+			return "", ToolError(fmt.Errorf("fetching the plans of /plan: %w", err))
+		}
+	}
+	return dir, nil
+}
+
+// plannedEnvs lists the environments with plans for the head, "" standing for
+// plans made without one; empty when no environment is declared.
+func (c *commentRun) plannedEnvs(head string) ([]string, error) {
+	names := c.m.Config.EnvironmentNames()
+	if len(names) == 0 {
+		return nil, nil
+	}
+	defer func() { c.o.Apply.Env = "" }()
+	var planned []string
+	for _, env := range append([]string{""}, names...) {
+		c.o.Apply.Env = env
+		dir, err := c.fetchPlans(head)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range c.m.Set.Layers {
+			if _, err := os.Stat(filepath.Join(dir, plan.MetaName(l.Dir))); err == nil {
+				planned = append(planned, env)
+				break
+			}
+		}
+	}
+	if len(planned) == 1 && planned[0] == "" {
+		return nil, nil
+	}
+	for i, env := range planned {
+		if env == "" {
+			planned[i] = "no environment"
+		}
+	}
+	return planned, nil
 }
 
 // selectIn selects layers in the command's environment, or the one they

@@ -69,18 +69,7 @@ output "replicas" {
 	assert.Equal(t, 2, r.code, "app differs by environment: %s", r.stdout+r.stderr)
 	assert.Contains(t, r.stderr, "pass --env")
 
-	output := func(key string) string {
-		t.Helper()
-		raw, err := os.ReadFile(filepath.Join(s3.Dir, s3.Bucket, filepath.FromSlash(key)))
-		require.NoError(t, err, "state object %s", key)
-		var st struct {
-			Outputs map[string]struct {
-				Value any `json:"value"`
-			} `json:"outputs"`
-		}
-		require.NoError(t, json.Unmarshal(raw, &st))
-		return st.Outputs["replicas"].Value.(string)
-	}
+	output := func(key string) string { return replicasIn(t, s3, key) }
 	for name, want := range map[string]string{"staging": "net:1", "prod": "net:3"} {
 		r = run(t, append([]string{"apply", "--env", name}, common...)...)
 		require.Equal(t, 0, r.code, r.stdout+r.stderr)
@@ -145,26 +134,51 @@ output "replicas" {
 	assert.Contains(t, r.stdout, "app differs by environment")
 	assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "pass --env", "refused with the reason, on the pull request")
 
-	for _, name := range []string{"staging", "prod"} {
-		r = c.say(t, ghPR, "octocat", "OWNER", "/plan --env "+name+" app")
+	planIn := func(name string) {
+		t.Helper()
+		r := c.say(t, ghPR, "octocat", "OWNER", "/plan --env "+name+" app")
 		require.Equal(t, 0, r.code, r.stdout+r.stderr)
-		assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "terraform_data.replicas")
-		meta := filepath.Join(c.plans, "pr-7", "env-"+name, headSHA, "app.tfplan.json")
-		raw, err := os.ReadFile(meta)
+		assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "### infra plan")
+		raw, err := os.ReadFile(filepath.Join(c.plans, "pr-7", "env-"+name, headSHA, "app.tfplan.json"))
 		require.NoError(t, err, "%s's plan kept apart", name)
 		assert.Contains(t, string(raw), `"env": "`+name+`"`)
 	}
+	replicas := func(name string) string { return replicasIn(t, s3, name+"/app.tfstate") }
 
+	// Plans for one environment only: /apply finds which.
+	planIn("staging")
 	c.fake.AddReview(ghRepo, githubtest.Review{PR: ghPR, User: reviewer, State: "APPROVED", CommitID: headSHA})
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "applied")
+	assert.Equal(t, "1", replicas("staging"), "staging's plan, with staging's variables and key")
+	_, err := os.Stat(filepath.Join(s3.Dir, s3.Bucket, "prod", "app.tfstate"))
+	assert.True(t, os.IsNotExist(err), "prod untouched: %v", err)
+
+	// Plans for two: /apply never guesses.
+	planIn("prod")
+	planIn("staging")
+	r = c.say(t, ghPR, "octocat", "OWNER", "/apply")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "has plans for staging and prod: comment `/apply --env NAME`")
 	r = c.say(t, ghPR, "octocat", "OWNER", "/apply --env prod")
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	last := c.comments(ghPR)[len(c.comments(ghPR))-1].Body
-	assert.Contains(t, last, "applied")
-	raw, err := os.ReadFile(filepath.Join(s3.Dir, s3.Bucket, "prod", "app.tfstate"))
-	require.NoError(t, err, "prod's state, under prod's key")
-	assert.Contains(t, string(raw), `"outputs":{"replicas":{"value":3,`, "with prod's variables")
-	_, err = os.Stat(filepath.Join(s3.Dir, s3.Bucket, "staging", "app.tfstate"))
-	assert.True(t, os.IsNotExist(err), "staging untouched: %v", err)
+	assert.Contains(t, c.comments(ghPR)[len(c.comments(ghPR))-1].Body, "applied")
+	assert.Equal(t, "3", replicas("prod"), "prod's plan, with prod's variables and key")
+}
+
+// replicasIn reads the replicas output of the state object at key.
+func replicasIn(t *testing.T, s3 *testfixture.S3, key string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(s3.Dir, s3.Bucket, filepath.FromSlash(key)))
+	require.NoError(t, err, "state object %s", key)
+	var st struct {
+		Outputs map[string]struct {
+			Value any `json:"value"`
+		} `json:"outputs"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &st))
+	return fmt.Sprint(st.Outputs["replicas"].Value)
 }
 
 // runFiles writes the backend config and the var file a run on s3 is given:
@@ -184,7 +198,11 @@ func runFiles(t *testing.T, s3 *testfixture.S3) (backend, vars string) {
 // perEnvironment adds two environments, staging and prod, to files: their
 // blocks in infra.hcl and, in app/env/, each one's replicas and state key.
 func perEnvironment(files testfixture.Files) testfixture.Files {
-	for name, replicas := range map[string]int{"staging": 1, "prod": 3} {
+	for _, e := range []struct {
+		name     string
+		replicas int
+	}{{"staging", 1}, {"prod", 3}} {
+		name, replicas := e.name, e.replicas
 		files["infra.hcl"] += fmt.Sprintf("\nenvironment %q {\n  var_files      = [\"env/%s.tfvars\"]\n  backend_config = \"env/%s.s3.hcl\"\n}\n", name, name, name)
 		files["app/env/"+name+".tfvars"] = fmt.Sprintf("replicas = %d\n", replicas)
 		files["app/env/"+name+".s3.hcl"] = fmt.Sprintf("key = %q\n", name+"/app.tfstate")
