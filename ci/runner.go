@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/infra-flash/infra/ci/internal/dagger"
+	"github.com/infra-flash/infra/internal/apply"
 	"github.com/infra-flash/infra/internal/stage"
 	"github.com/infra-flash/infra/internal/toolchain"
 )
@@ -86,7 +87,7 @@ func (r *containerRunner) base(cmd stage.Command) *dagger.Container {
 		ctr = r.prepare(ctr)
 	}
 	ctr = ctr.WithMountedDirectory(srcMount, files)
-	if strings.HasPrefix(cmd.Session, "apply:") {
+	if apply.IsSession(cmd.Session) {
 		// Plan files go to the data directory, which init makes only when it
 		// installs something: a layer of built-in resources alone has none.
 		ctr = ctr.WithDirectory(srcMount+"/"+cmd.Dir+"/"+stage.DataDir, dag.Directory())
@@ -111,7 +112,7 @@ func (r *containerRunner) Run(ctx context.Context, cmd stage.Command) (stage.Out
 	}
 	// Every image has a POSIX shell (alpine based); the marker goes to stderr first.
 	script := `echo "` + startMarker + `$(date +%s)" >&2; exec "$@"`
-	quiet := strings.HasPrefix(cmd.Session, "apply:")
+	quiet := apply.IsSession(cmd.Session)
 	if quiet {
 		// What plan, show and apply print holds variable and state values
 		// (show -json: every variable in clear), and Dagger's progress output

@@ -373,8 +373,10 @@ func LocksNextToState(fsys fs.FS, root string, backendConfig []byte, getenv func
 
 // planDir is where the plans of the pull request's commit are kept: an
 // environment's beside the others', so that one never stands for another.
-func (c *commentRun) planDir(commit string) string {
-	return filepath.Join(c.o.PlansDir, fmt.Sprintf("pr-%d", c.o.Event.PR), planstore.EnvDir(c.o.Apply.Env), commit)
+func (c *commentRun) planDir(commit string) string { return c.planDirIn(c.o.Apply.Env, commit) }
+
+func (c *commentRun) planDirIn(env, commit string) string {
+	return filepath.Join(c.o.PlansDir, fmt.Sprintf("pr-%d", c.o.Event.PR), planstore.EnvDir(env), commit)
 }
 
 // planOrApply runs /plan or /apply: on the pull request's head, checked out,
@@ -620,7 +622,7 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 			return nil, c.refuse("the head %s has plans for %s: comment `/apply --env NAME`", short(head), strings.Join(planned, " and "))
 		}
 	}
-	dir, err := c.fetchPlans(head)
+	dir, err := c.fetchPlans(c.o.Apply.Env, head)
 	if err != nil {
 		return nil, err
 	}
@@ -657,12 +659,12 @@ func (c *commentRun) selectLayers(head string) ([]*layers.Layer, error) {
 	return want, nil
 }
 
-// fetchPlans brings the plans /plan kept for the head, in the run's
-// environment, into their directory.
-func (c *commentRun) fetchPlans(head string) (string, error) {
-	dir := c.planDir(head)
+// fetchPlans brings the plans /plan kept for the head in env into their
+// directory.
+func (c *commentRun) fetchPlans(env, head string) (string, error) {
+	dir := c.planDirIn(env, head)
 	if c.o.PlanStore != nil {
-		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, c.o.Apply.Env, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
+		if err := c.o.PlanStore.Fetch(c.ctx, c.o.Event.PR, env, head, dir, dirsOf(c.m.Set.Layers)); err != nil {
 			return "", ToolError(fmt.Errorf("fetching the plans of /plan: %w", err))
 		}
 	}
@@ -676,11 +678,9 @@ func (c *commentRun) plannedEnvs(head string) ([]string, error) {
 	if len(names) == 0 {
 		return nil, nil
 	}
-	defer func() { c.o.Apply.Env = "" }()
 	var planned []string
 	for _, env := range append([]string{""}, names...) {
-		c.o.Apply.Env = env
-		dir, err := c.fetchPlans(head)
+		dir, err := c.fetchPlans(env, head)
 		if err != nil {
 			return nil, err
 		}

@@ -43,10 +43,8 @@ func PlanDig(repo Repo, o DigOptions) (*DigRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Env != "" && m.Config.Environment(o.Env) == nil {
-		_, err := m.Set.ForEnv(o.Env)
-		return nil, BadInput("%v", err)
-	}
+	// The rest of the input is checked once the domain is known, which may be
+	// the environment's; a bad --format is said before any file is read.
 	if err := dig.CheckFormat(o.Input.Format); err != nil {
 		return nil, BadInput("%v", err)
 	}

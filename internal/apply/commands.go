@@ -28,7 +28,12 @@ func (c commands) session() string { return Session(c.layer) }
 
 // Session names the executor session a layer's engine commands share: its
 // container in the Dagger module, which holds the files they wrote.
-func Session(l *layers.Layer) string { return "apply:" + l.Dir }
+func Session(l *layers.Layer) string { return sessionPrefix + l.Dir }
+
+// IsSession tells whether a session is a layer's plan, apply or drift session.
+func IsSession(name string) bool { return strings.HasPrefix(name, sessionPrefix) }
+
+const sessionPrefix = "apply:"
 
 func (c commands) cmd(args ...string) stage.Command {
 	return stage.Command{Tool: stage.Engine, Args: args, Dir: c.layer.Path, Session: c.session()}

@@ -11,11 +11,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/infra-flash/infra/internal/forge"
 	"github.com/infra-flash/infra/internal/plan"
+	"github.com/infra-flash/infra/internal/repoconfig"
 )
 
 // Objects is the bucket: read (nil when absent), write, delete.
@@ -47,13 +47,11 @@ func EnvDir(env string) string {
 }
 
 func checkEnv(env string) error {
-	if env != "" && !envPattern.MatchString(env) {
+	if env != "" && !repoconfig.ValidEnvName(env) {
 		return fmt.Errorf("%q is not an environment's name", env)
 	}
 	return nil
 }
-
-var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func checkCommit(commit string) error {
 	if !forge.ValidSHA(commit) {

@@ -156,6 +156,10 @@ type envSchema struct {
 
 var envName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
+// ValidEnvName tells whether name may name an environment: lower-case letters,
+// digits, - and _, so that it is safe in a path and in a comment command.
+func ValidEnvName(name string) bool { return envName.MatchString(name) }
+
 var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
 
 var engines = map[string]bool{"terraform": true, "tofu": true}
@@ -292,7 +296,7 @@ func validate(raw fileSchema, body hcl.Body) (Config, error) {
 func readEnvironments(cfg *Config, envs []envSchema, body hcl.Body) error {
 	for i, e := range envs {
 		pos := blockPosOf(body, "environment", i)
-		if !envName.MatchString(e.Name) {
+		if !ValidEnvName(e.Name) {
 			return fmt.Errorf("%s: environment name %q must be lower-case letters, digits, - and _", pos, e.Name)
 		}
 		if other := cfg.Environment(e.Name); other != nil {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/infra-flash/infra/internal/repoconfig"
 )
 
 // Name is a command's word, without the slash.
@@ -70,9 +72,6 @@ func (e *Error) Error() string { return e.Msg }
 func errorf(unknown bool, format string, args ...any) *Error {
 	return &Error{Unknown: unknown, Msg: fmt.Sprintf(format, args...)}
 }
-
-// envPattern is an environment's name as infra.hcl allows it.
-var envPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // takesEnv are the commands that work on one environment's state.
 var takesEnv = []Name{Plan, Apply, Unlock}
@@ -147,7 +146,7 @@ func Parse(body string) (*Command, error) {
 				i++
 				env = args[i]
 			}
-			if !envPattern.MatchString(env) {
+			if !repoconfig.ValidEnvName(env) {
 				return nil, errorf(false, "%q is not an environment's name; usage: %s", clip(env), Usage[name][0])
 			}
 			if cmd.Env != "" && cmd.Env != env {
